@@ -1,0 +1,57 @@
+"""The ``rtystrat`` command: one entry point, one module per subcommand.
+
+Each subcommand module exposes ``register(subparsers)``, which adds its parser and sets ``func`` to a
+handler ``(args) -> int``. Errors rtystrat raises on purpose print as one line on stderr with exit code 2;
+``--verbose`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import traceback
+from collections.abc import Sequence
+
+from rtystrat import __version__
+from rtystrat.errors import RtystratError
+
+# Order here is the order in `rtystrat --help`.
+_SUBCOMMANDS: tuple[str, ...] = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="rtystrat",
+        description="Backtest pivot/SMA/RSI futures setups (RTY and friends) on backtrader.",
+        epilog="Run 'rtystrat COMMAND --help' for a command's options and an example.",
+    )
+    parser.add_argument("--version", action="version", version=f"rtystrat {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _SUBCOMMANDS:
+        importlib.import_module(f"rtystrat.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line `argv` (default ``sys.argv[1:]``) and return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (RtystratError, FileNotFoundError) as exc:
+        if args.verbose:
+            traceback.print_exc()
+        else:
+            print(f"rtystrat {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m rtystrat.cli`
+    raise SystemExit(main())
