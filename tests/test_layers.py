@@ -10,7 +10,21 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rtystrat"
-PURE_MODULES = ("bars", "contracts", "continuous", "levels", "ta", "setups", "metrics", "offsets", "sample")
+PURE_MODULES = (
+    "bars",
+    "contracts",
+    "continuous",
+    "levels",
+    "ta",
+    "plans",
+    "setups",
+    "offsets",
+    "fills",
+    "metrics",
+    "montecarlo",
+    "sample",
+    "space",
+)
 FORBIDDEN = ("backtrader", "matplotlib")
 
 

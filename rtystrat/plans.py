@@ -1,0 +1,60 @@
+"""Bracket plans: what a setup asks the execution layer to do, as plain arrays.
+
+A setup is a pure function from indicator columns to :class:`Plans`. Row ``t`` is decided at the close of
+bar ``t`` from data up to ``t`` only and works from bar ``t + 1`` on. The backtrader strategy and the fast
+kernel read the same arrays, so they can only disagree about execution, never about signals.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["ENTRY_LIMIT", "ENTRY_MARKET", "ENTRY_STOP", "LONG", "SHORT", "Plans"]
+
+LONG = 1
+SHORT = -1
+
+ENTRY_MARKET = 0  # at the next bar's open
+ENTRY_LIMIT = 1  # at `entry_price` or better
+ENTRY_STOP = 2  # when price trades through `entry_price`
+
+
+class Plans(NamedTuple):
+    """Per-bar bracket plans of one setup (all arrays have the length of the bar series).
+
+    Attributes
+    ----------
+    direction : int8 array
+        ``LONG`` (+1), ``SHORT`` (-1), or 0 for "no new trade on this bar".
+    entry_type : int8 array
+        ``ENTRY_MARKET``, ``ENTRY_LIMIT`` or ``ENTRY_STOP``.
+    entry_price : float array
+        Limit or stop price of the entry order; NaN for a market entry.
+    stop, target : float arrays
+        Absolute stop-loss and take-profit prices; NaN for none.
+    invalidation : float array
+        Per-bar level that ends the thesis while a position is open: a long exits after a close below it,
+        a short after a close above it (at the next bar's open). NaN for none.
+    """
+
+    direction: np.ndarray
+    entry_type: np.ndarray
+    entry_price: np.ndarray
+    stop: np.ndarray
+    target: np.ndarray
+    invalidation: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Plans:
+        """Return plans of length `n` that never trade."""
+        nan = np.full(n, np.nan)
+        return cls(
+            direction=np.zeros(n, dtype=np.int8),
+            entry_type=np.zeros(n, dtype=np.int8),
+            entry_price=nan.copy(),
+            stop=nan.copy(),
+            target=nan.copy(),
+            invalidation=nan.copy(),
+        )
