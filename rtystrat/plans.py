@@ -37,6 +37,13 @@ class Plans(NamedTuple):
     invalidation : float array
         Per-bar level that ends the thesis while a position is open: a long exits after a close below it,
         a short after a close above it (at the next bar's open). NaN for none.
+    max_hold : int
+        Time stop: bars a position may be held before it exits at the next open; 0 for none.
+    entry_valid_bars : int
+        Bars an unfilled limit or stop entry order keeps working before it is cancelled.
+    anchor_to_fill : bool
+        If true, stop and target keep their distances from the planned entry price but are measured from the
+        actual fill price; if false they stay at the planned absolute prices.
     """
 
     direction: np.ndarray
@@ -45,10 +52,13 @@ class Plans(NamedTuple):
     stop: np.ndarray
     target: np.ndarray
     invalidation: np.ndarray
+    max_hold: int = 0
+    entry_valid_bars: int = 1
+    anchor_to_fill: bool = False
 
     @classmethod
     def empty(cls, n: int) -> Plans:
-        """Return plans of length `n` that never trade."""
+        """Return plans of length `n` that never trade (setups fill in the rows that do)."""
         nan = np.full(n, np.nan)
         return cls(
             direction=np.zeros(n, dtype=np.int8),
