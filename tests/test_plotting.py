@@ -1,0 +1,283 @@
+"""Figures: what each plot draws (axes, labels, markers, colours), checked on crafted data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from itertools import combinations
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+
+from rtystrat import plotting
+from rtystrat.errors import ParameterError
+
+GREEN, RED = "#2ca02c", "#d62728"
+LEVELS = ("P", "S1", "S2", "S3", "R1")
+# Hand-set monthly levels: January has no completed month before it, February and March do.
+MONTH_LEVELS = {
+    "2025-01": dict.fromkeys(LEVELS, np.nan),
+    "2025-02": {"P": 105.0, "S1": 100.0, "S2": 95.0, "S3": 90.0, "R1": 110.0},
+    "2025-03": {"P": 101.0, "S1": 98.0, "S2": 94.0, "S3": 88.0, "R1": 104.0},
+}
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    """Daily bars for Q1 2025 with hand-set monthly levels, SMAs and an RSI."""
+    index = pd.bdate_range("2025-01-01", "2025-03-31", name="time")
+    rng = np.random.default_rng(3)
+    close = 100.0 + np.cumsum(rng.normal(0.0, 1.0, len(index)))
+    open_ = close + rng.normal(0.0, 0.5, len(index))
+    frame = pd.DataFrame(
+        {
+            "open": open_,
+            "high": np.maximum(open_, close) + 0.5,
+            "low": np.minimum(open_, close) - 0.5,
+            "close": close,
+            "volume": 1.0,
+        },
+        index=index,
+    )
+    for month, levels in MONTH_LEVELS.items():
+        for name, value in levels.items():
+            frame.loc[month, name] = value
+    frame["sma_50"] = frame["close"].rolling(50).mean()
+    frame["sma_100"] = frame["close"].rolling(10).mean()  # any line will do; the name is what is checked
+    frame["rsi_14"] = np.linspace(20.0, 80.0, len(index))
+    frame.attrs["source"] = "crafted.csv"
+    return frame
+
+
+@pytest.fixture
+def trades(frame: pd.DataFrame) -> pd.DataFrame:
+    """Three round trips: a winning long, a losing short, a losing long."""
+    rows = [
+        ("2025-01-08", 100.0, "2025-01-15", 103.0, "long", 145.0),
+        ("2025-02-10", 99.0, "2025-02-12", 101.0, "short", -105.0),
+        ("2025-03-03", 98.0, "2025-03-10", 96.5, "long", -80.0),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "setup": "test",
+                "direction": direction,
+                "entry_time": pd.Timestamp(entry_time),
+                "entry_price": entry_price,
+                "exit_time": pd.Timestamp(exit_time),
+                "exit_price": exit_price,
+                "pnl_net": pnl,
+            }
+            for entry_time, entry_price, exit_time, exit_price, direction, pnl in rows
+        ]
+    )
+
+
+@pytest.fixture
+def equity(frame: pd.DataFrame, trades: pd.DataFrame) -> pd.Series:
+    """Cash plus each trade's net P&L from its exit on: 10,000 → 10,145 → 10,040 → 9,960."""
+    values = pd.Series(10_000.0, index=frame.index, name="equity")
+    for trade in trades.itertuples():
+        values[values.index >= trade.exit_time] += trade.pnl_net
+    return values
+
+
+def _by_gid(fig: Figure, gid: str) -> list:
+    return [artist for artist in fig.findobj() if artist.get_gid() == gid]
+
+
+def _face_hexes(collection) -> list[str]:
+    return [to_hex(color) for color in collection.get_facecolors()]
+
+
+def test_price_figure_has_a_price_axes_above_an_rsi_axes_with_zones(frame: pd.DataFrame) -> None:
+    fig = plotting.plot_price(frame)
+    price, rsi = fig.axes
+    assert price.get_ylabel() == "Price"
+    assert rsi.get_ylabel() == "RSI 14"
+    assert rsi.get_ylim() == (0.0, 100.0)
+    assert list(rsi.get_yticks()) == [30.0, 70.0]
+    assert isinstance(rsi.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+    assert fig.get_suptitle() == "crafted.csv  2025-01-01 – 2025-03-31"
+
+
+def test_price_figure_without_rsi_has_one_axes(frame: pd.DataFrame) -> None:
+    assert len(plotting.plot_price(frame, rsi=None).axes) == 1
+
+
+def test_price_figure_marks_every_entry_and_exit_coloured_by_outcome(
+    frame: pd.DataFrame, trades: pd.DataFrame
+) -> None:
+    fig = plotting.plot_price(frame, trades)
+    (longs,) = _by_gid(fig, "entries-long")
+    (shorts,) = _by_gid(fig, "entries-short")
+    (exits,) = _by_gid(fig, "exits")
+    assert longs.get_offsets().tolist() == [
+        [mdates.date2num(pd.Timestamp("2025-01-08")), 100.0],
+        [mdates.date2num(pd.Timestamp("2025-03-03")), 98.0],
+    ]
+    assert _face_hexes(longs) == [GREEN, RED]
+    assert _face_hexes(shorts) == [RED]
+    assert len(exits.get_offsets()) == 3
+    assert _face_hexes(exits) == [GREEN, RED, RED]
+    labels = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["SMA 50", "SMA 100", "long entry", "short entry", "exit", "win", "loss"]
+
+
+def test_price_window_marks_only_trades_inside_it(frame: pd.DataFrame, trades: pd.DataFrame) -> None:
+    fig = plotting.plot_price(frame, trades, start="2025-02-01", end="2025-02-28")
+    assert not _by_gid(fig, "entries-long")
+    (shorts,) = _by_gid(fig, "entries-short")
+    (exits,) = _by_gid(fig, "exits")
+    assert len(shorts.get_offsets()) == len(exits.get_offsets()) == 1
+    assert fig.get_suptitle() == "crafted.csv  2025-02-03 – 2025-02-28"
+
+
+def test_levels_are_one_flat_segment_per_period_without_the_empty_first_month(frame: pd.DataFrame) -> None:
+    fig = plotting.plot_price(frame)
+    (pivot,) = _by_gid(fig, "level-P")
+    assert isinstance(pivot, LineCollection)
+    segments = [segment.tolist() for segment in pivot.get_segments()]
+    february, march = (mdates.date2num(pd.Timestamp(day)) for day in ("2025-02-03", "2025-03-03"))
+    end = mdates.date2num(pd.Timestamp("2025-04-01"))  # last bar + one day
+    assert segments == [[[february, 105.0], [march, 105.0]], [[march, 101.0], [end, 101.0]]]
+
+
+def test_levels_are_labelled_right_of_the_axes_with_latest_values_and_never_overlap(
+    frame: pd.DataFrame,
+) -> None:
+    fig = plotting.plot_price(frame)
+    labels = {name: _by_gid(fig, f"level-label-{name}")[0] for name in LEVELS}
+    assert {name: text.get_text() for name, text in labels.items()} == {
+        "P": "P 101.0",
+        "S1": "S1 98.0",
+        "S2": "S2 94.0",
+        "S3": "S3 88.0",
+        "R1": "R1 104.0",
+    }
+    assert all(text.get_position()[0] > 1.0 for text in labels.values())
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    boxes = [text.get_window_extent(canvas.get_renderer()) for text in labels.values()]
+    assert not any(a.overlaps(b) for a, b in combinations(boxes, 2))
+    # Price order is kept from bottom to top.
+    heights = {name: box.y0 for name, box in zip(labels, boxes, strict=True)}
+    assert sorted(heights, key=heights.get) == ["S3", "S2", "S1", "P", "R1"]
+
+
+def test_short_window_draws_candles_and_long_window_a_close_line(frame: pd.DataFrame) -> None:
+    fig = plotting.plot_price(frame, levels=(), sma=(), rsi=None)
+    (bodies,) = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    assert len(bodies.get_paths()) == len(frame)
+    fig = plotting.plot_price(frame, levels=(), sma=(), rsi=None, candles=False)
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == ["close"]
+    assert not [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+
+
+def test_price_names_a_missing_column_and_an_empty_window(frame: pd.DataFrame) -> None:
+    with pytest.raises(ParameterError, match=r"frame: no column 'sma_20' \(did you mean 'sma_50'\?\)"):
+        plotting.plot_price(frame, sma=("sma_20",))
+    with pytest.raises(ParameterError, match="no bars between 2030-01-01 and None"):
+        plotting.plot_price(frame, start="2030-01-01")
+
+
+def test_equity_figure_has_equity_and_drawdown_panels_with_trade_exits(
+    equity: pd.Series, trades: pd.DataFrame
+) -> None:
+    benchmark = (10_000.0 + np.arange(len(equity))).astype(float)
+    fig = plotting.plot_equity(equity, pd.Series(benchmark, index=equity.index), trades)
+    top, bottom = fig.axes
+    assert top.get_ylabel() == "Equity [$]"
+    assert bottom.get_ylabel() == "Drawdown [%]"
+    assert [line.get_label() for line in top.get_lines()] == ["strategy", "buy & hold"]
+    (exits,) = _by_gid(fig, "trade-exits")
+    assert exits.get_offsets()[:, 1].tolist() == [10_145.0, 10_040.0, 9_960.0]
+    assert _face_hexes(exits) == [GREEN, RED, RED]
+    # Deepest drawdown: 9,960 from the 10,145 peak = -1.82 %, reached at the last exit.
+    drawdown = bottom.get_lines()[0].get_ydata()
+    assert drawdown.min() == pytest.approx(100.0 * (9_960.0 / 10_145.0 - 1.0))
+    assert [t.get_text() for t in bottom.texts] == ["max drawdown -1.8 % on 2025-03-10"]
+    assert isinstance(bottom.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
+
+
+def test_equity_of_intraday_bars_keeps_their_time_zone_on_the_axis(equity: pd.Series) -> None:
+    intraday = equity.copy()
+    intraday.index = pd.date_range("2025-03-10 08:30", periods=len(equity), freq="min", tz="America/Chicago")
+    fig = plotting.plot_equity(intraday)
+    x = fig.axes[0].get_lines()[0].get_xdata()
+    assert x[0] == mdates.date2num(pd.Timestamp("2025-03-10 13:30"))  # 08:30 CDT is 13:30 UTC
+    assert str(fig.axes[1].xaxis.get_major_formatter()._tz) == "America/Chicago"
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml")])
+def test_figures_are_saved_in_the_format_of_the_suffix(
+    equity: pd.Series, tmp_path: Path, suffix: str, magic: bytes
+) -> None:
+    path = tmp_path / f"equity{suffix}"
+    plotting.plot_equity(equity, path=path)
+    assert path.read_bytes().startswith(magic)
+
+
+def test_saving_to_an_unknown_format_names_the_file(equity: pd.Series, tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match=r"cannot save a figure as 'equity\.txt'"):
+        plotting.plot_equity(equity, path=tmp_path / "equity.txt")
+
+
+@pytest.fixture
+def sweep() -> pd.DataFrame:
+    """Expectancy over stop 10/5/20 (unsorted, as a random search lists them) × target pivot/mid/r1."""
+    stops, targets = [10, 5, 20], ["pivot", "mid", "r1"]
+    index = pd.MultiIndex.from_product([stops, targets], names=["stop_offset", "target"])
+    values = [0.1, -0.2, 0.3, 0.0, 0.5, np.nan, -0.4, 0.2, 0.25]
+    return pd.DataFrame({"Expectancy [R]": values, "# Trades": 10}, index=index)
+
+
+def test_heatmap_puts_numbers_in_order_and_labels_as_listed_with_the_best_cell_outlined(
+    sweep: pd.DataFrame,
+) -> None:
+    fig = plotting.plot_heatmap(sweep)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["5", "10", "20"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["pivot", "mid", "r1"]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("stop_offset", "target", "Expectancy [R]")
+    cells = ax.images[0].get_array()
+    assert cells.tolist() == [[0.0, 0.1, -0.4], [0.5, -0.2, 0.2], [None, 0.3, 0.25]]  # masked = no result
+    (best,) = _by_gid(fig, "best")
+    assert best.get_xy() == (-0.5, 0.5)  # stop 5, target mid
+    assert sorted(t.get_text() for t in ax.texts) == sorted(
+        f"{v:.2f}" for v in sweep["Expectancy [R]"].dropna()
+    )
+    assert fig.axes[1].get_ylabel() == "Expectancy [R]"  # the colour bar
+
+
+def test_heatmap_takes_the_best_over_other_parameters_and_asks_which_is_the_row(sweep: pd.DataFrame) -> None:
+    wider = pd.concat({1: sweep, 2: sweep + 1.0}, names=["max_hold"])
+    with pytest.raises(
+        ParameterError, match=r"y: name the parameter for the rows, one of \['max_hold', 'target'\]"
+    ):
+        plotting.plot_heatmap(wider)
+    fig = plotting.plot_heatmap(wider, y="target")
+    assert fig.axes[0].images[0].get_array()[0].tolist() == [1.0, 1.1, 0.6]
+    assert fig.axes[0].get_title() == "Expectancy [R] (max over the other parameters)"
+
+
+def test_heatmap_names_an_unknown_stat(sweep: pd.DataFrame) -> None:
+    with pytest.raises(ParameterError, match=r"no column 'Expectancy' \(did you mean 'Expectancy \[R\]'\?\)"):
+        plotting.plot_heatmap(sweep, value="Expectancy")
+
+
+def test_importing_plotting_neither_loads_pyplot_nor_switches_the_backend() -> None:
+    code = (
+        # Read the rc value, not get_backend(): resolving the backend itself imports pyplot.
+        "import sys, matplotlib; before = matplotlib.rcParams._get('backend'); import rtystrat.plotting; "
+        "print('matplotlib.pyplot' in sys.modules, matplotlib.rcParams._get('backend') == before)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
