@@ -1,0 +1,257 @@
+"""Declared setup parameters: name, default, type, units, documentation and source, validated in one place.
+
+A setup declares its parameters once, as a :class:`Parameters` table of :class:`Parameter` entries. The
+table gives the defaults, converts text from the command line (``--param stop_offset=20pt``), rejects
+unknown names with a suggestion and impossible values with a one-line
+:class:`~rtystrat.errors.ParameterError`, and documents every parameter with the sentence of the analysis
+its default comes from.
+
+Validated values are plain JSON data (offsets as canonical strings such as ``"13pt"``), so a run's
+parameters serialise with its result and a sweep can key its store on them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Literal
+
+import pandas as pd
+
+from rtystrat.errors import ParameterError, suggest
+from rtystrat.offsets import OFFSET_FORMS, parse_offset
+
+__all__ = ["Parameter", "Parameters"]
+
+Kind = Literal["offset", "float", "int", "bool", "choice"]
+Check = Callable[[Mapping[str, Any], str], None]
+
+_TRUE = ("true", "yes", "1", "on")
+_FALSE = ("false", "no", "0", "off")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Parameter:
+    """One declared parameter of a setup.
+
+    Parameters
+    ----------
+    name : str
+        Keyword the setup function takes.
+    default : Any
+        Default value (already valid).
+    kind : {"offset", "float", "int", "bool", "choice"}
+        Value type. ``"offset"`` accepts :mod:`rtystrat.offsets` forms and, when `choices` is given, also
+        those words (the bullish target: ``"pivot"``, ``"mid"``, ``"r1"`` or an offset such as ``"150pt"``).
+    doc : str
+        What the parameter does.
+    source : str
+        The sentence of the analysis the default comes from ("" when the default is a choice of this library).
+    units : str
+        Units of a number (``"sessions"``, ``"points"``); offsets carry their own.
+    choices : tuple of str
+        Allowed words for ``"choice"`` (and optional words for ``"offset"``).
+    minimum, maximum : float, optional
+        Inclusive bounds of a number.
+    positive : bool
+        Reject zero (a number, or an offset of zero distance).
+    optional : bool
+        ``None`` (text ``"none"``) is allowed and switches the feature off.
+    """
+
+    name: str
+    default: Any
+    kind: Kind
+    doc: str
+    source: str = ""
+    units: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    positive: bool = False
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        # A declaration with an invalid default is a programming error; catch it at import.
+        object.__setattr__(self, "default", self.convert(self.default))
+
+    def convert(self, value: Any, *, owner: str = "") -> Any:
+        """Return `value` validated and in canonical form (text from a command line is accepted).
+
+        Raises
+        ------
+        ParameterError
+            One line naming the parameter, the value and what is accepted.
+        """
+        label = f"{owner}: {self.name}" if owner else self.name
+        if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
+            if self.optional:
+                return None
+            raise ParameterError(f"{label}=None is not allowed; expected {self.expected()}")
+        if self.kind == "offset":
+            return self._offset(value, label)
+        if self.kind == "choice":
+            return self._choice(value, label)
+        if self.kind == "bool":
+            return self._bool(value, label)
+        return self._number(value, label)
+
+    def expected(self) -> str:
+        """Describe the accepted values in a few words (for errors and ``--help``)."""
+        if self.kind == "choice":
+            text = "one of " + ", ".join(repr(choice) for choice in self.choices)
+        elif self.kind == "offset":
+            text = ", ".join(repr(choice) for choice in self.choices)
+            text = f"{text} or an offset in {OFFSET_FORMS}" if text else f"an offset in {OFFSET_FORMS}"
+        elif self.kind == "bool":
+            text = "true or false"
+        else:
+            text = "an integer" if self.kind == "int" else "a number"
+            bounds = ["> 0"] if self.positive else []
+            bounds += [f">= {self.minimum:g}"] if self.minimum is not None else []
+            bounds += [f"<= {self.maximum:g}"] if self.maximum is not None else []
+            text += (" " + " and ".join(bounds)) if bounds else ""
+        return text + (" or none" if self.optional else "")
+
+    def _offset(self, value: Any, label: str) -> str:
+        if isinstance(value, str) and value.strip().lower() in self.choices:
+            return value.strip().lower()
+        try:
+            offset = parse_offset(value, name=label)
+        except ParameterError:
+            raise ParameterError(f"{label}={value!r} is not valid; expected {self.expected()}") from None
+        if self.positive and offset.is_zero:
+            raise ParameterError(f"{label}={value!r}: the distance must be > 0")
+        return str(offset)
+
+    def _choice(self, value: Any, label: str) -> str:
+        text = str(value).strip().lower() if isinstance(value, str) else value
+        if text not in self.choices:
+            hint = suggest(str(value), self.choices)
+            raise ParameterError(f"{label}={value!r} is not valid; expected {self.expected()}{hint}")
+        return text
+
+    def _bool(self, value: Any, label: str) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise ParameterError(f"{label}={value!r} is not valid; expected {self.expected()}")
+
+    def _number(self, value: Any, label: str) -> int | float:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value.strip() if isinstance(value, str) else value)
+            if self.kind == "int":
+                if not number.is_integer():
+                    raise ValueError
+                number = int(number)
+        except (TypeError, ValueError, OverflowError):
+            raise ParameterError(f"{label}={value!r} is not valid; expected {self.expected()}") from None
+        too_low = self.minimum is not None and number < self.minimum
+        too_high = self.maximum is not None and number > self.maximum
+        if not math.isfinite(number) or too_low or too_high or (self.positive and number <= 0):
+            raise ParameterError(f"{label}={value!r} is out of range; expected {self.expected()}")
+        return number
+
+
+class Parameters(Mapping[str, Parameter]):
+    """The declared parameters of one setup, in declaration order (an immutable mapping name → Parameter).
+
+    Parameters
+    ----------
+    parameters : iterable of Parameter
+        Declarations; names must be unique.
+    check : callable, optional
+        ``check(values, owner)`` runs after each value is valid on its own and raises
+        :class:`ParameterError` for impossible combinations (a target on the wrong side of the entry).
+    """
+
+    def __init__(self, parameters: Iterable[Parameter], check: Check | None = None) -> None:
+        self._check = check
+        self._parameters: dict[str, Parameter] = {}
+        for parameter in parameters:
+            if parameter.name in self._parameters:
+                raise ValueError(f"parameter {parameter.name!r} declared twice")
+            self._parameters[parameter.name] = parameter
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self._parameters[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __repr__(self) -> str:
+        return f"Parameters({self.defaults()!r})"
+
+    def defaults(self) -> dict[str, Any]:
+        """Return ``{name: default}`` in declaration order."""
+        return {name: parameter.default for name, parameter in self._parameters.items()}
+
+    def with_defaults(self, **defaults: Any) -> Parameters:
+        """Return a copy whose defaults for the given names are replaced (validated), e.g. in a recipe."""
+        self.check_names(defaults)
+        replaced = Parameters(
+            (
+                dataclasses.replace(parameter, default=defaults.get(name, parameter.default))
+                for name, parameter in self._parameters.items()
+            ),
+            self._check,
+        )
+        replaced.validate()
+        return replaced
+
+    def check_names(self, names: Iterable[str], *, owner: str = "") -> None:
+        """Raise :class:`ParameterError` for the first name that is not declared, with a suggestion."""
+        for name in names:
+            if name not in self._parameters:
+                where = f"{owner}: " if owner else ""
+                valid = ", ".join(self._parameters)
+                raise ParameterError(
+                    f"{where}unknown parameter {name!r}{suggest(name, self._parameters)}; valid: {valid}"
+                )
+
+    def validate(self, values: Mapping[str, Any] | None = None, *, owner: str = "") -> dict[str, Any]:
+        """Return every parameter's value: the defaults overridden by `values`, validated and canonical.
+
+        Parameters
+        ----------
+        values : mapping, optional
+            Overrides by name; text values (from a command line) are converted.
+        owner : str
+            Setup or strategy name used in error messages.
+
+        Raises
+        ------
+        ParameterError
+            For an unknown name (with "did you mean" and the valid names) or an invalid value.
+        """
+        values = dict(values or {})
+        self.check_names(values, owner=owner)
+        resolved = self.defaults()
+        for name, value in values.items():
+            resolved[name] = self._parameters[name].convert(value, owner=owner)
+        if self._check is not None:
+            self._check(resolved, owner)
+        return resolved
+
+    def describe(self) -> pd.DataFrame:
+        """Return a table of the parameters (default, accepted values, units, doc, source), one row each."""
+        rows = [
+            {
+                "name": parameter.name,
+                "default": parameter.default,
+                "accepts": parameter.expected(),
+                "units": parameter.units,
+                "doc": parameter.doc,
+                "source": parameter.source,
+            }
+            for parameter in self._parameters.values()
+        ]
+        return pd.DataFrame(rows).set_index("name")
