@@ -386,7 +386,8 @@ def _splice(active: list[_Contract], schedule: pd.DataFrame, adjust: str) -> pd.
         piece["contract"] = pd.Series(contract.code, index=piece.index, dtype=str)
         pieces.append(piece)
     bars = pd.concat(pieces)
-    bars.index.name = "time"
+    # Canonical frames carry nanosecond times and no frequency, whatever the input frames had.
+    bars.index = pd.DatetimeIndex(bars.index, freq=None, name="time").as_unit("ns")
     if adjust == "difference" and not (bars["low"] > 0).all():
         first = bars.index[int(np.argmax(bars["low"].to_numpy() <= 0))]
         raise DataError(

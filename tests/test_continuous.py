@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rtystrat.bars import load_bars
 from rtystrat.continuous import SCHEDULE_COLUMNS, build_continuous, load_contract_files
 from rtystrat.errors import DataError, ParameterError
 
@@ -85,6 +86,15 @@ def test_difference_adjustment_shifts_older_segments_by_the_later_gaps(three_qua
         assert row["contract"] == contract
         assert (row["open"], row["high"], row["low"], row["close"]) == (121.0, 122.0, 120.0, 121.0)
     assert (bars["volume"] == 1_000.0).all()
+
+
+def test_continuous_bars_are_a_canonical_frame_that_survives_a_csv_round_trip(
+    three_quarters, tmp_path
+) -> None:
+    bars = build_continuous(three_quarters, adjust="ratio").bars
+    pd.testing.assert_frame_equal(load_bars(bars), bars)
+    bars.to_csv(tmp_path / "RTY_continuous.csv")
+    pd.testing.assert_frame_equal(load_bars(tmp_path / "RTY_continuous.csv"), bars)
 
 
 def test_ratio_adjustment_multiplies_older_segments_by_the_later_ratios(three_quarters) -> None:
