@@ -85,7 +85,10 @@ class Parameter:
             One line naming the parameter, the value and what is accepted.
         """
         label = f"{owner}: {self.name}" if owner else self.name
-        if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
+        is_none = value is None or (
+            self.optional and isinstance(value, str) and value.strip().lower() == "none"
+        )
+        if is_none:
             if self.optional:
                 return None
             raise ParameterError(f"{label}=None is not allowed; expected {self.expected()}")
@@ -120,7 +123,10 @@ class Parameter:
         try:
             offset = parse_offset(value, name=label)
         except ParameterError:
-            raise ParameterError(f"{label}={value!r} is not valid; expected {self.expected()}") from None
+            hint = suggest(value, self.choices) if isinstance(value, str) else ""
+            raise ParameterError(
+                f"{label}={value!r} is not valid; expected {self.expected()}{hint}"
+            ) from None
         if self.positive and offset.is_zero:
             raise ParameterError(f"{label}={value!r}: the distance must be > 0")
         return str(offset)

@@ -1,0 +1,318 @@
+"""The two setups on crafted frames with known levels, their parameter checks, and freedom from look-ahead."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rtystrat.bars import load_bars
+from rtystrat.errors import DataError, ParameterError
+from rtystrat.features import indicator_frame
+from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
+from rtystrat.setups import (
+    BEARISH_BREAKDOWN_PARAMETERS,
+    BULLISH_REVERSAL_PARAMETERS,
+    bearish_breakdown,
+    bullish_reversal,
+    session_bars,
+)
+
+# The analysis's March-2025 levels, and made-up April levels for the next period.
+MARCH = {"P": 2210.0, "S1": 2100.0, "S2": 2003.0, "S3": 1877.0, "R1": 2300.0}
+APRIL = {"P": 2100.0, "S1": 2020.0, "S2": 1950.0, "S3": 1800.0, "R1": 2200.0}
+DATES = pd.DatetimeIndex(
+    pd.bdate_range("2025-03-24", "2025-04-04"), name="time"
+)  # two weeks: 03-24 .. 03-31 (March's last bar), 04-01 .. 04-04
+
+
+def crafted(
+    lows: Sequence[float], closes: Sequence[float], **columns: Sequence[float] | float
+) -> pd.DataFrame:
+    """Return an indicator frame over DATES with the given lows/closes, March/April levels and indicators."""
+    close = np.asarray(closes, dtype=float)
+    low = np.asarray(lows, dtype=float)
+    frame = pd.DataFrame({"open": close, "high": close + 5.0, "low": low, "close": close}, index=DATES)
+    frame["volume"] = 1000.0
+    in_march = frame.index.month == 3
+    for name in MARCH:
+        frame[name] = np.where(in_march, MARCH[name], APRIL[name])
+    defaults: Mapping[str, float] = {"sma_50": 2230.0, "sma_100": 2280.0, "rsi_14": 25.0, "atr_14": 20.0}
+    for name, value in {**defaults, **columns}.items():
+        frame[name] = np.broadcast_to(np.asarray(value, dtype=float), len(frame)).copy()
+    return frame
+
+
+def rows(plans: Plans) -> list[str]:
+    return [f"{DATES[i]:%m-%d}" for i in np.flatnonzero(plans.direction)]
+
+
+def at(plans: Plans, date: str) -> tuple[float, float, float]:
+    i = DATES.get_loc(pd.Timestamp(f"2025-{date}"))
+    return plans.entry_price[i], plans.stop[i], plans.target[i]
+
+
+# Bullish frame: approach S2 2,003 from above, touch it on 03-26, then April (S2 1,950) with an RSI gap.
+BULL_LOWS = [2040, 2010, 2000, 2015, 2030, 2035, 1960, 1955, 1940, 1970]
+BULL_CLOSES = [2050, 2030, 2020, 2040, 2040, 2040, 1990, 1985, 1960, 1980]
+BULL_RSI = [25, 25, 25, 25, 25, 25, 25, 35, 25, 25]
+
+
+def test_bullish_limit_orders_one_fill_per_month_at_the_next_bars_levels() -> None:
+    plans = bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI))
+    # 03-24, 03-25: limit 2,003 (closes above it); 03-26 reaches it → March is done. 03-31 (March's last
+    # bar) places April's order (1,950); 04-01 too; 04-02 has RSI 35; 04-03 still orders (1,950 was
+    # reached on 04-03, but no order was working there); the last row never trades.
+    assert rows(plans) == ["03-24", "03-25", "03-31", "04-01", "04-03"]
+    assert at(plans, "03-24") == (2003.0, 1990.0, 2210.0)
+    assert at(plans, "03-31") == (1950.0, 1937.0, 2100.0)
+    assert set(plans.direction[plans.direction != 0]) == {LONG}
+    assert set(plans.entry_type[plans.direction != 0]) == {ENTRY_LIMIT}
+    assert (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill) == (10, 1, False)
+    assert np.isnan(plans.invalidation).all()
+
+
+def test_bullish_reentry_keeps_ordering_after_a_fill() -> None:
+    plans = bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI), reentry=True)
+    assert rows(plans) == ["03-24", "03-25", "03-26", "03-27", "03-28", "03-31", "04-01", "04-03"]
+
+
+def test_bullish_without_rsi_filter_orders_regardless_of_rsi() -> None:
+    plans = bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES, rsi_14=np.nan), rsi_max=None)
+    assert rows(plans) == ["03-24", "03-25", "03-31", "04-01", "04-02"]  # 04-02's order reached on 04-03
+
+
+def test_bullish_bounce_buys_next_open_after_the_first_bar_that_holds_s2() -> None:
+    frame = crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI)
+    plans = bullish_reversal(frame, entry="bounce")
+    # 03-26: low 2,000 <= 2,003 < close 2,020 and low above the stop 1,990; 04-03 likewise at 1,950.
+    assert rows(plans) == ["03-26", "04-03"]
+    assert plans.entry_type[2] == ENTRY_MARKET and np.isnan(plans.entry_price[2])
+    assert (plans.stop[2], plans.target[2]) == (1990.0, 2210.0)
+    # With a 10-point band 03-25 (low 2,010 <= 2,013 < close 2,030) and 04-01 are the months' first.
+    assert rows(bullish_reversal(frame, entry="bounce", entry_band="10pt")) == ["03-25", "04-01"]
+
+
+@pytest.mark.parametrize(
+    ("params", "entry", "stop", "target"),
+    [
+        ({"target": "mid"}, 2003.0, 1990.0, 2106.5),
+        ({"target": "r1"}, 2003.0, 1990.0, 2300.0),
+        ({"target": "150pt"}, 2003.0, 1990.0, 2153.0),
+        ({"entry_band": "2pt", "target": "1%"}, 2005.0, 1990.0, 2025.05),
+        ({"stop_offset": "1atr"}, 2003.0, 1983.0, 2210.0),
+        ({"stop_offset": "0.5%"}, 2003.0, 1992.985, 2210.0),
+        ({"stop_offset": "130tick"}, 2003.0, 1990.0, 2210.0),
+    ],
+)
+def test_bullish_prices_for_each_target_and_offset_form(
+    params: dict[str, Any], entry: float, stop: float, target: float
+) -> None:
+    plans = bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI), **params)
+    np.testing.assert_allclose(at(plans, "03-24"), (entry, stop, target), atol=1e-9)
+
+
+def test_tick_offsets_use_the_frames_tick_size() -> None:
+    frame = crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI)
+    frame.attrs["tick_size"] = 0.25
+    assert at(bullish_reversal(frame, stop_offset="130tick"), "03-24")[1] == 2003.0 - 32.5
+
+
+def test_bullish_rows_with_target_below_the_entry_are_skipped() -> None:
+    # A 300-point band puts the limit (2,303) above the pivot (2,210): no plan can make money.
+    assert rows(bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES), entry_band="300pt")) == []
+
+
+# Bearish frame: March level = round hundred under S2 2,003 = 2,000; April's S2 1,950 → level 1,900.
+BEAR_LOWS = [2040, 2005, 1990, 1985, 1980, 1980, 1950, 1890, 1880, 1880]
+BEAR_CLOSES = [2050, 2010, 1995, 2005, 1990, 1985, 1960, 1895, 1905, 1890]
+
+
+def test_bearish_close_below_round_level_sells_next_open_once_per_month() -> None:
+    frame = crafted(BEAR_LOWS, BEAR_CLOSES)
+    plans = bearish_breakdown(frame)
+    # 03-26 closes below 2,000 after 2,010; 03-28 does it again (same month: skipped); 04-02 closes below
+    # April's 1,900 after 1,960.
+    assert rows(plans) == ["03-26", "04-02"]
+    i, j = DATES.get_loc("2025-03-26"), DATES.get_loc("2025-04-02")
+    assert plans.entry_type[i] == ENTRY_MARKET and plans.direction[i] == SHORT
+    assert (plans.stop[i], plans.target[i]) == (2060.0, 1880.0)
+    assert (plans.stop[j], plans.target[j]) == (1960.0, 1803.0)
+    np.testing.assert_array_equal(plans.invalidation, frame["sma_100"].to_numpy())
+    assert plans.max_hold == 40
+    assert rows(bearish_breakdown(frame, reentry=True)) == ["03-26", "03-28", "04-02"]
+
+
+def test_bearish_sell_stop_one_tick_under_the_level_until_reached() -> None:
+    plans = bearish_breakdown(crafted(BEAR_LOWS, BEAR_CLOSES), entry="stop")
+    # 03-24 (not reached on 03-25, low 2,005), 03-25 (reached on 03-26) → March done; 03-31 places
+    # April's stop at 1,899.9 (close 1,985 >= 1,900); 04-01 too (reached on 04-02); 04-03 closes at
+    # 1,905 >= 1,900 but April was reached.
+    assert rows(plans) == ["03-24", "03-25", "03-31", "04-01"]
+    assert set(plans.entry_type[plans.direction != 0]) == {ENTRY_STOP}
+    np.testing.assert_allclose(at(plans, "03-24"), (1999.9, 2060.0, 1880.0))
+    np.testing.assert_allclose(at(plans, "03-31"), (1899.9, 1960.0, 1803.0))
+
+
+def test_bearish_trend_filter_needs_the_close_below_both_smas() -> None:
+    frame = crafted(BEAR_LOWS, BEAR_CLOSES, sma_50=[2230] * 2 + [1990] + [2230] * 7)
+    assert rows(bearish_breakdown(frame)) == ["03-28", "04-02"]  # 03-26 closed above SMA50 1,990
+    assert rows(bearish_breakdown(frame, trend_filter=False)) == ["03-26", "04-02"]
+
+
+def test_bearish_level_s2_and_invalidation_choices() -> None:
+    frame = crafted(BEAR_LOWS, BEAR_CLOSES)
+    plans = bearish_breakdown(frame, level="s2", invalidation="sma50", stop_offset="1.5atr")
+    # Level 2,003: 03-26 closes at 1,995 below it after 2,010; stop 2,003 + 1.5 × 20.
+    assert rows(plans)[0] == "03-26"
+    assert plans.stop[2] == 2033.0
+    np.testing.assert_array_equal(plans.invalidation, frame["sma_50"].to_numpy())
+    assert np.isnan(bearish_breakdown(frame, invalidation="none").invalidation).all()
+
+
+def test_bearish_rows_with_target_above_the_entry_are_skipped() -> None:
+    # S3 + 200 = 2,077 lies above the level: shorting there would aim at a loss.
+    assert rows(bearish_breakdown(crafted(BEAR_LOWS, BEAR_CLOSES), target_offset="200pt")) == []
+
+
+def test_no_plans_while_levels_are_missing() -> None:
+    frame = crafted(BULL_LOWS, BULL_CLOSES)
+    frame.loc[frame.index.month == 3, list(MARCH)] = np.nan
+    frame["rsi_14"] = BULL_RSI
+    assert rows(bullish_reversal(frame)) == ["03-31", "04-01", "04-03"]  # only April's orders
+
+
+def test_missing_column_is_a_one_line_data_error() -> None:
+    frame = crafted(BULL_LOWS, BULL_CLOSES).drop(columns=["rsi_14"])
+    with pytest.raises(DataError, match="column 'rsi_14' needed by bullish_reversal is missing"):
+        bullish_reversal(frame)
+    assert rows(bullish_reversal(frame, rsi_max=None))  # the column is needed only by the filter
+
+
+@pytest.mark.parametrize(
+    ("setup", "params", "message"),
+    [
+        (
+            bullish_reversal,
+            {"stop_ofset": "13pt"},
+            "unknown parameter 'stop_ofset' (did you mean 'stop_offset'?)",
+        ),
+        (bullish_reversal, {"stop_offset": "-13pt"}, "stop_offset='-13pt' is not valid"),
+        (bullish_reversal, {"stop_offset": "0pt"}, "the distance must be > 0"),
+        (bullish_reversal, {"target": "0pt"}, "must lie above the entry"),
+        (bullish_reversal, {"target": "pivott"}, "did you mean 'pivot'"),
+        (bullish_reversal, {"entry": "market"}, "expected one of 'limit', 'bounce'"),
+        (bullish_reversal, {"rsi_max": 150}, "out of range"),
+        (bullish_reversal, {"max_hold": 2.5}, "expected an integer >= 0"),
+        (bearish_breakdown, {"round_step": 0}, "expected a number > 0"),
+        (bearish_breakdown, {"target_offset": "-3pt"}, "target_offset='-3pt' is not valid"),
+        (bearish_breakdown, {"trend_filter": "maybe"}, "expected true or false"),
+    ],
+)
+def test_bad_parameters_raise_one_line_errors(setup: Any, params: dict[str, Any], message: str) -> None:
+    with pytest.raises(ParameterError) as info:
+        setup(crafted(BULL_LOWS, BULL_CLOSES), **params)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_parameter_error_lists_the_valid_names() -> None:
+    with pytest.raises(ParameterError, match="valid: level, round_step, entry, trend_filter"):
+        BEARISH_BREAKDOWN_PARAMETERS.validate({"lvl": "s2"}, owner="bearish_breakdown")
+
+
+def test_text_values_from_a_command_line_are_converted() -> None:
+    values = BULLISH_REVERSAL_PARAMETERS.validate(
+        {"stop_offset": "20", "rsi_max": "none", "max_hold": "5", "reentry": "true", "target": "R1"}
+    )
+    assert values == {
+        "entry": "limit",
+        "entry_band": "0pt",
+        "stop_offset": "20pt",
+        "target": "r1",
+        "rsi_max": None,
+        "max_hold": 5,
+        "reentry": True,
+    }
+
+
+def test_every_parameter_is_documented_and_defaults_quote_the_analysis() -> None:
+    for table in (BULLISH_REVERSAL_PARAMETERS, BEARISH_BREAKDOWN_PARAMETERS):
+        described = table.describe()
+        assert (described["doc"].str.len() > 10).all()
+        assert (described.drop(index="reentry")["source"].str.len() > 10).all()
+    assert BULLISH_REVERSAL_PARAMETERS["stop_offset"].source == "Stop 1,990: S2 (2,003) − 13."
+
+
+def test_with_defaults_replaces_and_validates() -> None:
+    table = BULLISH_REVERSAL_PARAMETERS.with_defaults(stop_offset=20)
+    assert table.defaults()["stop_offset"] == "20pt"
+    with pytest.raises(ParameterError, match="did you mean 'max_hold'"):
+        BULLISH_REVERSAL_PARAMETERS.with_defaults(max_hod=3)
+
+
+def test_time_stop_counts_sessions_in_bars() -> None:
+    daily = pd.date_range("2025-03-03", periods=5, freq="B")
+    hourly = pd.date_range("2025-03-02 17:00", periods=23 * 4, freq="h", tz="America/Chicago")
+    hourly = hourly[(hourly.hour != 16)]  # the daily maintenance hour: 23 bars per session
+    assert session_bars(daily) == 1
+    assert session_bars(hourly) == 23
+    assert session_bars(hourly) == 23  # cached
+
+
+def random_bars(seed: int, n: int = 1000) -> pd.DataFrame:
+    """Return seeded RTY-like daily bars: a mean-reverting log price around 2,000 through S2 and S3."""
+    rng = np.random.default_rng(seed)
+    deviation = np.zeros(n)
+    shocks = rng.normal(0.0, 0.022, n)
+    for i in range(1, n):
+        deviation[i] = 0.98 * deviation[i - 1] + shocks[i]
+    close = 2000.0 * np.exp(deviation)
+    open_ = np.r_[close[0], close[:-1]] * np.exp(rng.normal(0.0, 0.004, n))
+    spread = np.abs(rng.normal(0.0, 0.01, n)) * close
+    frame = pd.DataFrame(
+        {
+            "open": open_,
+            "high": np.maximum(open_, close) + spread,
+            "low": np.minimum(open_, close) - spread,
+            "close": close,
+            "volume": 1.0,
+        },
+        index=pd.bdate_range("2020-01-01", periods=n, name="time"),
+    )
+    return load_bars(frame)
+
+
+LOOKAHEAD_CASES = [
+    (bullish_reversal, {}),
+    (bullish_reversal, {"rsi_max": None, "stop_offset": "1atr", "target": "mid"}),
+    (bullish_reversal, {"entry": "bounce", "entry_band": "0.5%", "rsi_max": None}),
+    (bearish_breakdown, {}),
+    (bearish_breakdown, {"entry": "stop", "trend_filter": False, "target_offset": "0.5atr"}),
+    (bearish_breakdown, {"level": "s2", "reentry": True}),
+]
+
+
+@pytest.mark.parametrize(("setup", "params"), LOOKAHEAD_CASES)
+def test_changing_bars_after_t_never_changes_plans_at_or_before_t(setup: Any, params: dict[str, Any]) -> None:
+    rng = np.random.default_rng(7)
+    bars = random_bars(seed=10)
+    plans = setup(indicator_frame(bars), **params)
+    assert np.count_nonzero(plans.direction) >= 3  # the property is only meaningful with signals
+    signal_rows = np.flatnonzero(plans.direction)
+    # Cut just before, at and after signals (where a leak would show), plus random places.
+    cuts = np.r_[signal_rows[:3] - 1, signal_rows[:3], rng.integers(100, len(bars) - 2, size=6)]
+    for t in cuts:
+        changed = bars.copy()
+        later = changed.index > changed.index[t]
+        factor = np.exp(rng.normal(0.0, 0.05, later.sum()))
+        for column in ("open", "high", "low", "close"):
+            changed.loc[later, column] *= factor
+        other = setup(indicator_frame(changed), **params)
+        for name in ("direction", "entry_type", "entry_price", "stop", "target", "invalidation"):
+            np.testing.assert_array_equal(
+                getattr(other, name)[: t + 1], getattr(plans, name)[: t + 1], err_msg=name
+            )
