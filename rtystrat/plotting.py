@@ -12,6 +12,7 @@ grey for the benchmark and for candles.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from rtystrat.errors import ParameterError, suggest
 
-__all__ = ["plot_equity", "plot_heatmap", "plot_price"]
+__all__ = ["plot_equity", "plot_heatmap", "plot_montecarlo", "plot_price"]
 
 WIN_COLOR = "#2ca02c"
 LOSS_COLOR = "#d62728"
@@ -51,6 +52,7 @@ SMA_COLORS = ("#ff7f0e", "#8c564b", "#e377c2")
 _SAVE_FORMATS = (".png", ".svg", ".pdf")
 # Above this many bars in view, candles are thinner than a pixel at usual sizes; a close line reads better.
 _MAX_CANDLES = 300
+_OFFSET = re.compile(r"\s*([-+]?\d+(?:\.\d*)?)\s*([a-z%]*)\s*", re.IGNORECASE)  # "13pt", "1.5atr", "20"
 
 
 def _save(fig: Figure, path: str | Path | None) -> Figure:
@@ -399,11 +401,18 @@ def plot_price(
 
 
 def _axis_order(values: pd.Series) -> list[Any]:
-    """Numbers in increasing order; labels (``"pivot"``, ``"13pt"``) in the order the sweep lists them."""
-    unique = pd.unique(values)
+    """Order a parameter's values for an axis.
+
+    Numbers and offsets with one unit (``"5pt"``, ``"10pt"``) in increasing order; anything else (``"pivot"``,
+    ``"r1"``, mixed units) in the order the sweep lists them.
+    """
+    unique = list(pd.unique(values))
     if pd.api.types.is_numeric_dtype(values):
         return sorted(unique)
-    return list(unique)
+    offsets = [_OFFSET.fullmatch(str(value)) for value in unique]
+    if all(offsets) and len({match[2] for match in offsets}) == 1:
+        return [value for _, value in sorted(zip((float(m[1]) for m in offsets), unique, strict=True))]
+    return unique
 
 
 def plot_heatmap(
@@ -498,4 +507,77 @@ def plot_heatmap(
     if title is None:
         title = value if len(parameters) <= 2 else f"{value} ({aggregate} over the other parameters)"
     ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_montecarlo(
+    mc_result: Any,
+    *,
+    sample_paths: int = 100,
+    title: str | None = None,
+    path: str | Path | None = None,
+) -> Figure:
+    """Plot a Monte Carlo run: a fan of equity paths with percentile bands, and the max-drawdown histogram.
+
+    Parameters
+    ----------
+    mc_result : MonteCarloResult
+        From ``rtystrat.montecarlo.monte_carlo(..., keep_paths=True)``.
+    sample_paths : int
+        How many individual paths to draw under the bands (thin grey lines).
+    title : str, optional
+        Figure title; by default the method and the number of paths and trades.
+    path : str or Path, optional
+        Save the figure there (``.png``, ``.svg`` or ``.pdf``).
+
+    Returns
+    -------
+    Figure
+        Left: equity after each trade — sample paths, the 5–95 % and 25–75 % bands and the median. Right:
+        histogram of each path's max drawdown (% of the peak when the run had a starting equity, else in the
+        outcomes' unit) with its median and 5th percentile (the bad case) marked.
+    """
+    bands = mc_result.equity_bands((5.0, 25.0, 50.0, 75.0, 95.0))
+    unit = mc_result.unit
+    trades = bands.index.to_numpy()
+    fig = Figure(figsize=(12, 5), layout="constrained")
+    ax_fan, ax_drawdown = fig.subplots(1, 2, width_ratios=(2, 1))
+    shown = mc_result.paths[:sample_paths]
+    ax_fan.add_collection(
+        LineCollection(
+            [np.c_[trades, row] for row in shown], colors="#999999", lw=0.5, alpha=0.35, gid="sample-paths"
+        )
+    )
+    ax_fan.fill_between(
+        trades, bands["p5"], bands["p95"], color=EQUITY_COLOR, alpha=0.15, lw=0, label="5–95 %"
+    )
+    ax_fan.fill_between(
+        trades, bands["p25"], bands["p75"], color=EQUITY_COLOR, alpha=0.3, lw=0, label="25–75 %"
+    )
+    ax_fan.plot(trades, bands["p50"], color=EQUITY_COLOR, lw=1.8, label="median")
+    ax_fan.autoscale_view()
+    ax_fan.set_xlim(0, trades[-1])
+    ax_fan.set_xlabel("Trade")
+    ax_fan.set_ylabel(f"Equity [{unit}]")
+    if unit == "$":
+        _dollars(ax_fan)
+    ax_fan.grid(alpha=0.3)
+    ax_fan.legend(loc="upper left", fontsize="small")
+    ax_fan.set_title(f"Equity paths ({len(shown)} of {len(mc_result.paths):,} drawn)")
+
+    percent = mc_result.max_drawdown_percent is not None
+    depths = mc_result.max_drawdown_percent if percent else mc_result.max_drawdown
+    ax_drawdown.hist(depths, bins=40, color=LOSS_COLOR, alpha=0.6, edgecolor="white", linewidth=0.4)
+    for q, style, name in ((50.0, "-", "median"), (5.0, "--", "5th percentile")):
+        value = float(np.percentile(depths, q))
+        suffix = " %" if percent else f" {unit}"
+        ax_drawdown.axvline(value, color="black", ls=style, lw=1.0, label=f"{name} {value:,.1f}{suffix}")
+    ax_drawdown.set_xlabel("Max. drawdown [%]" if percent else f"Max. drawdown [{unit}]")
+    ax_drawdown.set_ylabel("Paths")
+    ax_drawdown.legend(loc="upper left", fontsize="small")
+    ax_drawdown.grid(alpha=0.3)
+    ax_drawdown.set_title("Max. drawdown per path")
+    fig.suptitle(
+        title or f"Monte Carlo: {len(mc_result.paths):,} {mc_result.method} paths of {trades[-1]:,} trades"
+    )
     return _save(fig, path)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from rtystrat import plotting
 from rtystrat.errors import ParameterError
+from rtystrat.montecarlo import MonteCarloResult
 
 GREEN, RED = "#2ca02c", "#d62728"
 LEVELS = ("P", "S1", "S2", "S3", "R1")
@@ -281,3 +282,42 @@ def test_importing_plotting_neither_loads_pyplot_nor_switches_the_backend() -> N
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "True"]
+
+
+@pytest.fixture
+def monte_carlo_result() -> MonteCarloResult:
+    """Three hand-made paths of two trades in R: up-up, down-up, up-down."""
+    paths = np.array([[0.0, 1.0, 2.0], [0.0, -1.0, 0.0], [0.0, 1.0, 0.0]])
+    return MonteCarloResult(
+        final_equity=paths[:, -1],
+        max_drawdown=np.array([0.0, -1.0, -1.0]),
+        max_drawdown_percent=None,
+        unit="R",
+        method="shuffle",
+        start_equity=0.0,
+        paths=paths,
+    )
+
+
+def test_monte_carlo_figure_draws_paths_bands_and_the_drawdown_histogram(
+    monte_carlo_result: MonteCarloResult,
+) -> None:
+    fig = plotting.plot_montecarlo(monte_carlo_result, sample_paths=2)
+    fan, histogram = fig.axes
+    (paths,) = _by_gid(fig, "sample-paths")
+    assert [segment[:, 1].tolist() for segment in paths.get_segments()] == [[0.0, 1.0, 2.0], [0.0, -1.0, 0.0]]
+    (median,) = fan.get_lines()
+    assert median.get_ydata().tolist() == [0.0, 1.0, 0.0]  # per-trade median of the three paths
+    assert (fan.get_xlabel(), fan.get_ylabel()) == ("Trade", "Equity [R]")
+    assert [t.get_text() for t in fan.get_legend().get_texts()] == ["5–95 %", "25–75 %", "median"]
+    assert sum(patch.get_height() for patch in histogram.patches) == 3  # one count per path
+    assert histogram.get_xlabel() == "Max. drawdown [R]"
+    labels = [t.get_text() for t in histogram.get_legend().get_texts()]
+    assert labels == ["median -1.0 R", "5th percentile -1.0 R"]
+    assert fig.get_suptitle() == "Monte Carlo: 3 shuffle paths of 2 trades"
+
+
+def test_monte_carlo_figure_needs_the_paths(monte_carlo_result: MonteCarloResult) -> None:
+    without = MonteCarloResult(**{**monte_carlo_result.__dict__, "paths": None})
+    with pytest.raises(ParameterError, match="keep_paths=True"):
+        plotting.plot_montecarlo(without)

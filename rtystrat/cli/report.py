@@ -1,0 +1,82 @@
+"""``rtystrat report``: turn a result JSON (``backtest --json``) into one self-contained HTML page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rtystrat.errors import DataError
+
+# The chart only displays the bars, so it tolerates what real vendor files have (as `rtystrat levels` does):
+# high/low not containing open/close (clipped) and weekend rows in daily data (dropped).
+DEFAULT_REPAIR = "clip,drop_weekend"
+
+EPILOG = """\
+example:
+  rtystrat backtest both --json result.json
+  rtystrat report result.json -o report.html
+  rtystrat report result.json --data data/rty_daily.csv.gz -o report.html   # adds the price chart
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``report`` subcommand to `subparsers`."""
+    parser = subparsers.add_parser(
+        "report",
+        help="write an HTML report (stats, charts, trades) from a result JSON",
+        description="Write one self-contained HTML file (inline CSS, embedded charts) from a result JSON:\n"
+        "headline figures, equity and drawdown, statistics, per-setup, per-direction and per-year\n"
+        "tables, deepest drawdowns and the trade list.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    parser.add_argument("result", type=Path, metavar="RESULT.json", help="result written by --json")
+    parser.add_argument(
+        "-o", "--output", type=Path, help="HTML file to write (default: RESULT with the suffix .html)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="FILE",
+        help="the bars the backtest ran on: adds a price chart with monthly levels, SMA 50/100, RSI 14",
+    )
+    parser.add_argument(
+        "--repair",
+        default=DEFAULT_REPAIR,
+        help=f"repairs when loading --data, comma-separated, or 'none' (default: {DEFAULT_REPAIR})",
+    )
+    parser.add_argument("--title", help="page title (default: 'Backtest report' and the setups)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the result (and bars), render the page and write it; print where it went."""
+    from rtystrat.report import render_html  # matplotlib loads only when a report is asked for
+    from rtystrat.results import BacktestResult
+
+    if not args.result.is_file():
+        raise DataError(f"{args.result}: no such result file (write one with 'rtystrat backtest ... --json')")
+    result = BacktestResult.from_json(args.result)
+    repair = None if args.repair.lower() == "none" else args.repair
+    bars = None if args.data is None else _bars(args.data, repair, result.equity.index)
+    output = args.output or args.result.with_suffix(".html")
+    output.write_text(render_html(result, bars=bars, title=args.title), encoding="utf-8")
+    if not getattr(args, "quiet", False):
+        print(f"wrote {output} ({output.stat().st_size / 1024:,.0f} KiB)", file=sys.stderr)
+    return 0
+
+
+def _bars(path: Path, repair: str | None, index: Any) -> Any:
+    """Indicator frame of the bars at `path`, cut to the backtest's period (indicators warm up before it)."""
+    from rtystrat.bars import load_bars
+    from rtystrat.features import indicator_frame
+
+    frame = indicator_frame(
+        load_bars(path, repair=repair), levels="M:classic", sma=(50, 100), rsi=14, atr=None
+    )
+    window = frame.loc[index[0] : index[-1]]
+    if window.empty:
+        raise DataError(f"{path}: no bars between {index[0]} and {index[-1]}, the period of the result")
+    return window

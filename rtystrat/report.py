@@ -1,0 +1,266 @@
+"""A backtest as one self-contained HTML file: headline figures, charts, statistics tables and the trade list.
+
+The file has no external references: CSS is inline and charts are embedded as base64 PNG, so it can be
+mailed, archived or opened offline. Every cell is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from rtystrat import plotting
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from rtystrat.results import BacktestResult
+
+__all__ = ["render_html"]
+
+HEADLINE = (
+    "Return [%]",
+    "Net P&L [$]",
+    "Max. Drawdown [%]",
+    "# Trades",
+    "Win Rate [%]",
+    "Profit Factor",
+    "Expectancy [R]",
+    "Sharpe Ratio",
+)
+TRADE_COLUMNS = (
+    "setup",
+    "direction",
+    "entry_time",
+    "entry_price",
+    "exit_time",
+    "exit_price",
+    "exit_reason",
+    "contracts",
+    "pnl_points",
+    "pnl_net",
+    "r_multiple",
+    "mae_r",
+    "mfe_r",
+    "bars_held",
+    "ambiguous",
+)
+# Cells of these columns/rows are green when positive and red when negative.
+_SIGNED = ("Return", "P&L", "Expectancy", "pnl_", "r_multiple", "Trade [")
+_COUNTS = ("Bars", "Max. Consecutive Wins", "Max. Consecutive Losses", "contracts", "bars_held")
+_STYLE = """
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       color: #1f2328; margin: 0; background: #f6f8fa; }
+main { max-width: 1200px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 18px; margin: 32px 0 10px; padding-bottom: 4px; border-bottom: 1px solid #d0d7de; }
+.facts { color: #57606a; margin: 0 0 16px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); gap: 10px; }
+.card { border: 1px solid #d0d7de; border-radius: 6px; padding: 8px 12px; }
+.card .label { color: #57606a; font-size: 12px; }
+.card .value { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
+figure { margin: 8px 0; } figure img { width: 100%; height: auto; }
+.scroll { overflow-x: auto; } .trades { max-height: 560px; overflow-y: auto; }
+.columns { display: grid; grid-template-columns: 1fr 1fr; gap: 0 32px; }
+.side { display: flex; flex-wrap: wrap; gap: 0 32px; } .side h3 { font-size: 15px; margin: 8px 0 6px; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 13px; }
+th, td { padding: 3px 10px; border-bottom: 1px solid #eaeef2; white-space: nowrap; }
+thead th { background: #f6f8fa; text-align: left; position: sticky; top: 0; }
+tbody th { text-align: left; font-weight: 600; }
+td.num, th.num { text-align: right; } .pos { color: #1a7f37; } .neg { color: #cf222e; }
+tbody tr:nth-child(even) { background: #fafbfc; }
+.muted { color: #57606a; }
+"""
+
+
+def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, title: str | None = None) -> str:
+    """Render a backtest result as one self-contained HTML page.
+
+    Parameters
+    ----------
+    result : BacktestResult
+        The backtest to report.
+    bars : pd.DataFrame, optional
+        The bars it ran on; adds a price chart with the trades. An indicator frame
+        (``rtystrat.features.indicator_frame``) also shows its levels, SMAs and RSI.
+    title : str, optional
+        Page title; by default "Backtest report" and the setups traded.
+
+    Returns
+    -------
+    str
+        The HTML document: headline figures, equity chart, price chart (with `bars`), statistics, tables
+        per setup, direction and year, deepest drawdowns, the trade list, parameters and run settings.
+    """
+    trades = result.trades
+    setups = sorted(map(str, trades["setup"].unique())) if "setup" in trades else []
+    title = title or "Backtest report" + (f": {', '.join(setups)}" if setups else "")
+    index = result.equity.index
+    facts = [
+        f"{_time(index[0])} → {_time(index[-1])}",
+        f"{len(index):,} bars",
+        f"{len(trades):,} trades",
+        *(f"{key.replace('_', ' ')} {_text(key, value)}" for key, value in _shown_config(result.config)),
+    ]
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="facts">{" · ".join(html.escape(fact) for fact in facts)}</p>',
+        _cards(result.stats),
+        "<h2>Equity</h2>",
+        _image(plotting.plot_equity(result.equity, result.benchmark, trades), "Equity and drawdown"),
+    ]
+    if bars is not None:
+        body += ["<h2>Price and trades</h2>", _image(_price_figure(bars, trades), "Price, levels and trades")]
+    stats = result.stats.rename_axis("Statistic").to_frame("Value")
+    half = (len(stats) + 1) // 2
+    body += [
+        "<h2>Statistics</h2>",
+        f'<div class="columns">{_table(stats.iloc[:half])}{_table(stats.iloc[half:])}</div>',
+    ]
+    breakdowns = [
+        f"<div><h3>By {name}</h3>{_table(table().T.rename_axis('Statistic'))}</div>"
+        for name, table in (("setup", result.by_setup), ("direction", result.by_direction))
+        if name in trades and len(trades)
+    ]
+    if breakdowns:
+        body += ["<h2>By setup and direction</h2>", f'<div class="side scroll">{"".join(breakdowns)}</div>']
+    body += ["<h2>By year</h2>", _scroll(_table(result.by_year()))]
+    body += ["<h2>Deepest drawdowns</h2>", _scroll(_table(_drawdowns(result)))]
+    columns = [column for column in TRADE_COLUMNS if column in trades]
+    trade_table = (
+        trades[columns].set_axis(range(1, len(trades) + 1)).rename_axis("#") if len(trades) else None
+    )
+    body += [
+        f"<h2>Trades ({len(trades):,})</h2>",
+        f'<div class="scroll trades">{_table(trade_table)}</div>' if trade_table is not None else _none(),
+    ]
+    settings = pd.Series({**result.params, **_prefixed(result.config)}, dtype=object)
+    body += ["<h2>Parameters and run settings</h2>", _table(settings.rename_axis("Name").to_frame("Value"))]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
+        "<body><main>\n" + "\n".join(body) + "\n</main></body>\n</html>\n"
+    )
+
+
+def _shown_config(config: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
+    for key in ("contract", "cash", "fill_policy", "slippage_ticks", "commission_per_side", "contracts"):
+        if config.get(key) is not None:
+            yield key, config[key]
+
+
+def _prefixed(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Run settings keyed ``config.<name>`` so they never clash with a strategy parameter of the same name."""
+    return {f"config.{key}": value for key, value in config.items()}
+
+
+def _price_figure(bars: pd.DataFrame, trades: pd.DataFrame) -> Figure:
+    """Price chart with whatever indicator columns `bars` has (plain bars get candles or a close line)."""
+    levels = [name for name in ("P", "S1", "S2", "S3", "R1") if name in bars]
+    sma = [name for name in bars.columns if str(name).startswith("sma_")]
+    rsi = next((name for name in bars.columns if str(name).startswith("rsi_")), None)
+    return plotting.plot_price(bars, trades, levels=levels, sma=sma, rsi=rsi)
+
+
+def _image(fig: Figure, alt: str) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
+
+
+def _cards(stats: pd.Series) -> str:
+    cards = [
+        f'<div class="card"><div class="label">{html.escape(key)}</div>'
+        f'<div class="value{_sign_class(key, stats[key])}">{html.escape(_text(key, stats[key]))}</div></div>'
+        for key in HEADLINE
+        if key in stats
+    ]
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def _drawdowns(result: BacktestResult) -> pd.DataFrame:
+    table = result.drawdowns(5)
+    return table.set_axis(range(1, len(table) + 1)).rename_axis("#")
+
+
+def _scroll(content: str) -> str:
+    return f'<div class="scroll">{content}</div>'
+
+
+def _none() -> str:
+    return '<p class="muted">None.</p>'
+
+
+def _table(table: pd.DataFrame | None) -> str:
+    """Render `table` with its index as the first column; numbers right-aligned and signed ones coloured."""
+    if table is None or table.empty:
+        return _none()
+    numeric = [_is_number_column(table[column]) for column in table.columns]
+    header = "".join(
+        f"<th{' class=num' if right else ''}>{html.escape(str(column))}</th>"
+        for column, right in zip(table.columns, numeric, strict=True)
+    )
+    rows = []
+    for label, values in zip(table.index, table.itertuples(index=False), strict=True):
+        cells = [f"<th>{html.escape(_label(label))}</th>"]
+        for column, value in zip(table.columns, values, strict=True):
+            # A transposed stats table has the statistic in the row label: it decides the format.
+            key = label if table.index.name == "Statistic" else column
+            css = ("num" if _is_number(value) else "") + _sign_class(key, value)
+            cells.append(f'<td class="{css.strip()}">{html.escape(_text(key, value))}</td>')
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    index_name = html.escape(str(table.index.name or ""))
+    return (
+        f"<table><thead><tr><th>{index_name}</th>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _is_number_column(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _sign_class(key: Any, value: Any) -> str:
+    if not _is_number(value) or not any(mark in str(key) for mark in _SIGNED) or not math.isfinite(value):
+        return ""
+    return " pos" if value > 0 else " neg" if value < 0 else ""
+
+
+def _time(value: pd.Timestamp) -> str:
+    if value.hour == value.minute == value.second == 0:
+        return value.strftime("%Y-%m-%d")
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _label(value: Any) -> str:
+    return _time(value) if isinstance(value, pd.Timestamp) else str(value)
+
+
+def _text(key: Any, value: Any) -> str:
+    """Format one cell: counts as integers, other numbers with two decimals, dates without midnight."""
+    if value is None or value is pd.NaT or (isinstance(value, float | np.floating) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, pd.Timestamp):
+        return _time(value)
+    if isinstance(value, pd.Timedelta):
+        days = value / pd.Timedelta(days=1)
+        return f"{days:,.0f} days" if days == int(days) else str(value)
+    if not _is_number(value):
+        return str(value)
+    if isinstance(value, int | np.integer) or str(key).startswith("# ") or str(key) in _COUNTS:
+        return f"{int(value):,}" if math.isfinite(value) else str(value)
+    return f"{value:,.2f}"
