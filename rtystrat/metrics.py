@@ -202,27 +202,30 @@ def drawdown_table(equity: pd.Series, top: int | None = 5) -> pd.DataFrame:
         ``recovery_time`` (Timedelta); at most `top` rows (all when None).
     """
     values = equity.to_numpy(dtype=float)
-    times = equity.index
-    peaks = np.maximum.accumulate(values)
-    edges = np.diff(np.concatenate(([0], (values < peaks).astype(np.int8), [0])))
-    rows = []
-    for first, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        peak, trough = first - 1, first + int(np.argmin(values[first:stop]))
-        recovered = stop < len(values)
-        end = times[stop] if recovered else times[-1]
-        rows.append(
-            {
-                "peak": times[peak],
-                "trough": times[trough],
-                "recovery": times[stop] if recovered else pd.NaT,
-                "Depth [%]": (values[trough] / values[peak] - 1.0) * 100.0,
-                "Depth [$]": values[trough] - values[peak],
-                "duration": end - times[peak],
-                "recovery_time": times[stop] - times[trough] if recovered else pd.NaT,
-            }
-        )
-    columns = ["peak", "trough", "recovery", "Depth [%]", "Depth [$]", "duration", "recovery_time"]
-    table = pd.DataFrame(rows, columns=columns)
+    times = pd.DatetimeIndex(equity.index)
+    underwater = values < np.maximum.accumulate(values)
+    edges = np.diff(np.concatenate(([0], underwater.astype(np.int8), [0])))
+    firsts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    peak = firsts - 1  # the bar before an episode is at its (fixed) running peak
+    # between episodes the curve is at or above every earlier peak, so a block minimum is the episode's
+    lowest = np.minimum.reduceat(values, firsts) if len(firsts) else np.empty(0)
+    episode = np.cumsum(edges[:-1] == 1) - 1  # episode number of each underwater bar
+    candidates = np.flatnonzero(underwater)
+    candidates = candidates[values[candidates] == lowest[episode[candidates]]]
+    trough = candidates[np.unique(episode[candidates], return_index=True)[1]]
+    recovered = stops < len(values)
+    back = np.minimum(stops, len(values) - 1)
+    table = pd.DataFrame(
+        {
+            "peak": times[peak],
+            "trough": times[trough],
+            "recovery": times[back].where(recovered),
+            "Depth [%]": (values[trough] / values[peak] - 1.0) * 100.0,
+            "Depth [$]": values[trough] - values[peak],
+            "duration": times[np.where(recovered, back, len(values) - 1)] - times[peak],
+            "recovery_time": (times[back] - times[trough]).where(recovered),
+        }
+    )
     table = table.sort_values("Depth [%]", kind="stable").reset_index(drop=True)
     return table if top is None else table.head(top)
 
@@ -307,12 +310,22 @@ def exposure(trades: pd.DataFrame, index: pd.DatetimeIndex) -> float:
         return float("nan")
     if not len(trades):
         return 0.0
-    first = index.searchsorted(pd.DatetimeIndex(trades["entry_time"]), side="right") - 1
-    last = index.searchsorted(pd.DatetimeIndex(trades["exit_time"]), side="right") - 1
+    first = index.searchsorted(_trade_times(trades, "entry_time", index), side="right") - 1
+    last = index.searchsorted(_trade_times(trades, "exit_time", index), side="right") - 1
     depth = np.zeros(len(index) + 1, dtype=np.int64)
     np.add.at(depth, np.clip(first, 0, None), 1)
     np.add.at(depth, last + 1, -1)
     return float(np.mean(np.cumsum(depth[:-1]) > 0))
+
+
+def _trade_times(trades: pd.DataFrame, column: str, index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Return a trade-time column in the time zone of the equity index."""
+    times = pd.DatetimeIndex(trades[column])
+    if (times.tz is None) != (index.tz is None):
+        zone = "tz-naive" if times.tz is None else f"in {times.tz}"
+        other = "tz-naive" if index.tz is None else f"in {index.tz}"
+        raise DataError(f"trades: column {column!r} is {zone} but the equity index is {other}")
+    return times if times.tz is None else times.tz_convert(index.tz)
 
 
 def _sorted_trades(trades: pd.DataFrame) -> pd.DataFrame:
@@ -489,7 +502,7 @@ def stats_by_year(trades: pd.DataFrame, equity: pd.Series) -> pd.DataFrame:
     Trades count in the year of their exit.
     """
     equity = _validated_equity(equity)
-    exits = pd.DatetimeIndex(trades["exit_time"]).year if len(trades) else pd.Index([], dtype=int)
+    exits = _trade_times(trades, "exit_time", equity.index).year if len(trades) else pd.Index([], dtype=int)
     rows, anchor = {}, equity.iloc[:1]
     for year, values in equity.groupby(equity.index.year, sort=True):
         path = pd.concat([anchor, values])

@@ -112,7 +112,7 @@ class BacktestResult:
         )
         if dataclasses.is_dataclass(config) and not isinstance(config, type):
             config = dataclasses.asdict(config)
-        return cls(stats, trades, equity, _plain(dict(params)), _plain(dict(config)), benchmark)
+        return cls(stats, trades, equity, _plain(dict(params or {})), _plain(dict(config or {})), benchmark)
 
     def __repr__(self) -> str:
         return (

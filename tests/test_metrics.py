@@ -127,6 +127,19 @@ def test_exposure_counts_each_bar_touched_by_a_position_once(equity: pd.Series, 
     assert metrics.exposure(trades.iloc[:0], equity.index) == 0.0
 
 
+def test_exposure_refuses_trade_times_without_the_equity_time_zone(equity: pd.Series, trades) -> None:
+    aware = equity.tz_localize("America/Chicago")
+    with pytest.raises(
+        DataError, match="'entry_time' is tz-naive but the equity index is in America/Chicago"
+    ):
+        metrics.exposure(trades, aware.index)
+    in_utc = trades.assign(
+        entry_time=trades["entry_time"].dt.tz_localize("America/Chicago").dt.tz_convert("UTC"),
+        exit_time=trades["exit_time"].dt.tz_localize("America/Chicago").dt.tz_convert("UTC"),
+    )
+    assert metrics.exposure(in_utc, aware.index) == pytest.approx(4 / 5)
+
+
 def test_compute_stats_reports_hand_values_with_units_in_keys(
     equity: pd.Series, trades: pd.DataFrame
 ) -> None:
