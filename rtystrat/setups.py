@@ -19,9 +19,10 @@ is judged against the levels of its own bar and enters at the next open. Orders 
 renewed each bar while their condition holds.
 
 One signal per period. A "period" is a run of bars with the same levels (a month for monthly pivots). By
-default a setup takes one signal per period: the first resting order that price reaches, or the first bar
-event; after that trade — stopped out or not — it waits for the next period's levels (``reentry=True`` takes
-every signal). Rows whose target or stop would lie on the wrong side of the entry are skipped.
+default a setup takes one signal per period: the first resting order that price reaches (a buy limit traded
+through, a sell stop touched — the fill rules of :mod:`rtystrat.fills`), or the first bar event; after
+that trade — stopped out or not — it waits for the next period's levels (``reentry=True`` takes every
+signal). Rows whose target or stop would lie on the wrong side of the entry are skipped.
 
 The setups take the columns as numpy arrays once and use only vectorised numpy, because the sweep kernel
 calls them thousands of times.
@@ -37,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from rtystrat.bars import is_intraday, session_dates
-from rtystrat.contracts import get_contract
+from rtystrat.contracts import get_contract, round_to_tick
 from rtystrat.errors import DataError, ParameterError
 from rtystrat.levels import round_number_levels
 from rtystrat.offsets import Offset, parse_offset
@@ -245,6 +246,10 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     lv = {name: _next(col[name]) if resting else col[name] for name in ("P", "S2", "R1")}
     s2 = lv["S2"]
     entry_level = s2 + _points(p["entry_band"], s2, atr, tick)
+    if resting:
+        # The execution layer rounds a buy limit down to the tick; round here too so that "reached" below
+        # is exactly "filled".
+        entry_level = round_to_tick(entry_level, tick, "down")
     stop = s2 - _points(p["stop_offset"], s2, atr, tick)
     close, low = col["close"], col["low"]
     if resting:
@@ -260,7 +265,8 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     if not p["reentry"]:
         period = _period_ids(col["P"], col["S2"], col["R1"])
         if resting:
-            signal = _first_fill_per_period(signal, _next(low) <= entry_level, period)
+            # A limit fills only when traded through (low < limit).
+            signal = _first_fill_per_period(signal, _next(low) < entry_level, period)
         else:
             signal = _first_per_period(signal, period)
     return _plans(
@@ -311,7 +317,7 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     s2, s3 = (_next(col[name]) if resting else col[name] for name in ("S2", "S3"))
     level = round_number_levels(s2, p["round_step"])[0] if p["level"] == "round" else s2
     close, low = col["close"], col["low"]
-    entry_price = level - tick  # the sell stop of entry="stop"
+    entry_price = round_to_tick(level - tick, tick, "down")  # the sell stop of entry="stop"
     if resting:
         reference = entry_price
         signal = close >= level

@@ -316,3 +316,17 @@ def test_changing_bars_after_t_never_changes_plans_at_or_before_t(setup: Any, pa
             np.testing.assert_array_equal(
                 getattr(other, name)[: t + 1], getattr(plans, name)[: t + 1], err_msg=name
             )
+
+
+def test_a_limit_merely_touched_is_not_a_fill_so_the_order_is_renewed() -> None:
+    lows = list(BULL_LOWS)
+    lows[2] = 2003.0  # 03-26 touches 2,003 without trading through it
+    plans = bullish_reversal(crafted(lows, BULL_CLOSES, rsi_14=BULL_RSI))
+    assert rows(plans)[:4] == ["03-24", "03-25", "03-26", "03-27"]
+
+
+def test_entry_prices_are_rounded_to_the_tick_like_the_fill_rules() -> None:
+    frame = crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI)
+    frame["S2"] = np.where(frame.index.month == 3, 2003.5333, APRIL["S2"])
+    assert at(bullish_reversal(frame), "03-24")[0] == 2003.5  # a buy limit rounds down
+    assert at(bearish_breakdown(frame, level="s2", entry="stop"), "03-24")[0] == 2003.4  # S2 − 1 tick, down
