@@ -1,0 +1,190 @@
+"""backtrader data feeds that carry precomputed indicator columns as extra lines.
+
+`make_feed(frame)` turns an indicator frame (`rtystrat.features.indicator_frame`) into a
+``bt.feeds.PandasData`` whose extra lines are the frame's extra numeric columns, lower-cased:
+``p, s1..s3, r1..r3, sma_50, sma_100, rsi_14, atr_14`` and so on. A strategy reads them like any line
+(``self.data.lines.s2[0]``; note ``self.data.p`` is backtrader's shorthand for params, so the pivot is
+``self.data.lines.p``).
+
+Why a data feed with extra lines rather than backtrader indicators
+------------------------------------------------------------------
+- Parity by construction: the lines hold the very numbers the pure functions (`rtystrat.levels`,
+  `rtystrat.ta`) return, which the fast sweep kernel uses too, so the backtrader path and the kernel cannot
+  drift apart. The tests check the run sees them bar for bar.
+- No look-ahead: higher-timeframe levels need the previous *completed* period; the pure functions are
+  property-tested for it, whereas wiring a resampled feed into backtrader's ``PivotPoint`` (which has no S3
+  anyway) is easy to get wrong — and users never touch that plumbing here.
+- Speed: values are computed once, vectorised, instead of line by line in Python; rows are read from
+  arrays prepared at start rather than ``DataFrame.iloc`` per cell, as ``PandasData`` does.
+backtrader's own ``SMA``/``RSI`` remain usable on the feed; the tests show they agree with ours.
+
+Time zones
+----------
+backtrader silently drops the time zone of a tz-aware index (it stores UTC and prints it as if local). The
+feed is therefore given naive exchange-local times (the wall clock in the frame's own zone, America/Chicago
+for CME data), so ``self.data.datetime.datetime(0)`` and ``.date(0)`` read as a trader expects. The
+original tz-aware frame is kept as ``feed.frame`` and its zone name as ``feed.timezone``; restore a bar's
+exact time by position with `bar_time` (``feed.frame.index[len(feed) - 1 - ago]``). That stays exact even
+in the hour that repeats when daylight saving ends, where a naive wall-clock time is ambiguous (CME equity
+futures are closed then — Sunday 1–2 a.m. — but other data need not be); ``tz_localize`` on naive times
+would have to guess there.
+"""
+
+from __future__ import annotations
+
+import functools
+import keyword
+
+import backtrader as bt
+import pandas as pd
+from backtrader.utils import date2num
+
+from rtystrat.bars import bar_interval, is_intraday
+from rtystrat.errors import DataError
+
+__all__ = ["FrameFeed", "bar_time", "make_feed"]
+
+# Frame columns that map onto backtrader's standard lines.
+_STANDARD = {
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "volume": "volume",
+    "open_interest": "openinterest",
+    "openinterest": "openinterest",
+}
+
+
+class FrameFeed(bt.feeds.PandasData):
+    """``PandasData`` reading rows from arrays prepared at start, instead of ``DataFrame.iloc`` per cell.
+
+    Values are identical to ``PandasData``'s; only the per-bar cost differs (a list lookup per line).
+    """
+
+    def start(self) -> None:
+        """Map columns (``PandasData.start``), then extract every mapped column once."""
+        super().start()
+        frame = self.p.dataname
+        self._rows = len(frame)
+        # backtrader's own conversion, so times compare equal with any other backtrader feed.
+        self._times = [date2num(stamp) for stamp in frame.index.to_pydatetime()]
+        self._columns = [
+            (getattr(self.lines, field), frame.iloc[:, column].to_numpy("float64").tolist())
+            for field, column in self._colmapping.items()
+            if field != "datetime" and column is not None
+        ]
+
+    def _load(self) -> bool:
+        self._idx += 1
+        if self._idx >= self._rows:
+            return False
+        for line, values in self._columns:
+            line[0] = values[self._idx]
+        self.lines.datetime[0] = self._times[self._idx]
+        return True
+
+
+def _reserved_names() -> frozenset[str]:
+    """Return names a new line cannot take without shadowing a backtrader attribute or parameter."""
+    names = set(dir(FrameFeed)) | set(dir(FrameFeed.lines)) | set(FrameFeed.params._getkeys())
+    return frozenset(name.lower() for name in names)
+
+
+@functools.cache
+def _feed_class(extra_lines: tuple[str, ...]) -> type[FrameFeed]:
+    """Return the FrameFeed subclass declaring `extra_lines`, each read from the column of the same name.
+
+    backtrader's documented way to add lines to a pandas feed is a subclass declaring ``lines`` and one
+    param per line naming its column; classes are cached so each column set is declared once.
+    """
+    params = tuple((name, name) for name in extra_lines)
+    return type("IndicatorFeed", (FrameFeed,), {"lines": extra_lines, "params": params})
+
+
+def _extra_columns(frame: pd.DataFrame, source: str) -> list[str]:
+    """Return the numeric non-standard columns of `frame`, checked as backtrader line names."""
+    reserved = _reserved_names()
+    seen: dict[str, str] = {}
+    for column in frame.columns:
+        name = str(column).lower()
+        if name in _STANDARD or not pd.api.types.is_numeric_dtype(frame[column]):
+            continue  # standard lines are mapped by name; text (e.g. `contract`) cannot be a line
+        if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_") or name in reserved:
+            raise DataError(f"{source}: column {column!r} cannot be a backtrader line name; rename it")
+        if name in seen:
+            raise DataError(f"{source}: columns {seen[name]!r} and {column!r} both become line {name!r}")
+        seen[name] = str(column)
+    return list(seen.values())
+
+
+def _timeframe(frame: pd.DataFrame) -> tuple[int, int]:
+    """Return backtrader's ``(timeframe, compression)`` for the bar spacing of `frame`."""
+    if len(frame) < 2 or not is_intraday(frame):
+        return bt.TimeFrame.Days, 1
+    minutes = bar_interval(frame) / pd.Timedelta(minutes=1)
+    if minutes >= 1 and float(minutes).is_integer():
+        return bt.TimeFrame.Minutes, int(minutes)
+    return bt.TimeFrame.Seconds, max(1, round(minutes * 60))
+
+
+def make_feed(frame: pd.DataFrame, name: str | None = None) -> FrameFeed:
+    """Return a backtrader feed of `frame` with one extra line per extra numeric column.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        Canonical bars, usually with indicator columns (`rtystrat.features.indicator_frame`).
+    name : str, optional
+        The feed's name in backtrader (``data._name``); defaults to ``frame.attrs["source"]``.
+
+    Returns
+    -------
+    FrameFeed
+        Standard lines from ``open, high, low, close, volume`` (and ``open_interest``), extra lines named
+        after the other numeric columns lower-cased (``P`` → ``p``, ``sma_50`` → ``sma_50``); text columns
+        are left out. Times are naive exchange-local (see the module docstring); ``feed.frame`` is the
+        original frame and ``feed.timezone`` its zone (None for daily bars).
+    """
+    source = str(frame.attrs.get("source", "<DataFrame>"))
+    missing = [column for column in ("open", "high", "low", "close") if column not in frame.columns]
+    if missing:
+        raise DataError(f"{source}: a feed needs column {missing[0]!r}")
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        raise DataError(f"{source}: a feed needs a DatetimeIndex, got {type(frame.index).__name__}")
+    extra = _extra_columns(frame, source)
+    timezone = None if frame.index.tz is None else str(frame.index.tz)
+    naive = frame.copy(deep=False)
+    if timezone is not None:
+        naive.index = frame.index.tz_localize(None)  # wall-clock time in the frame's own zone
+    standard = {
+        bt_name: column
+        for column in frame.columns
+        if (bt_name := _STANDARD.get(str(column).lower())) is not None
+    }
+    timeframe, compression = _timeframe(frame)
+    feed = _feed_class(tuple(column.lower() for column in extra))(
+        dataname=naive,
+        name=source if name is None else name,
+        timeframe=timeframe,
+        compression=compression,
+        datetime=None,
+        openinterest=standard.get("openinterest", -1),
+        **{bt_name: column for bt_name, column in standard.items() if bt_name != "openinterest"},
+        **{column.lower(): column for column in extra},
+    )
+    feed.frame = frame
+    feed.timezone = timezone
+    return feed
+
+
+def bar_time(feed: FrameFeed, ago: int = 0) -> pd.Timestamp:
+    """Return the original (tz-aware for intraday data) timestamp of the feed's bar `ago` bars back.
+
+    Call it during a run (``bar_time(self.data)`` in ``next``); it looks the bar up by position in
+    ``feed.frame``, so it is exact even where naive exchange-local times repeat (end of daylight saving).
+    """
+    position = len(feed) - 1 - ago
+    if not 0 <= position < len(feed.frame):
+        raise IndexError(f"bar_time: no bar {ago} bars back (the feed has {len(feed)} bars so far)")
+    return feed.frame.index[position]
