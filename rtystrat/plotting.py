@@ -30,7 +30,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from rtystrat.errors import ParameterError, suggest
 
-__all__ = ["plot_equity", "plot_heatmap", "plot_montecarlo", "plot_price"]
+__all__ = ["plot_equity", "plot_heatmap", "plot_montecarlo", "plot_price", "plot_walkforward"]
 
 WIN_COLOR = "#2ca02c"
 LOSS_COLOR = "#d62728"
@@ -579,5 +579,93 @@ def plot_montecarlo(
     ax_drawdown.set_title("Max. drawdown per path")
     fig.suptitle(
         title or f"Monte Carlo: {len(mc_result.paths):,} {mc_result.method} paths of {trades[-1]:,} trades"
+    )
+    return _save(fig, path)
+
+
+_WINDOW_COLUMNS = ("train_start", "train_end", "test_start", "test_end", "WFE")
+
+
+def _window_parameters(windows: pd.DataFrame) -> list[str]:
+    """Parameter columns of a walk-forward window table: all but the times and the IS/OOS figures."""
+    return [
+        str(column)
+        for column in windows.columns
+        if column not in _WINDOW_COLUMNS and not str(column).startswith(("IS ", "OOS "))
+    ]
+
+
+def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Path | None = None) -> Figure:
+    """Plot a walk-forward run: the stitched out-of-sample equity above the in/out-of-sample windows.
+
+    Parameters
+    ----------
+    wf_result : WalkForwardResult
+        From ``rtystrat.walkforward.walk_forward``: ``windows`` (one row per window with ``train_start``,
+        ``test_start``, ``test_end``, the chosen parameters and ``"OOS Net P&L [$]"``), the stitched
+        out-of-sample ``equity`` and ``stats`` (with ``"Walk-Forward Efficiency"``).
+    title : str, optional
+        Figure title; by default the number of windows, the OOS return and the walk-forward efficiency.
+    path : str or Path, optional
+        Save the figure there (``.png``, ``.svg`` or ``.pdf``).
+
+    Returns
+    -------
+    Figure
+        Top: OOS equity ($) with each test window shaded. Bottom: one row per window, the training (IS)
+        span in grey-blue with the parameters it chose, the test (OOS) span in orange (grey when no
+        run qualified and the window stayed flat).
+    """
+    windows, equity = wf_result.windows, wf_result.equity
+    tz = equity.index.tz
+    parameters = _window_parameters(windows)
+    train_start, test_start, test_end = (
+        _datenum(_align_tz(windows[column], tz)) for column in ("train_start", "test_start", "test_end")
+    )
+    fig = Figure(figsize=(12, 4.5 + 0.28 * len(windows)), layout="constrained")
+    ax_equity, ax_windows = fig.subplots(2, 1, sharex=True, height_ratios=(3, 0.6 + 0.25 * len(windows)))
+    ax_equity.plot(_datenum(equity.index), equity.to_numpy(), color=EQUITY_COLOR, lw=1.4, label="OOS equity")
+    for number, (start, end) in enumerate(zip(test_start, test_end, strict=True)):
+        ax_equity.axvspan(start, end, color="#ff7f0e", alpha=0.06 if number % 2 else 0.14, lw=0)
+    ax_equity.set_ylabel("OOS equity [$]")
+    _dollars(ax_equity)
+    ax_equity.grid(alpha=0.3)
+
+    rows = np.arange(len(windows))
+    flat = windows[parameters].isna().all(axis=1).to_numpy() if parameters else np.zeros(len(windows), bool)
+    ax_windows.barh(
+        rows,
+        test_start - train_start,
+        left=train_start,
+        height=0.6,
+        color="#9ecae1",
+        label="in sample (train)",
+        gid="train-windows",
+    )
+    ax_windows.barh(
+        rows,
+        test_end - test_start,
+        left=test_start,
+        height=0.6,
+        color=np.where(flat, "#dddddd", "#ff7f0e"),
+        label="out of sample (test)",
+        gid="test-windows",
+    )
+    for row, start, chosen, is_flat in zip(
+        rows, train_start, windows[parameters].to_dict("records"), flat, strict=True
+    ):
+        text = "no run qualified: flat" if is_flat else ", ".join(f"{k}={v}" for k, v in chosen.items())
+        ax_windows.text(start, row, f" {text}", va="center", fontsize="x-small", clip_on=True)
+    ax_windows.set_yticks(rows, [str(number + 1) for number in rows])
+    ax_windows.set_ylim(len(windows) - 0.5, -0.5)  # first window on top
+    ax_windows.set_ylabel("Window")
+    ax_windows.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    _date_axis(ax_windows, tz)
+    stats = wf_result.stats
+    efficiency = stats.get("Walk-Forward Efficiency", np.nan)
+    fig.suptitle(
+        title
+        or f"Walk-forward: {len(windows)} windows, OOS return {stats.get('Return [%]', np.nan):.1f} %, "
+        f"efficiency {efficiency:.2f}"
     )
     return _save(fig, path)

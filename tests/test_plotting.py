@@ -6,6 +6,7 @@ import subprocess
 import sys
 from itertools import combinations
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -321,3 +322,48 @@ def test_monte_carlo_figure_needs_the_paths(monte_carlo_result: MonteCarloResult
     without = MonteCarloResult(**{**monte_carlo_result.__dict__, "paths": None})
     with pytest.raises(ParameterError, match="keep_paths=True"):
         plotting.plot_montecarlo(without)
+
+
+@pytest.fixture
+def walk_forward_result() -> SimpleNamespace:
+    """Three 2-month test windows after 4-month training windows; the second chose nothing and stayed flat."""
+    tests = pd.to_datetime(["2024-05-01", "2024-07-01", "2024-09-01", "2024-11-01"])
+    windows = pd.DataFrame(
+        {
+            "train_start": tests[:-1] - pd.DateOffset(months=4),
+            "train_end": tests[:-1] - pd.Timedelta(days=1),
+            "test_start": tests[:-1],
+            "test_end": tests[1:] - pd.Timedelta(days=1),
+            "stop_offset": ["5pt", None, "10pt"],
+            "target": ["pivot", None, "r1"],
+            "IS Expectancy [R]": [0.4, np.nan, 0.2],
+            "OOS Net P&L [$]": [300.0, 0.0, -100.0],
+            "WFE": [0.5, np.nan, np.nan],
+        }
+    ).rename_axis("window")
+    index = pd.bdate_range("2024-05-01", "2024-10-31", name="time")
+    equity = pd.Series(np.linspace(10_000.0, 10_200.0, len(index)), index=index, name="equity")
+    stats = pd.Series({"Return [%]": 2.0, "Walk-Forward Efficiency": 0.25})
+    return SimpleNamespace(windows=windows, equity=equity, stats=stats, trades=pd.DataFrame())
+
+
+def test_walk_forward_figure_shows_oos_equity_and_one_row_per_window(
+    walk_forward_result: SimpleNamespace,
+) -> None:
+    fig = plotting.plot_walkforward(walk_forward_result)
+    top, bottom = fig.axes
+    assert top.get_ylabel() == "OOS equity [$]"
+    assert top.get_lines()[0].get_ydata()[[0, -1]].tolist() == [10_000.0, 10_200.0]
+    assert len(top.patches) == 3  # one shaded span per test window
+    train, test = _by_gid(fig, "train-windows"), _by_gid(fig, "test-windows")
+    start = mdates.date2num(pd.Timestamp("2024-01-01"))
+    assert train[0].get_x() == start
+    assert train[0].get_width() == mdates.date2num(pd.Timestamp("2024-05-01")) - start
+    assert [to_hex(bar.get_facecolor()) for bar in test] == ["#ff7f0e", "#dddddd", "#ff7f0e"]
+    assert [t.get_text() for t in bottom.texts] == [
+        " stop_offset=5pt, target=pivot",
+        " no run qualified: flat",
+        " stop_offset=10pt, target=r1",
+    ]
+    assert [t.get_text() for t in bottom.get_yticklabels()] == ["1", "2", "3"]
+    assert fig.get_suptitle() == "Walk-forward: 3 windows, OOS return 2.0 %, efficiency 0.25"
