@@ -238,7 +238,7 @@ def levels_table(
             f"{source}: not enough history for {period} levels on {day:%Y-%m-%d}: the data starts "
             f"{daily.index[0]:%Y-%m-%d} and its first period may be partial"
         )
-    for n in sma_periods:
+    for n in sorted(sma_periods, reverse=True):  # name the longest average that lacks history
         if math.isnan(row[f"sma_{n}"]):
             raise DataError(
                 f"{source}: not enough history for SMA{n} on {day:%Y-%m-%d}: "
