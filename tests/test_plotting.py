@@ -270,6 +270,12 @@ def test_heatmap_takes_the_best_over_other_parameters_and_asks_which_is_the_row(
     assert fig.axes[0].get_title() == "Expectancy [R] (max over the other parameters)"
 
 
+def test_heatmap_orders_offsets_of_one_unit_by_value(sweep: pd.DataFrame) -> None:
+    offsets = sweep.rename(index={10: "10pt", 5: "5pt", 20: "20pt"}, level="stop_offset")
+    fig = plotting.plot_heatmap(offsets)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["5pt", "10pt", "20pt"]
+
+
 def test_heatmap_names_an_unknown_stat(sweep: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match=r"no column 'Expectancy' \(did you mean 'Expectancy \[R\]'\?\)"):
         plotting.plot_heatmap(sweep, value="Expectancy")
