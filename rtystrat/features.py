@@ -68,6 +68,14 @@ def _period(value: int | None, name: str) -> int | None:
     return (_periods(value, name) or (None,))[0]
 
 
+def _required(value: int, name: str) -> int:
+    """Return the single period `value`, which the levels table cannot do without."""
+    period = _period(value, name)
+    if period is None:
+        raise ParameterError(f"{name}=None: the levels table needs a whole number >= 1")
+    return period
+
+
 def indicator_frame(
     bars: pd.DataFrame,
     levels: str | None = "M:classic",
@@ -209,9 +217,10 @@ def levels_table(
     """
     period, method = check_period(period), check_method(method)
     sma_periods = _periods(sma, "sma")
-    rsi_period = _period(rsi, "rsi")
-    slope_bars = _period(slope_bars, "slope_bars")
-    lookback_months = _period(lookback_months, "lookback_months")
+    rsi_period, slope_bars, lookback_months = (
+        _required(value, name)
+        for value, name in ((rsi, "rsi"), (slope_bars, "slope_bars"), (lookback_months, "lookback_months"))
+    )
     daily = _daily_sessions(bars)
     source = bars.attrs.get("source", "<DataFrame>")
     if daily.empty:

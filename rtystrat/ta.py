@@ -1,4 +1,4 @@
-"""Technical indicators as pure functions: SMA, RSI and ATR, bit-for-bit in the spirit of TA-Lib.
+"""Technical indicators as pure functions: SMA, RSI and ATR, equal to TA-Lib's to 1e-9.
 
 Each function takes a price series (a ``pd.Series`` keeps its index; any other array-like gets a
 ``RangeIndex``) and returns a float64 ``pd.Series`` whose name carries the parameter (``sma_50``, ``rsi_14``,
