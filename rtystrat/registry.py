@@ -1,0 +1,237 @@
+"""Find strategies by name: in `strategies/` folders, entry points, or as ``module:Class``.
+
+A strategy is a :class:`rtystrat.strategy.SetupStrategy` subclass with a ``name``. Strategy code is imported
+only from places the user names (DESIGN §6), searched in this order:
+
+1. each folder given as a strategy path (``--strategy-path DIR`` on the command line);
+2. ``./strategies`` in the current directory;
+3. the ``strategies/`` folder of the rtystrat checkout (beside the package; present in a source tree and
+   an editable install, absent from a wheel);
+4. the entry-point group ``rtystrat.strategies`` of installed distributions (each entry point loads a
+   strategy class), so a package can ship strategies::
+
+       [options.entry_points]
+       rtystrat.strategies =
+           my_setup = my_package.strategies:MySetup
+
+A ``module:Class`` or ``path/to/file.py:Class`` reference loads one class directly. Every ``*.py`` file of a
+folder (except those starting with ``_``) is imported; two different classes with the same name are an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from rtystrat.errors import ParameterError, UnknownStrategyError, suggest
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SETUP_GROUPS",
+    "discover",
+    "get_strategy",
+    "resolve_strategies",
+    "search_paths",
+]
+
+ENTRY_POINT_GROUP = "rtystrat.strategies"
+
+#: Names that stand for several strategies run together in one account.
+SETUP_GROUPS: dict[str, tuple[str, ...]] = {"both": ("bullish_reversal", "bearish_breakdown")}
+
+_REPO_STRATEGIES = Path(__file__).resolve().parents[1] / "strategies"
+
+
+def search_paths(paths: Iterable[str | Path] = ()) -> list[Path]:
+    """Return the existing strategy folders to search, in order, each once (resolved)."""
+    given = [Path(path) for path in paths]
+    for folder in given:
+        if not folder.is_dir():
+            raise ParameterError(f"strategy path {str(folder)!r} is not a folder")
+    found: list[Path] = []
+    for folder in [*given, Path.cwd() / "strategies", _REPO_STRATEGIES]:
+        resolved = folder.resolve()
+        if resolved.is_dir() and resolved not in found:
+            found.append(resolved)
+    return found
+
+
+def discover(paths: Iterable[str | Path] = (), *, entry_points: bool = True) -> dict[str, type]:
+    """Return ``{name: strategy class}`` from the search paths and (optionally) the entry points.
+
+    Raises
+    ------
+    ParameterError
+        When two different classes declare the same name (naming both places), or a strategy path is not
+        a folder.
+    """
+    found: dict[str, type] = {}
+    origins: dict[str, str] = {}
+    for folder in search_paths(paths):
+        for file in sorted(folder.glob("*.py")):
+            if not file.name.startswith("_"):
+                for cls in _strategies_in(_import_file(file)):
+                    _add(found, origins, cls, str(file))
+    if entry_points:
+        for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            loaded = point.load()
+            classes = (
+                _strategies_in(loaded) if inspect.ismodule(loaded) else [_check_class(loaded, point.value)]
+            )
+            for cls in classes:
+                _add(found, origins, cls, f"entry point {point.name} = {point.value}")
+    return found
+
+
+def get_strategy(strategy: str | type, paths: Iterable[str | Path] = ()) -> type:
+    """Return the strategy class for a registered name, a ``module:Class`` reference, or a class.
+
+    Raises
+    ------
+    UnknownStrategyError
+        For an unknown name: one line with "did you mean", the available names and the places searched.
+    """
+    if isinstance(strategy, type):
+        return _check_class(strategy, strategy.__qualname__)
+    if not isinstance(strategy, str) or not strategy.strip():
+        raise UnknownStrategyError(f"strategy {strategy!r} is neither a name, 'module:Class' nor a class")
+    if ":" in strategy:
+        return _load_reference(strategy)
+    paths = list(paths)
+    available = discover(paths)
+    if strategy in available:
+        return available[strategy]
+    names = sorted([*available, *SETUP_GROUPS])
+    searched = [str(folder) for folder in search_paths(paths)] + [f"entry points {ENTRY_POINT_GROUP!r}"]
+    raise UnknownStrategyError(
+        f"unknown strategy {strategy!r}{suggest(strategy, names)}; available: {', '.join(names) or 'none'}; "
+        f"searched: {', '.join(searched)}"
+    )
+
+
+def resolve_strategies(
+    strategy: str | type | Sequence[str | type], paths: Iterable[str | Path] = ()
+) -> list[type]:
+    """Return the strategy classes for a name, a group name (``"both"``), a class, or a list of these.
+
+    Raises
+    ------
+    UnknownStrategyError
+        For an unknown name.
+    ParameterError
+        When the same strategy is listed twice (one account holds one position per strategy).
+    """
+    items = [strategy] if isinstance(strategy, str | type) else list(strategy)
+    if not items:
+        raise UnknownStrategyError("no strategy given")
+    paths = list(paths)
+    classes: list[type] = []
+    for item in items:
+        names = SETUP_GROUPS.get(item, (item,)) if isinstance(item, str) else (item,)
+        classes.extend(get_strategy(name, paths) for name in names)
+    names = [cls.name for cls in classes]
+    duplicate = next((name for name in names if names.count(name) > 1), None)
+    if duplicate is not None:
+        raise ParameterError(f"strategy {duplicate!r} is listed twice; list each strategy once")
+    return classes
+
+
+def _base() -> type:
+    # Imported on use: the strategy base class pulls in backtrader, which this module's users may not need.
+    from rtystrat.strategy import SetupStrategy
+
+    return SetupStrategy
+
+
+def _check_class(cls: Any, where: str) -> type:
+    base = _base()
+    if not (isinstance(cls, type) and issubclass(cls, base) and cls is not base):
+        raise UnknownStrategyError(f"{where}: {cls!r} is not a SetupStrategy subclass")
+    if not isinstance(getattr(cls, "name", None), str) or not cls.name:
+        raise UnknownStrategyError(f"{where}: strategy class {cls.__qualname__} has no 'name'")
+    return cls
+
+
+def _strategies_in(module: ModuleType) -> list[type]:
+    base = _base()
+    return [
+        cls
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, base)
+        and cls is not base
+        and cls.__module__ == module.__name__  # defined here, not imported
+        and isinstance(cls.__dict__.get("name"), str)  # named here, not a helper base inheriting a name
+        and cls.name
+    ]
+
+
+def _add(found: dict[str, type], origins: dict[str, str], cls: type, origin: str) -> None:
+    name = cls.name
+    if name in found and found[name] is not cls:
+        raise ParameterError(f"duplicate strategy name {name!r}: in {origins[name]} and in {origin}")
+    found[name] = cls
+    origins.setdefault(name, origin)
+
+
+def _import_file(file: Path) -> ModuleType:
+    """Import a strategy file, through its package when the folder is importable as one (so the classes are
+    the same objects as ``import strategies.x`` gives), else under a private module name per folder."""
+    package = file.parent
+    if (package / "__init__.py").is_file() and package.name.isidentifier():
+        locations = _package_locations(package.name)
+        if package in locations:
+            return importlib.import_module(f"{package.name}.{file.stem}")
+    digest = hashlib.sha1(str(package).encode()).hexdigest()[:10]
+    name = f"_rtystrat_strategies_{digest}.{file.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise UnknownStrategyError(f"cannot import strategy file {file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def _package_locations(name: str) -> list[Path]:
+    """Return the folders the top-level package `name` would be imported from (none if not importable)."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return []
+    locations = spec.submodule_search_locations if spec is not None else None
+    return [Path(location).resolve() for location in locations or ()]
+
+
+def _load_reference(reference: str) -> type:
+    """Load ``module:Class`` or ``path/to/file.py:Class``."""
+    target, _, attribute = reference.rpartition(":")
+    if not target or not attribute:
+        raise UnknownStrategyError(f"strategy reference {reference!r} is not 'module:Class'")
+    try:
+        if target.endswith(".py"):
+            path = Path(target).resolve()
+            if not path.is_file():
+                raise UnknownStrategyError(f"strategy file {target!r} of {reference!r} does not exist")
+            module = _import_file(path)
+        else:
+            module = importlib.import_module(target)
+    except ModuleNotFoundError as exc:
+        raise UnknownStrategyError(f"strategy reference {reference!r}: {exc}") from None
+    if not hasattr(module, attribute):
+        names = [name for name, _ in inspect.getmembers(module, inspect.isclass)]
+        raise UnknownStrategyError(f"{target!r} has no class {attribute!r}{suggest(attribute, names)}")
+    return _check_class(getattr(module, attribute), reference)
