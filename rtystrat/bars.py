@@ -403,7 +403,9 @@ def _match_columns(table: pd.DataFrame, label: str) -> dict[str, pd.Series]:
 def _parse_times(raw: _Raw, tz: str, source_tz: str) -> tuple[pd.DatetimeIndex, bool]:
     """Parse the time column; return it (NaT where unparseable) and whether the bars are daily."""
     column = raw.columns["time"]
-    if pd.api.types.is_numeric_dtype(column):
+    if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
+        times = column
+    elif pd.api.types.is_numeric_dtype(column):
         times = _numeric_times(column)
     else:
         text = column.astype(str).str.strip()
