@@ -1,0 +1,177 @@
+"""``rtystrat backtest``: run one or both setups on a bars file (or the shipped sample), print the summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rtystrat.api import backtest, load_data
+from rtystrat.bars import repair_report
+from rtystrat.config import RunConfig
+from rtystrat.errors import ParameterError
+from rtystrat.fills import POLICIES
+from rtystrat.registry import SETUP_GROUPS, discover
+
+# Real vendor files have bars whose high/low miss the open/close and stray weekend rows; these two repairs
+# are applied by default and reported on stderr (never silently). `--repair none` refuses such files.
+DEFAULT_REPAIR = "clip,drop_weekend"
+
+EPILOG = """\
+examples:
+  rtystrat backtest both                                  # both setups, one account, shipped sample data
+  rtystrat backtest bullish_reversal --data RTY.csv --param stop_offset=20pt --param target=mid
+  rtystrat backtest bearish_breakdown --data RTY.csv --fill-policy ohlc_path --json result.json
+  rtystrat backtest --list                                # strategies and their parameters
+
+  --param name=value sets a strategy parameter (offsets: 13pt, 130tick, 0.5%, 1.5atr; a bare number is
+  points); with several strategies it goes to every one that declares it, or write strategy.name=value.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``backtest`` subcommand to `subparsers`."""
+    parser = subparsers.add_parser(
+        "backtest",
+        help="backtest a setup (or both) and print the statistics",
+        description="Backtest one or several strategies in one account with rtystrat's fill rules and "
+        "futures costs, and print a summary. Without --data it runs on the shipped synthetic sample.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    parser.add_argument(
+        "strategy",
+        nargs="*",
+        metavar="STRATEGY",
+        help="strategy name, 'both', or module:Class (several run in one account)",
+    )
+    parser.add_argument(
+        "--data", metavar="FILE", help="bars file, CSV or Parquet (default: the shipped sample)"
+    )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="strategy parameter (repeatable)",
+    )
+    add_run_arguments(parser)
+    parser.add_argument(
+        "--strategy-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra folder of strategy files (repeatable)",
+    )
+    parser.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT")
+    parser.add_argument(
+        "--plot", metavar="OUT", help="save the equity curve with its drawdown panel (PNG/SVG)"
+    )
+    parser.add_argument("--list", action="store_true", help="list the strategies found and their parameters")
+    parser.set_defaults(func=run)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the run settings shared by ``backtest`` and ``replay`` (all default to :class:`RunConfig`)."""
+    parser.add_argument(
+        "--repair",
+        default=DEFAULT_REPAIR,
+        help=f"data repairs, comma-separated, or 'none' (default: {DEFAULT_REPAIR}; reported on stderr)",
+    )
+    parser.add_argument("--contract", help="contract symbol (default: RTY)")
+    parser.add_argument(
+        "--fill-policy", choices=POLICIES, help="bar with stop and target both touched (default: pessimistic)"
+    )
+    parser.add_argument("--cash", type=float, help="starting cash in $ (default: 100000)")
+    parser.add_argument("--contracts", type=int, help="contracts per trade (default: 1)")
+    parser.add_argument(
+        "--risk-per-trade", type=float, metavar="DOLLARS", help="size trades from a $ risk budget"
+    )
+    parser.add_argument(
+        "--slippage-ticks", type=float, help="ticks of slippage on market and stop fills (default: 1)"
+    )
+    parser.add_argument(
+        "--commission-per-side", type=float, metavar="DOLLARS", help="per contract (default: contract's)"
+    )
+    parser.add_argument("--start", help="first date traded, YYYY-MM-DD (indicators warm up on earlier data)")
+    parser.add_argument("--end", help="last date traded, YYYY-MM-DD")
+
+
+def run_config(args: argparse.Namespace) -> RunConfig:
+    """Return the :class:`RunConfig` of the run flags given on the command line (others keep defaults)."""
+    names = ("contract", "fill_policy", "cash", "contracts", "risk_per_trade", "slippage_ticks")
+    names += ("commission_per_side", "start", "end")
+    return RunConfig(**{name: getattr(args, name) for name in names if getattr(args, name) is not None})
+
+
+def load(args: argparse.Namespace) -> Any:
+    """Load ``args.data`` (None: the sample) with ``args.repair``, reporting repairs on stderr."""
+    repair = None if args.repair.strip().lower() == "none" else args.repair
+    if args.data is not None and not Path(args.data).is_file():
+        raise FileNotFoundError(f"data file {args.data!r} does not exist")
+    bars = load_data(args.data, repair=repair)
+    if not args.quiet:
+        for line in repair_report(bars):
+            print(f"repaired {line}", file=sys.stderr)
+    return bars
+
+
+def parse_params(items: list[str]) -> dict[str, str]:
+    """Return ``{name: text}`` from ``["name=value", ...]``; values are converted by the strategies."""
+    params: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ParameterError(f"--param {item!r}: expected NAME=VALUE, e.g. --param stop_offset=20pt")
+        if name.strip() in params:
+            raise ParameterError(f"--param {name.strip()!r} is given twice")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the backtest described by `args`, print its summary, write JSON/plot on request; return 0."""
+    args.quiet = getattr(args, "quiet", False)
+    if args.list:
+        print(describe_strategies(args.strategy_path))
+        return 0
+    if not args.strategy:
+        names = sorted([*discover(args.strategy_path), *SETUP_GROUPS])
+        raise ParameterError(f"no strategy given; choose from {', '.join(names)} (or module:Class)")
+    config = run_config(args)
+    params = parse_params(args.param)
+    bars = load(args)
+    result = backtest(args.strategy, bars, config=config, strategy_path=args.strategy_path, **params)
+    print(result.summary())
+    if args.json:
+        result.to_json(args.json)
+        if not args.quiet:
+            print(f"wrote {args.json}", file=sys.stderr)
+    if args.plot:
+        from rtystrat.plotting import plot_equity  # matplotlib only when a plot is asked for
+
+        plot_equity(
+            result.equity, result.benchmark, result.trades, title=", ".join(args.strategy), path=args.plot
+        )
+        if not args.quiet:
+            print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def describe_strategies(paths: list[str]) -> str:
+    """Return the strategies found, each with its parameters (default, accepted values, doc)."""
+    lines = []
+    for name, cls in sorted(discover(paths).items()):
+        summary = (cls.__doc__ or "").strip().splitlines()
+        lines.append(
+            f"{name}  ({cls.__module__}.{cls.__qualname__})" + (f": {summary[0]}" if summary else "")
+        )
+        for parameter in cls.parameters.values():
+            units = f" {parameter.units}" if parameter.units else ""
+            lines.append(f"    {parameter.name}={parameter.default}{units}  [{parameter.expected()}]")
+            lines.append(f"        {parameter.doc}")
+        lines.append("")
+    groups = (f"{group} = {' + '.join(members)}" for group, members in SETUP_GROUPS.items())
+    lines.append(f"groups: {', '.join(groups)}")
+    return "\n".join(lines)
