@@ -114,7 +114,9 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
         f'<p class="facts">{" · ".join(html.escape(fact) for fact in facts)}</p>',
         _cards(result.stats),
         "<h2>Equity</h2>",
-        _image(plotting.plot_equity(result.equity, result.benchmark, trades), "Equity and drawdown"),
+        _image(
+            plotting.plot_equity(result.equity, result.benchmark, trades, title=""), "Equity and drawdown"
+        ),
     ]
     if bars is not None:
         body += ["<h2>Price and trades</h2>", _image(_price_figure(bars, trades), "Price, levels and trades")]
@@ -261,6 +263,7 @@ def _text(key: Any, value: Any) -> str:
         return f"{days:,.0f} days" if days == int(days) else str(value)
     if not _is_number(value):
         return str(value)
-    if isinstance(value, int | np.integer) or str(key).startswith("# ") or str(key) in _COUNTS:
+    whole_days = str(key).endswith("[days]") and float(value).is_integer()
+    if isinstance(value, int | np.integer) or str(key).startswith("# ") or str(key) in _COUNTS or whole_days:
         return f"{int(value):,}" if math.isfinite(value) else str(value)
     return f"{value:,.2f}"

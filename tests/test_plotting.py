@@ -205,7 +205,7 @@ def test_equity_figure_has_equity_and_drawdown_panels_with_trade_exits(
     # Deepest drawdown: 9,960 from the 10,145 peak = -1.82 %, reached at the last exit.
     drawdown = bottom.get_lines()[0].get_ydata()
     assert drawdown.min() == pytest.approx(100.0 * (9_960.0 / 10_145.0 - 1.0))
-    assert [t.get_text() for t in bottom.texts] == ["max drawdown -1.8 % on 2025-03-10"]
+    assert bottom.get_title(loc="right") == "max drawdown -1.8 % on 2025-03-10"
     assert isinstance(bottom.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
 
 

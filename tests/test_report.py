@@ -147,6 +147,7 @@ def test_report_tables_hold_the_stats_per_setup_per_year_and_every_trade(result:
     assert statistics["Net P&L [$]"] == "750.00"
     assert statistics["# Trades"] == "3"
     assert statistics["Max. Drawdown [$]"] == "-500.00"  # 101,000 → 100,500
+    assert statistics["Duration [days]"] == "455"  # 2024-01-01 → 2025-03-31
     by_setup = page.tables["By setup"]
     assert by_setup[0] == ["Statistic", "bearish_breakdown", "bullish_reversal"]
     assert dict((row[0], row[1:]) for row in by_setup[1:])["Net P&L [$]"] == ["-500.00", "1,250.00"]

@@ -47,7 +47,7 @@ def plot_equity(
     trades : pd.DataFrame, optional
         Trade log; each exit is marked on the equity curve, green for a win and red for a loss (``pnl_net``).
     title : str, optional
-        Figure title; default "Equity".
+        Figure title; default "Equity" ("" for none).
     path : str or Path, optional
         Save the figure there (``.png``, ``.svg`` or ``.pdf``).
 
@@ -84,24 +84,21 @@ def plot_equity(
     dollars(ax_equity)
     ax_equity.grid(alpha=0.3)
     ax_equity.legend(handles=handles, loc="best", fontsize="small")
-    ax_equity.set_title(title or "Equity")
+    ax_equity.set_title("Equity" if title is None else title)
 
     drawdown = 100.0 * (equity / equity.cummax() - 1.0)
     ax_drawdown.fill_between(x, drawdown.to_numpy(), 0.0, color=LOSS_COLOR, alpha=0.35, lw=0)
     ax_drawdown.plot(x, drawdown.to_numpy(), color=LOSS_COLOR, linewidth=0.8)
     worst = int(np.argmin(drawdown.to_numpy()))
     ax_drawdown.plot(x[worst], drawdown.iloc[worst], marker="o", color=LOSS_COLOR, ms=4)
-    ax_drawdown.text(
-        0.99,
-        0.08,
+    # Above the panel, so it never hides the curve.
+    ax_drawdown.set_title(
         f"max drawdown {drawdown.iloc[worst]:.1f} % on {drawdown.index[worst]:%Y-%m-%d}",
-        transform=ax_drawdown.transAxes,
-        ha="right",
+        loc="right",
         fontsize="small",
-        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
     )
     ax_drawdown.set_ylabel("Drawdown [%]")
-    ax_drawdown.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax_drawdown.yaxis.set_major_formatter(PercentFormatter(decimals=None))
     ax_drawdown.set_ylim(top=0.0)
     ax_drawdown.grid(alpha=0.3)
     date_axis(ax_drawdown, tz)
