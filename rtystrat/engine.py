@@ -1,0 +1,207 @@
+"""``run_backtest``: the one place that builds a backtrader ``Cerebro``.
+
+One run is one account: every strategy passed trades the same data through one :class:`FuturesBroker`
+(cash, margin and equity are shared; the trade log's ``setup`` column tells the strategies apart).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import backtrader as bt
+import numpy as np
+import pandas as pd
+
+from rtystrat import metrics
+from rtystrat.analyzers import EquityRecorder, TradeRecorder
+from rtystrat.bars import bar_interval, is_intraday, load_bars, session_dates
+from rtystrat.broker import FuturesBroker, futures_commission
+from rtystrat.config import RunConfig
+from rtystrat.errors import DataError, ParameterError, suggest
+from rtystrat.features import indicator_frame
+from rtystrat.feeds import make_feed
+from rtystrat.results import BacktestResult
+from rtystrat.strategy import SetupStrategy
+
+__all__ = ["run_backtest"]
+
+_log = logging.getLogger(__name__)
+
+SubBars = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def run_backtest(
+    strategies: type[SetupStrategy] | Sequence[type[SetupStrategy]],
+    data: pd.DataFrame | str | Path,
+    *,
+    config: RunConfig | None = None,
+    intraday: pd.DataFrame | str | Path | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> BacktestResult:
+    """Backtest one or several setup strategies on one account and return the result.
+
+    Parameters
+    ----------
+    strategies : SetupStrategy subclass or a sequence of them
+        Strategies trading together (one position each, one shared account).
+    data : DataFrame or path
+        Bars (:func:`rtystrat.bars.load_bars` reads a path) or an indicator frame. When a strategy declares
+        ``indicators`` (not None) and the frame has no ``P`` column, the columns are added by
+        :func:`rtystrat.features.indicator_frame` with those keyword arguments.
+    config : RunConfig, optional
+        Contract, cash, fill policy, costs, sizing, window (default ``RunConfig()``).
+    intraday : DataFrame or path, optional
+        Lower-timeframe bars of the same market for ``fill_policy="intraday"``.
+    params : mapping, optional
+        Setup parameters: ``{name: value}`` for one strategy; ``{strategy_name: {name: value}}`` for several.
+
+    Returns
+    -------
+    BacktestResult
+        Stats, trade log (:data:`rtystrat.fills.TRADE_COLUMNS`), equity per bar, parameters and settings.
+        Entries rejected for margin or skipped for size 0 are counted in the stats (``"# Rejected
+        Entries"``, ``"# Skipped Entries"``) and logged.
+    """
+    config = RunConfig() if config is None else config
+    classes = _strategy_classes(strategies)
+    setup_params = _split_params(classes, params)
+    frame = _frame(data, classes, config)
+    sub_bars = _sub_bars(frame, intraday) if config.fill_policy == "intraday" else None
+    if config.fill_policy == "intraday" and sub_bars is None:
+        raise ParameterError("fill_policy 'intraday' needs intraday bars (intraday=...)")
+
+    ran = _run(classes, frame, config, sub_bars, setup_params)
+    logs = [strategy.analyzers.trades.get_analysis() for strategy in ran]
+    trades = pd.concat(logs, ignore_index=True) if len(logs) > 1 else logs[0]
+    trades = trades.sort_values(["entry_time", "exit_time"], kind="stable", ignore_index=True)
+    equity = ran[0].analyzers.equity.get_analysis()
+    events = [event for strategy in ran for event in strategy.events]
+    for event in events:
+        _log.warning("%s %s: %s entry %s", event["time"], event["setup"], event["event"], event["detail"])
+    benchmark = metrics.buy_and_hold(
+        frame["close"], multiplier=config.spec.multiplier, contracts=config.contracts, cash=config.cash
+    )
+    result = BacktestResult.from_run(
+        trades,
+        equity,
+        params=setup_params if len(classes) > 1 else setup_params[classes[0].name],
+        config=config.to_dict(),
+        benchmark=benchmark,
+    )
+    counts = pd.Series(
+        {
+            "# Rejected Entries": float(sum(event["event"] == "rejected" for event in events)),
+            "# Skipped Entries": float(sum(event["event"] == "skipped" for event in events)),
+        }
+    )
+    return dataclasses.replace(result, stats=pd.concat([result.stats, counts]))
+
+
+def _run(
+    classes: list[type[SetupStrategy]],
+    frame: pd.DataFrame,
+    config: RunConfig,
+    sub_bars: SubBars | None,
+    setup_params: Mapping[str, dict[str, Any]],
+) -> list[SetupStrategy]:
+    """Build the Cerebro of one account, run it, return the strategies (their analyzers hold the records)."""
+    # no default observers: they cost per-bar work and record nothing the analyzers need
+    cerebro = bt.Cerebro(stdstats=False, runonce=config.runonce, preload=True, maxcpus=1)
+    broker = FuturesBroker(fill_settings=config.fill_settings(), contract=config.contract)
+    broker.setcash(config.cash)
+    broker.addcommissioninfo(futures_commission(config.spec))
+    cerebro.broker = broker
+    cerebro.adddata(make_feed(frame))
+    for cls in classes:
+        cerebro.addstrategy(cls, setup_params=setup_params[cls.name], frame=frame, intraday=sub_bars)
+    cerebro.addanalyzer(TradeRecorder, _name="trades")
+    cerebro.addanalyzer(EquityRecorder, _name="equity")
+    return cerebro.run()
+
+
+def _strategy_classes(
+    strategies: type[SetupStrategy] | Sequence[type[SetupStrategy]],
+) -> list[type[SetupStrategy]]:
+    classes = [strategies] if isinstance(strategies, type) else list(strategies)
+    if not classes:
+        raise ParameterError("run_backtest needs at least one strategy")
+    for cls in classes:
+        if not (isinstance(cls, type) and issubclass(cls, SetupStrategy)):
+            raise ParameterError(f"{cls!r} is not a SetupStrategy subclass")
+    names = [cls.name for cls in classes]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ParameterError(f"strategy name {duplicated[0]!r} appears twice in one run")
+    return classes
+
+
+def _split_params(
+    classes: list[type[SetupStrategy]], params: Mapping[str, Any] | None
+) -> dict[str, dict[str, Any]]:
+    """Return each strategy's validated setup parameters (defaults filled in when it declares them)."""
+    names = [cls.name for cls in classes]
+    if len(classes) == 1:
+        given = {names[0]: dict(params or {})}
+    else:
+        given = {name: dict((params or {}).get(name) or {}) for name in names}
+        for key in params or {}:
+            if key not in names:
+                raise ParameterError(
+                    f"params: {key!r} is not a strategy of this run{suggest(str(key), names)}; "
+                    f"with several strategies give {{strategy_name: {{parameter: value}}}}"
+                )
+    resolved = {}
+    for cls in classes:
+        validate = getattr(cls.parameters, "validate", None)
+        resolved[cls.name] = validate(given[cls.name], owner=cls.name) if validate else given[cls.name]
+    return resolved
+
+
+def _frame(
+    data: pd.DataFrame | str | Path, classes: list[type[SetupStrategy]], config: RunConfig
+) -> pd.DataFrame:
+    """Return the frame the strategies trade: loaded, with indicator columns if needed, cut to the window."""
+    frame = data if isinstance(data, pd.DataFrame) else load_bars(data)
+    wanted = [cls.indicators for cls in classes if cls.indicators is not None]
+    if wanted and "P" not in frame.columns:
+        frame = indicator_frame(frame, **{key: value for spec in wanted for key, value in spec.items()})
+    frame = frame.copy(deep=False)
+    frame.attrs = {**frame.attrs, "tick_size": config.spec.tick_size}
+    if config.start is not None or config.end is not None:
+        frame = frame.loc[config.start : config.end]
+    if len(frame) < 2:
+        raise DataError(f"{frame.attrs.get('source', '<DataFrame>')}: fewer than 2 bars to trade")
+    return frame
+
+
+def _sub_bars(frame: pd.DataFrame, intraday: pd.DataFrame | str | Path | None) -> SubBars | None:
+    """Group the intraday bars by the bar of `frame` they fall in: ``(open, high, low, close, sub_start)``.
+
+    Daily bars take the sub-bars of their futures session (:func:`rtystrat.bars.session_dates`); intraday
+    bars take those stamped from their own time to their time plus the bar spacing. Sub-bars outside every
+    bar are dropped.
+    """
+    if intraday is None:
+        return None
+    sub = intraday if isinstance(intraday, pd.DataFrame) else load_bars(intraday)
+    if is_intraday(frame):
+        owner = np.searchsorted(frame.index, sub.index, side="right") - 1
+        inside = owner >= 0
+        inside[inside] = sub.index[inside] < frame.index[owner[inside]] + bar_interval(frame)
+    else:
+        days = frame.index.tz_localize(None) if frame.index.tz is not None else frame.index
+        sessions = session_dates(sub.index)
+        owner = days.get_indexer(sessions)
+        inside = owner >= 0
+    owner = owner[inside]
+    sub = sub[inside]
+    if np.any(np.diff(owner) < 0):
+        raise DataError(f"{sub.attrs.get('source', '<DataFrame>')}: intraday bars are not in time order")
+    sub_start = np.zeros(len(frame) + 1, dtype=np.int64)
+    sub_start[1:] = np.cumsum(np.bincount(owner, minlength=len(frame)))
+    columns = (sub[column].to_numpy(np.float64) for column in ("open", "high", "low", "close"))
+    return (*columns, sub_start)

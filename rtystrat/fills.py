@@ -1,0 +1,775 @@
+"""Fill rules of a bracket order on bar data: one numba-compiled state machine for every execution path.
+
+The backtrader strategy (:mod:`rtystrat.strategy`) and the fast sweep kernel call the *same* compiled
+functions, so they can only book the same fills. Everything here is plain numpy state; no backtrader.
+
+Rules (what a backtest assumes)
+-------------------------------
+======================  =================================================================================
+Entry, market           next bar's open + slippage.
+Entry, limit            only when the bar trades *through* the limit (long: low < limit); fills at the
+                        limit or at a better open. A limit merely touched (low == limit) does not fill:
+                        at a touch the queue ahead of the order may have taken all the volume.
+Entry, stop             when the bar reaches the stop price (long: high >= stop); fills at the stop or at a
+                        worse open, + slippage.
+Stop-loss               live from the entry bar on; triggers on a touch; fills at the stop or at a worse
+                        open (gap), − slippage.
+Target                  live from the entry bar on; a limit order, so it needs the bar to trade through it
+                        (long: high > target); fills at the target or at a better open (gap), no slippage.
+Both touched, one bar   ``fill_policy``: ``pessimistic`` the stop (default), ``optimistic`` the target,
+                        ``ohlc_path`` walk O→H→L→C or O→L→H→C (nearer extreme first; a tie takes the
+                        adverse extreme first), ``intraday`` walk the bar's lower-timeframe sub-bars, each
+                        resolved pessimistically. A bar that opens beyond stop or target is not ambiguous:
+                        the gap fills at the open.
+Entry bar               entry filled at the open: the whole bar counts. Entry filled inside the bar: the
+                        stop counts if the bar reached it (the low may have come after the fill); the
+                        target counts only if the bar must have crossed it after the fill (a stop entry
+                        runs toward the target; for a limit entry only a close beyond the target proves
+                        it). ``ohlc_path`` places the entry on its path instead.
+Time stop, invalidation ``max_hold`` bars after the entry bar, or after a close beyond the invalidation level
+                        (long: close < level): exit at the next bar's open − slippage.
+Roll                    position open when the ``contract`` column changes between bars t−1 and t: exit
+                        at t−1's close − slippage (reason ``roll``), re-enter at t's open + slippage with the
+                        same stop and target; both legs pay commission. A time stop or invalidation due
+                        at t's open exits at t−1's close instead, with its own reason.
+End of data             an open position exits at the last close, commission but no slippage (``end``).
+Ticks                   limit/stop/target prices are rounded to the tick on the conservative side: entry
+                        limits and stop entries away from the market, stop-losses away from the market
+                        (long: down), targets away from the entry (long: up); opens round to nearest.
+Costs                   slippage ``slippage_ticks`` ticks on market and stop fills (entries, stop-losses,
+                        time/invalidation/roll exits), never on limits and targets; commission per
+                        contract per side.
+Margin                  a fill needs ``contracts × (initial_margin + commission_per_side)`` of free cash;
+                        otherwise the entry is rejected (reported, not traded).
+Size                    fixed ``contracts``, or ``floor(risk_per_trade / (|entry − stop| × multiplier))``
+                        with the planned entry (the decision bar's close for a market entry); 0 → skipped.
+======================  =================================================================================
+
+``ambiguous`` marks an exit whose bar the OHLC alone cannot resolve: the pessimistic and optimistic answers
+differ. Each exit also carries both answers' prices, so the trade log can show the P&L band
+(``pnl_net_pessimistic`` / ``pnl_net_optimistic``). The band re-prices each trade's exit bar only; it does
+not replay the trades that would have followed a different exit.
+
+MAE/MFE count each bar's range while the trade is live, except that the exit bar counts only its open and
+the exit price and an entry bar with a fill inside the bar counts only what must have followed the fill.
+
+Kernel-facing API
+-----------------
+All arrays are float64 unless noted; times are bar indices ``0 … n−1``.
+
+``make_settings(policy=, multiplier=, tick_size=, slippage_ticks=, commission_per_side=, initial_margin=,
+contracts=, risk_per_trade=)``
+    Run constants as one vector, indices ``SET_*`` (``RunConfig.fill_settings()`` builds it).
+``new_state()``
+    One strategy's order/position state, indices ``ST_*``.
+``arm(state, bar, direction, entry_type, entry_price, stop, target, reference_price, valid_bars,
+anchor_to_fill, max_hold, settings) -> contracts``
+    At the close of ``bar``, when ``state[ST_PHASE] == FLAT``: place the bracket working from ``bar + 1``.
+    Returns the contracts (0: skipped, the risk budget buys no whole contract; the state stays flat).
+``step(state, bar, open, high, low, close, sub_open, sub_high, sub_low, sub_close, sub_first, sub_last,
+invalidation, roll_next, is_last, cash, settings, out) -> count``
+    Process one bar, writing ``count`` fill records to the rows of ``out`` (shape
+    ``(MAX_FILLS_PER_BAR, FILL_FIELDS)``, columns ``F_*``, kinds ``ENTRY``/``EXIT``/``REJECTED``).
+    ``sub_*[sub_first:sub_last]`` are the bar's sub-bars for ``intraday`` (empty → pessimistic);
+    ``invalidation`` the level in force on this bar (NaN: none); ``roll_next`` whether the next bar is
+    another contract; ``cash`` the account's free cash for the margin check.
+``simulate(open, high, low, close, contract_id, direction, entry_type, entry_price, stop, target,
+invalidation, max_hold, entry_valid_bars, anchor_to_fill, sub_open, sub_high, sub_low, sub_close,
+sub_start, settings, cash) -> (trades, events)``
+    One strategy over a whole series, looping ``step`` and ``arm`` exactly as the backtrader strategy does
+    (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L).
+    ``contract_id`` int64 (equal ids: same contract, see ``contract_ids``); ``sub_start`` int64 of length
+    ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``; zeros without sub-bars).
+    ``trades``: the EXIT records in order; ``events``: rows ``(bar, kind, contracts)`` for REJECTED and
+    SKIPPED entries. ``simulate_plans(bars, plans, settings, cash)`` calls it from a frame and Plans.
+``trade_log(trades, index, ...)`` turns EXIT records into the trade-log DataFrame (used by both paths).
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+from collections.abc import Sequence
+
+import numba
+import numpy as np
+import pandas as pd
+
+from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, Plans
+
+__all__ = [
+    "EXIT_REASONS",
+    "POLICIES",
+    "TRADE_COLUMNS",
+    "arm",
+    "contract_ids",
+    "make_settings",
+    "new_state",
+    "simulate",
+    "simulate_plans",
+    "step",
+    "trade_log",
+]
+
+POLICIES = ("pessimistic", "optimistic", "ohlc_path", "intraday")
+PESSIMISTIC, OPTIMISTIC, OHLC_PATH, INTRADAY = range(4)
+
+EXIT_REASONS = ("", "target", "stop", "time", "invalidation", "roll", "end")
+NO_EXIT, TARGET, STOP, TIME, INVALIDATION, ROLL, END = range(7)
+
+# settings vector
+SET_POLICY, SET_MULTIPLIER, SET_TICK, SET_DECIMALS, SET_SLIPPAGE_TICKS = range(5)
+SET_COMMISSION, SET_MARGIN, SET_CONTRACTS, SET_RISK = range(5, 9)
+SETTINGS_SIZE = 9
+
+# state vector
+ST_PHASE, ST_DIRECTION, ST_ENTRY_TYPE, ST_ORDER_PRICE, ST_STOP, ST_TARGET = range(6)
+ST_STOP_OFFSET, ST_TARGET_OFFSET, ST_EXPIRY, ST_CONTRACTS, ST_MAX_HOLD, ST_ENTRY_BAR = range(6, 12)
+ST_LEG_BAR, ST_ENTRY_PRICE, ST_INITIAL_RISK, ST_BEST, ST_WORST, ST_PENDING, ST_ENTRY_SLIPPAGE = range(12, 19)
+STATE_SIZE = 19
+FLAT, WORKING, POSITION, ROLLING = 0.0, 1.0, 2.0, 3.0
+
+# fill records
+F_KIND, F_BAR, F_PRICE, F_DIRECTION, F_CONTRACTS, F_REASON, F_ENTRY_BAR, F_ENTRY_PRICE = range(8)
+F_INITIAL_RISK, F_MAE, F_MFE, F_AMBIGUOUS, F_PRICE_PESSIMISTIC, F_PRICE_OPTIMISTIC = range(8, 14)
+F_SLIPPAGE, F_STOP, F_TARGET = range(14, 17)
+FILL_FIELDS = 17
+ENTRY, EXIT, REJECTED, SKIPPED = 1.0, 2.0, 3.0, 4.0
+MAX_FILLS_PER_BAR = 4
+
+# A price within a millionth of a tick of the grid is on it (as rtystrat.contracts.round_to_tick).
+_TICK_EPSILON = 1e-6
+
+
+def make_settings(
+    *,
+    policy: str,
+    multiplier: float,
+    tick_size: float,
+    slippage_ticks: float,
+    commission_per_side: float,
+    initial_margin: float,
+    contracts: int,
+    risk_per_trade: float | None,
+) -> np.ndarray:
+    """Return the run constants as the vector the compiled functions read (indices ``SET_*``)."""
+    settings = np.zeros(SETTINGS_SIZE)
+    settings[SET_POLICY] = POLICIES.index(policy)
+    settings[SET_MULTIPLIER] = multiplier
+    settings[SET_TICK] = tick_size
+    # decimals of the tick (0.1 → 1, 0.25 → 2): rounded prices print clean (1989.6, not 1989.6000000000001)
+    settings[SET_DECIMALS] = max(
+        0, -int(decimal.Decimal(repr(float(tick_size))).normalize().as_tuple().exponent)
+    )
+    settings[SET_SLIPPAGE_TICKS] = slippage_ticks
+    settings[SET_COMMISSION] = commission_per_side
+    settings[SET_MARGIN] = initial_margin
+    settings[SET_CONTRACTS] = contracts
+    settings[SET_RISK] = np.nan if risk_per_trade is None else risk_per_trade
+    return settings
+
+
+def new_state() -> np.ndarray:
+    """Return the state vector of a flat strategy with no working order."""
+    state = np.full(STATE_SIZE, np.nan)
+    state[ST_PHASE] = FLAT
+    state[ST_PENDING] = NO_EXIT
+    return state
+
+
+@numba.njit(cache=True)
+def _round(price: float, settings: np.ndarray, mode: float) -> float:
+    """Round to the tick: mode > 0 up, < 0 down, 0 nearest (half up); NaN stays NaN."""
+    if math.isnan(price):
+        return price
+    tick = settings[SET_TICK]
+    ticks = price / tick
+    if mode > 0:
+        whole = math.ceil(ticks - _TICK_EPSILON)
+    elif mode < 0:
+        whole = math.floor(ticks + _TICK_EPSILON)
+    else:
+        whole = math.floor(ticks + 0.5 + _TICK_EPSILON)
+    return round(whole * tick, int(settings[SET_DECIMALS]))
+
+
+@numba.njit(cache=True)
+def arm(
+    state: np.ndarray,
+    bar: int,
+    direction: int,
+    entry_type: int,
+    entry_price: float,
+    stop: float,
+    target: float,
+    reference_price: float,
+    valid_bars: int,
+    anchor_to_fill: bool,
+    max_hold: int,
+    settings: np.ndarray,
+) -> int:
+    """Place a bracket at the close of `bar` (state must be flat); return its contracts, 0 when skipped."""
+    d = 1.0 if direction > 0 else -1.0
+    # conservative side: entry limits away from the market, stop entries past it, stops away, targets beyond
+    if entry_type == ENTRY_MARKET:
+        order_price = np.nan
+        reference = _round(reference_price, settings, 0.0)
+    else:
+        order_price = _round(entry_price, settings, -d if entry_type == ENTRY_LIMIT else d)
+        reference = order_price
+    stop = _round(stop, settings, -d)
+    target = _round(target, settings, d)
+    risk = settings[SET_RISK]
+    if math.isnan(risk):
+        contracts = settings[SET_CONTRACTS]
+    else:
+        distance = abs(reference - stop)
+        if math.isnan(distance) or distance <= 0.0:
+            return 0
+        contracts = math.floor(risk / (distance * settings[SET_MULTIPLIER]) + 1e-9)
+    if contracts < 1:
+        return 0
+    state[ST_PHASE] = WORKING
+    state[ST_DIRECTION] = d
+    state[ST_ENTRY_TYPE] = entry_type
+    state[ST_ORDER_PRICE] = order_price
+    state[ST_STOP] = stop
+    state[ST_TARGET] = target
+    state[ST_STOP_OFFSET] = stop - reference if anchor_to_fill else np.nan
+    state[ST_TARGET_OFFSET] = target - reference if anchor_to_fill else np.nan
+    state[ST_EXPIRY] = bar + (1 if entry_type == ENTRY_MARKET else max(valid_bars, 1))
+    state[ST_CONTRACTS] = contracts
+    state[ST_MAX_HOLD] = max_hold
+    state[ST_PENDING] = NO_EXIT
+    state[ST_ENTRY_BAR] = np.nan
+    return int(contracts)
+
+
+@numba.njit(cache=True)
+def _record(
+    out: np.ndarray, row: int, kind: float, bar: int, price: float, state: np.ndarray, reason: float
+) -> int:
+    """Write one fill record from the state into ``out[row]``; return the next free row."""
+    out[row, :] = np.nan
+    out[row, F_KIND] = kind
+    out[row, F_BAR] = bar
+    out[row, F_PRICE] = price
+    out[row, F_DIRECTION] = state[ST_DIRECTION]
+    out[row, F_CONTRACTS] = state[ST_CONTRACTS]
+    out[row, F_REASON] = reason
+    out[row, F_STOP] = state[ST_STOP]
+    out[row, F_TARGET] = state[ST_TARGET]
+    out[row, F_AMBIGUOUS] = 0.0
+    if kind == EXIT:
+        d = state[ST_DIRECTION]
+        out[row, F_ENTRY_BAR] = state[ST_LEG_BAR]
+        out[row, F_ENTRY_PRICE] = state[ST_ENTRY_PRICE]
+        out[row, F_INITIAL_RISK] = state[ST_INITIAL_RISK]
+        entry = d * state[ST_ENTRY_PRICE]
+        out[row, F_MAE] = max(0.0, entry - state[ST_WORST])
+        out[row, F_MFE] = max(0.0, state[ST_BEST] - entry)
+        out[row, F_PRICE_PESSIMISTIC] = price
+        out[row, F_PRICE_OPTIMISTIC] = price
+        out[row, F_SLIPPAGE] = state[ST_ENTRY_SLIPPAGE]
+    return row + 1
+
+
+@numba.njit(cache=True)
+def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> None:
+    """Turn the state into an open position filled at `price` on `bar` (stop/target already set)."""
+    d = state[ST_DIRECTION]
+    state[ST_PHASE] = POSITION
+    if math.isnan(state[ST_ENTRY_BAR]):
+        state[ST_ENTRY_BAR] = bar
+    state[ST_LEG_BAR] = bar
+    state[ST_ENTRY_PRICE] = price
+    state[ST_ENTRY_SLIPPAGE] = slippage
+    state[ST_INITIAL_RISK] = abs(price - state[ST_STOP])
+    state[ST_BEST] = d * price
+    state[ST_WORST] = d * price
+    state[ST_PENDING] = NO_EXIT
+
+
+@numba.njit(cache=True)
+def _close_leg(
+    state: np.ndarray, out: np.ndarray, row: int, bar: int, price: float, reason: float, slippage: float
+) -> int:
+    """Record the exit of the open position at `price` and make the state flat; return the next row."""
+    d = state[ST_DIRECTION]
+    state[ST_BEST] = max(state[ST_BEST], d * price)
+    state[ST_WORST] = min(state[ST_WORST], d * price)
+    state[ST_ENTRY_SLIPPAGE] += slippage
+    row = _record(out, row, EXIT, bar, price, state, reason)
+    state[ST_PHASE] = FLAT
+    return row
+
+
+@numba.njit(cache=True)
+def _bar(
+    state: np.ndarray,
+    bar: int,
+    o: float,
+    h: float,
+    lo: float,
+    c: float,
+    monotonic: bool,
+    optimistic: bool,
+    cash: float,
+    settings: np.ndarray,
+    out: np.ndarray,
+    row: int,
+) -> int:
+    """Resolve the working entry and the stop/target of one bar or one monotonic path segment.
+
+    Prices are handled in the trade's direction (``x' = d·x``: a short's low is ``−high``), so one set of
+    long-side rules serves both directions. Returns the next free row of `out`.
+    """
+    phase = state[ST_PHASE]
+    if phase != WORKING and phase != POSITION:
+        return row
+    d = state[ST_DIRECTION]
+    slip = settings[SET_SLIPPAGE_TICKS] * settings[SET_TICK]
+    no = d * o
+    nc = d * c
+    nh = d * h if d > 0 else -lo
+    nl = d * lo if d > 0 else -h
+    start, low_after, high_after = no, nl, nh
+    if phase == WORKING:
+        entry_type = state[ST_ENTRY_TYPE]
+        level = d * state[ST_ORDER_PRICE]
+        if entry_type == ENTRY_MARKET:
+            filled, market, at_open, slippage = True, no, True, slip
+        elif entry_type == ENTRY_LIMIT:
+            filled, market, at_open, slippage = nl < level, min(no, level), no < level, 0.0
+        else:
+            filled, market, at_open, slippage = nh >= level, max(no, level), no >= level, slip
+        if not filled:
+            return row
+        contracts = state[ST_CONTRACTS]
+        if contracts * (settings[SET_MARGIN] + settings[SET_COMMISSION]) > cash:
+            row = _record(out, row, REJECTED, bar, d * market, state, NO_EXIT)
+            state[ST_PHASE] = FLAT
+            return row
+        price = _round(d * (market + slippage), settings, 0.0)
+        if not math.isnan(state[ST_STOP_OFFSET]):
+            state[ST_STOP] = _round(price + state[ST_STOP_OFFSET], settings, -d)
+        if not math.isnan(state[ST_TARGET_OFFSET]):
+            state[ST_TARGET] = _round(price + state[ST_TARGET_OFFSET], settings, d)
+        _open_leg(state, bar, price, slippage)
+        row = _record(out, row, ENTRY, bar, price, state, NO_EXIT)
+        start = market
+        if monotonic:
+            # the rest of a path segment runs from the fill to the segment's end
+            low_after, high_after = min(market, nc), max(market, nc)
+        elif not at_open and entry_type == ENTRY_LIMIT:
+            # price fell to the limit: the low followed the fill, the high may have preceded it
+            high_after = nc
+    stop = d * state[ST_STOP]
+    target = d * state[ST_TARGET]
+    reason, exit_price, slippage, ambiguous = NO_EXIT, np.nan, 0.0, False
+    alternative_pessimistic, alternative_optimistic = np.nan, np.nan
+    if start <= stop:
+        reason, exit_price, slippage = STOP, start - slip, slip  # gapped through (or born beyond) the stop
+    elif start > target:
+        reason, exit_price = TARGET, start  # gapped through the target: the better open
+    else:
+        hit_stop = low_after <= stop
+        hit_target = high_after > target
+        if hit_stop and hit_target:
+            ambiguous = True
+            alternative_pessimistic, alternative_optimistic = stop - slip, target
+            if optimistic:
+                reason, exit_price = TARGET, target
+            else:
+                reason, exit_price, slippage = STOP, stop - slip, slip
+        elif hit_stop:
+            reason, exit_price, slippage = STOP, stop - slip, slip
+        elif hit_target:
+            reason, exit_price = TARGET, target
+    if reason == NO_EXIT:
+        state[ST_BEST] = max(state[ST_BEST], high_after, start)
+        state[ST_WORST] = min(state[ST_WORST], low_after, start)
+        return row
+    state[ST_BEST] = max(state[ST_BEST], start)
+    state[ST_WORST] = min(state[ST_WORST], start)
+    first = row
+    row = _close_leg(state, out, row, bar, d * exit_price, reason, slippage)
+    if ambiguous:
+        out[first, F_AMBIGUOUS] = 1.0
+        out[first, F_PRICE_PESSIMISTIC] = d * alternative_pessimistic
+        out[first, F_PRICE_OPTIMISTIC] = d * alternative_optimistic
+    return row
+
+
+@numba.njit(cache=True)
+def _exit_of(out: np.ndarray, first: int, last: int) -> int:
+    """Return the row of the EXIT record among ``out[first:last]``, or -1."""
+    for r in range(first, last):
+        if out[r, F_KIND] == EXIT:
+            return r
+    return -1
+
+
+@numba.njit(cache=True)
+def _walk(
+    state: np.ndarray,
+    bar: int,
+    o: float,
+    h: float,
+    lo: float,
+    c: float,
+    sub_open: np.ndarray,
+    sub_high: np.ndarray,
+    sub_low: np.ndarray,
+    sub_close: np.ndarray,
+    sub_first: int,
+    sub_last: int,
+    cash: float,
+    settings: np.ndarray,
+    out: np.ndarray,
+    row: int,
+) -> int:
+    """Resolve a bar along a path (``ohlc_path``) or its sub-bars (``intraday``), flagging ambiguity.
+
+    The bar-level pessimistic and optimistic answers are computed on copies of the state: where they differ
+    the exit is ambiguous and carries both prices.
+    """
+    scratch = np.empty((MAX_FILLS_PER_BAR, FILL_FIELDS))
+    pessimistic = state.copy()
+    end = _bar(pessimistic, bar, o, h, lo, c, False, False, cash, settings, scratch, 0)
+    r = _exit_of(scratch, 0, end)
+    price_pessimistic = scratch[r, F_PRICE] if r >= 0 else np.nan
+    optimistic = state.copy()
+    end = _bar(optimistic, bar, o, h, lo, c, False, True, cash, settings, scratch, 0)
+    r = _exit_of(scratch, 0, end)
+    price_optimistic = scratch[r, F_PRICE] if r >= 0 else np.nan
+    ambiguous = price_pessimistic != price_optimistic and not (
+        math.isnan(price_pessimistic) and math.isnan(price_optimistic)
+    )
+
+    first = row
+    if settings[SET_POLICY] == OHLC_PATH or sub_last <= sub_first:
+        d = state[ST_DIRECTION]
+        if settings[SET_POLICY] != OHLC_PATH:
+            row = _bar(state, bar, o, h, lo, c, False, False, cash, settings, out, row)
+        else:
+            up_first = (h - o) < (o - lo) or ((h - o) == (o - lo) and d < 0)
+            x1, x2 = (h, lo) if up_first else (lo, h)
+            for a, b in ((o, x1), (x1, x2), (x2, c)):
+                row = _bar(state, bar, a, max(a, b), min(a, b), b, True, False, cash, settings, out, row)
+    else:
+        if state[ST_PHASE] == WORKING and state[ST_ENTRY_TYPE] == ENTRY_MARKET:
+            # "at the open" means the bar's own open, as for time stops and rolls
+            row = _bar(state, bar, o, o, o, o, True, False, cash, settings, out, row)
+        for k in range(sub_first, sub_last):
+            row = _bar(
+                state,
+                bar,
+                sub_open[k],
+                sub_high[k],
+                sub_low[k],
+                sub_close[k],
+                False,
+                False,
+                cash,
+                settings,
+                out,
+                row,
+            )
+    r = _exit_of(out, first, row)
+    if r >= 0 and ambiguous:
+        out[r, F_AMBIGUOUS] = 1.0
+        if not math.isnan(price_pessimistic):
+            out[r, F_PRICE_PESSIMISTIC] = price_pessimistic
+        if not math.isnan(price_optimistic):
+            out[r, F_PRICE_OPTIMISTIC] = price_optimistic
+    return row
+
+
+@numba.njit(cache=True)
+def step(
+    state: np.ndarray,
+    bar: int,
+    o: float,
+    h: float,
+    lo: float,
+    c: float,
+    sub_open: np.ndarray,
+    sub_high: np.ndarray,
+    sub_low: np.ndarray,
+    sub_close: np.ndarray,
+    sub_first: int,
+    sub_last: int,
+    invalidation: float,
+    roll_next: bool,
+    is_last: bool,
+    cash: float,
+    settings: np.ndarray,
+    out: np.ndarray,
+) -> int:
+    """Process bar `bar` for one strategy; write its fills to `out` and return how many (see module doc)."""
+    row = 0
+    d = state[ST_DIRECTION]
+    slip = settings[SET_SLIPPAGE_TICKS] * settings[SET_TICK]
+    if state[ST_PHASE] == POSITION and state[ST_PENDING] != NO_EXIT:
+        # time stop / invalidation decided at the previous close: market exit at this open
+        price = _round(o - d * slip, settings, 0.0)
+        return _close_leg(state, out, row, bar, price, state[ST_PENDING], slip)
+    if state[ST_PHASE] == ROLLING:
+        price = _round(o + d * slip, settings, 0.0)
+        _open_leg(state, bar, price, slip)
+        row = _record(out, row, ENTRY, bar, price, state, ROLL)
+    if state[ST_PHASE] == WORKING or state[ST_PHASE] == POSITION:
+        policy = settings[SET_POLICY]
+        if policy <= OPTIMISTIC:  # PESSIMISTIC or OPTIMISTIC: the bar's OHLC alone decides
+            row = _bar(state, bar, o, h, lo, c, False, policy == OPTIMISTIC, cash, settings, out, row)
+        else:
+            row = _walk(
+                state, bar, o, h, lo, c, sub_open, sub_high, sub_low, sub_close, sub_first, sub_last, cash,
+                settings, out, row,
+            )  # fmt: skip
+    if state[ST_PHASE] == POSITION:
+        if is_last:
+            return _close_leg(state, out, row, bar, _round(c, settings, 0.0), END, 0.0)
+        held = bar - state[ST_ENTRY_BAR] + 1
+        if state[ST_MAX_HOLD] > 0 and held >= state[ST_MAX_HOLD]:
+            state[ST_PENDING] = TIME
+        elif d * c < d * invalidation:
+            state[ST_PENDING] = INVALIDATION
+        if roll_next:
+            price = _round(c - d * slip, settings, 0.0)
+            reason = state[ST_PENDING] if state[ST_PENDING] != NO_EXIT else ROLL
+            row = _close_leg(state, out, row, bar, price, reason, slip)
+            if reason == ROLL:
+                state[ST_PHASE] = ROLLING
+    elif state[ST_PHASE] == WORKING and (is_last or bar >= state[ST_EXPIRY]):
+        state[ST_PHASE] = FLAT  # the entry order expired unfilled
+    return row
+
+
+@numba.njit(cache=True)
+def simulate(
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    contract_id: np.ndarray,
+    direction: np.ndarray,
+    entry_type: np.ndarray,
+    entry_price: np.ndarray,
+    stop: np.ndarray,
+    target: np.ndarray,
+    invalidation: np.ndarray,
+    max_hold: int,
+    entry_valid_bars: int,
+    anchor_to_fill: bool,
+    sub_open: np.ndarray,
+    sub_high: np.ndarray,
+    sub_low: np.ndarray,
+    sub_close: np.ndarray,
+    sub_start: np.ndarray,
+    settings: np.ndarray,
+    cash: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run one strategy's plans over a whole series; return ``(trades, events)`` (see module doc)."""
+    n = len(open_)
+    state = np.full(STATE_SIZE, np.nan)
+    state[ST_PHASE] = FLAT
+    state[ST_PENDING] = NO_EXIT
+    out = np.empty((MAX_FILLS_PER_BAR, FILL_FIELDS))
+    trades = np.empty((16, FILL_FIELDS))
+    events = np.empty((4, 3))
+    n_trades = 0
+    n_events = 0
+    cost = 2.0 * settings[SET_COMMISSION]
+    multiplier = settings[SET_MULTIPLIER]
+    for i in range(n):
+        roll_next = i + 1 < n and contract_id[i + 1] != contract_id[i]
+        count = step(
+            state, i, open_[i], high[i], low[i], close[i], sub_open, sub_high, sub_low, sub_close,
+            sub_start[i], sub_start[i + 1], invalidation[i], roll_next, i == n - 1, cash, settings, out,
+        )  # fmt: skip
+        for r in range(count):
+            kind = out[r, F_KIND]
+            if kind == EXIT:
+                if n_trades == len(trades):
+                    trades = np.concatenate((trades, np.empty_like(trades)))
+                trades[n_trades] = out[r]
+                n_trades += 1
+                points = out[r, F_DIRECTION] * (out[r, F_PRICE] - out[r, F_ENTRY_PRICE])
+                cash += (points * multiplier - cost) * out[r, F_CONTRACTS]
+            elif kind == REJECTED:
+                if n_events == len(events):
+                    events = np.concatenate((events, np.empty_like(events)))
+                events[n_events, 0], events[n_events, 1] = i, REJECTED
+                events[n_events, 2] = out[r, F_CONTRACTS]
+                n_events += 1
+        if state[ST_PHASE] == FLAT and direction[i] != 0 and i + 1 < n:
+            contracts = arm(
+                state, i, direction[i], entry_type[i], entry_price[i], stop[i], target[i], close[i],
+                entry_valid_bars, anchor_to_fill, max_hold, settings,
+            )  # fmt: skip
+            if contracts == 0:
+                if n_events == len(events):
+                    events = np.concatenate((events, np.empty_like(events)))
+                events[n_events, 0], events[n_events, 1], events[n_events, 2] = i, SKIPPED, 0.0
+                n_events += 1
+    return trades[:n_trades].copy(), events[:n_events].copy()
+
+
+def simulate_plans(
+    bars: pd.DataFrame,
+    plans: Plans,
+    settings: np.ndarray,
+    cash: float,
+    *,
+    sub_bars: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run :func:`simulate` on a bar frame and its :class:`Plans` (a convenience for tests and the kernel).
+
+    `sub_bars` is ``(open, high, low, close, sub_start)`` for the ``intraday`` policy.
+    """
+    n = len(bars)
+    if sub_bars is None:
+        empty = np.empty(0)
+        sub_bars = (empty, empty, empty, empty, np.zeros(n + 1, dtype=np.int64))
+    return simulate(
+        *(bars[column].to_numpy(np.float64) for column in ("open", "high", "low", "close")),
+        contract_ids(bars),
+        np.asarray(plans.direction, dtype=np.int64),
+        np.asarray(plans.entry_type, dtype=np.int64),
+        *(np.asarray(a, dtype=np.float64) for a in (plans.entry_price, plans.stop, plans.target)),
+        np.asarray(plans.invalidation, dtype=np.float64),
+        int(plans.max_hold),
+        int(plans.entry_valid_bars),
+        bool(plans.anchor_to_fill),
+        *sub_bars,
+        settings,
+        float(cash),
+    )
+
+
+def contract_ids(bars: pd.DataFrame) -> np.ndarray:
+    """Return int64 ids of the ``contract`` column (equal ids: same contract), zeros when there is none."""
+    if "contract" not in bars.columns:
+        return np.zeros(len(bars), dtype=np.int64)
+    codes, _ = pd.factorize(bars["contract"].astype(str))
+    return codes.astype(np.int64)
+
+
+TRADE_COLUMNS = (
+    "setup",
+    "direction",
+    "contract",
+    "entry_time",
+    "entry_price",
+    "exit_time",
+    "exit_price",
+    "exit_reason",
+    "contracts",
+    "pnl_points",
+    "pnl_gross",
+    "commission",
+    "slippage",
+    "pnl_net",
+    "initial_risk_points",
+    "r_multiple",
+    "mae_points",
+    "mfe_points",
+    "mae_r",
+    "mfe_r",
+    "bars_held",
+    "duration",
+    "ambiguous",
+    "pnl_net_pessimistic",
+    "pnl_net_optimistic",
+    "stop",
+    "target",
+)
+
+
+def trade_log(
+    trades: np.ndarray,
+    index: pd.DatetimeIndex,
+    *,
+    setup: str | Sequence[str],
+    multiplier: float,
+    commission_per_side: float,
+    contracts_traded: Sequence[str] | np.ndarray | str,
+) -> pd.DataFrame:
+    """Return the trade log (columns :data:`TRADE_COLUMNS`) of EXIT records.
+
+    $ columns are per trade in total: ``pnl_gross = pnl_points × multiplier × contracts`` at the fill prices
+    (slippage included), ``commission = 2 × commission_per_side × contracts``, ``pnl_net = pnl_gross −
+    commission``; ``slippage`` is the $ part of ``pnl_gross`` lost to slippage. ``r_multiple = pnl_net /
+    (initial_risk_points × multiplier × contracts)`` (net of costs); ``mae_r``, ``mfe_r`` in points of
+    initial risk. ``bars_held`` counts bars from entry to exit (0: same bar).
+
+    Parameters
+    ----------
+    trades : ndarray
+        EXIT records (rows of :func:`simulate`'s ``trades``, or collected from :func:`step`).
+    index : DatetimeIndex
+        Bar times (tz kept).
+    setup : str or sequence of str
+        Setup name, one for all or one per trade.
+    contracts_traded : str or sequence
+        Contract name, one for all, or one per *bar* (the frame's ``contract`` column).
+    """
+    trades = np.asarray(trades, dtype=np.float64).reshape(-1, FILL_FIELDS)
+    entry_bar = trades[:, F_ENTRY_BAR].astype(np.int64)
+    exit_bar = trades[:, F_BAR].astype(np.int64)
+    direction = trades[:, F_DIRECTION]
+    contracts = trades[:, F_CONTRACTS]
+    entry_price = trades[:, F_ENTRY_PRICE]
+    scale = multiplier * contracts
+    commission = 2.0 * commission_per_side * contracts
+
+    def net(exit_price: np.ndarray) -> np.ndarray:
+        return direction * (exit_price - entry_price) * scale - commission
+
+    points = direction * (trades[:, F_PRICE] - entry_price)
+    risk = trades[:, F_INITIAL_RISK]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        risk_points = np.where(risk > 0, risk, np.nan)
+        pnl_net = points * scale - commission
+        names = (
+            np.full(len(trades), contracts_traded, dtype=object)
+            if isinstance(contracts_traded, str)
+            else np.asarray(contracts_traded, dtype=object)[entry_bar]
+        )
+        entry_time = index[entry_bar]
+        exit_time = index[exit_bar]
+        log = pd.DataFrame(
+            {
+                "setup": np.broadcast_to(np.asarray(setup, dtype=object), len(trades)),
+                "direction": np.where(direction > 0, "long", "short").astype(object),
+                "contract": names,
+                "entry_time": entry_time,
+                "entry_price": entry_price,
+                "exit_time": exit_time,
+                "exit_price": trades[:, F_PRICE],
+                "exit_reason": np.asarray(EXIT_REASONS, dtype=object)[trades[:, F_REASON].astype(np.int64)],
+                "contracts": contracts.astype(np.int64),
+                "pnl_points": points,
+                "pnl_gross": points * scale,
+                "commission": commission,
+                "slippage": trades[:, F_SLIPPAGE] * scale,
+                "pnl_net": pnl_net,
+                "initial_risk_points": risk_points,
+                "r_multiple": pnl_net / (risk_points * scale),
+                "mae_points": trades[:, F_MAE],
+                "mfe_points": trades[:, F_MFE],
+                "mae_r": trades[:, F_MAE] / risk_points,
+                "mfe_r": trades[:, F_MFE] / risk_points,
+                "bars_held": exit_bar - entry_bar,
+                "duration": exit_time - entry_time,
+                "ambiguous": trades[:, F_AMBIGUOUS] > 0,
+                "pnl_net_pessimistic": net(trades[:, F_PRICE_PESSIMISTIC]),
+                "pnl_net_optimistic": net(trades[:, F_PRICE_OPTIMISTIC]),
+                "stop": trades[:, F_STOP],
+                "target": trades[:, F_TARGET],
+            },
+            columns=list(TRADE_COLUMNS),
+        )
+    return log

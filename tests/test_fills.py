@@ -1,0 +1,384 @@
+"""The fill table: crafted bars, one case per row, hand-computed fills, through the pure rules and backtrader.
+
+RTY: $50 a point, tick 0.1 ($5), commission $2.50 per contract per side ($5 a round trip), slippage 1 tick
+unless a case says otherwise. Bar 0 is the decision bar (plan row 0); the order works from bar 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rtystrat import engine, fills
+from rtystrat.config import RunConfig
+from rtystrat.contracts import round_to_tick
+from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
+from rtystrat.strategy import SetupStrategy
+
+NAN = math.nan
+FLAT_BAR = (2000.0, 2002.0, 1998.0, 2000.0)
+# the ambiguous bar: open between stop 1990 and target 2030, range over both; h − o == o − l (a tie)
+BOTH = (2010.0, 2035.0, 1985.0, 2000.0)
+QUIET = (2000.0, 2006.0, 1996.0, 2004.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One row of the fill table: bars, the plan of bar 0, the expected trades."""
+
+    name: str
+    bars: tuple[tuple[float, float, float, float], ...]
+    plan: tuple[int, int, float, float, float]  # direction, entry type, entry price, stop, target
+    # (entry price, exit price, exit reason, $ net P&L) per trade, hand-computed
+    expected: tuple[tuple[float, float, str, float], ...]
+    policy: str = "pessimistic"
+    config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)  # Plans scalars
+    invalidation: float = NAN
+    contracts: tuple[str, ...] | None = None
+    intraday: tuple[tuple[float, float, float, float], ...] | None = None  # 1-minute bars of bar 2
+    ambiguous: tuple[bool, ...] | None = None
+
+
+LONG_MARKET = (LONG, ENTRY_MARKET, NAN, 1990.0, 2030.0)
+HIGH_FIRST = ((2010, 2035, 2008, 2030), (2030, 2031, 1985, 1990), (1990, 2000, 1988, 2000))
+LOW_FIRST = ((2010, 2012, 1985, 1990), (1990, 2035, 1989, 2030), (2030, 2031, 1999, 2000))
+
+TABLE = (
+    # entry 2000 + 0.1 slippage; open 1985 is below the stop: fills at the open − 0.1 → −15.2 pt
+    Case(
+        "long_stop_gapped_through_fills_at_open",
+        (FLAT_BAR, (2000, 2005, 1995, 2002), (1985, 1988, 1980, 1984)),
+        LONG_MARKET,
+        ((2000.1, 1984.9, "stop", -15.2 * 50 - 5),),
+    ),
+    Case(
+        "short_stop_gapped_through_fills_at_open",
+        (FLAT_BAR, (2000, 2004, 1996, 2001), (2015, 2020, 2012, 2018)),
+        (SHORT, ENTRY_MARKET, NAN, 2010.0, 1970.0),
+        ((1999.9, 2015.1, "stop", -15.2 * 50 - 5),),
+    ),
+    Case(
+        "target_gapped_through_fills_at_better_open",
+        (FLAT_BAR, QUIET, (2040, 2045, 2038, 2042)),
+        LONG_MARKET,
+        ((2000.1, 2040.0, "target", 39.9 * 50 - 5),),
+    ),
+    Case(
+        "both_touched_pessimistic_takes_stop",
+        (FLAT_BAR, QUIET, BOTH),
+        LONG_MARKET,
+        ((2000.1, 1989.9, "stop", -10.2 * 50 - 5),),
+        ambiguous=(True,),
+    ),
+    Case(
+        "both_touched_optimistic_takes_target",
+        (FLAT_BAR, QUIET, BOTH),
+        LONG_MARKET,
+        ((2000.1, 2030.0, "target", 29.9 * 50 - 5),),
+        policy="optimistic",
+        ambiguous=(True,),
+    ),
+    Case(
+        "both_touched_ohlc_path_tie_takes_adverse_extreme_first",
+        (FLAT_BAR, QUIET, BOTH),
+        LONG_MARKET,
+        ((2000.1, 1989.9, "stop", -10.2 * 50 - 5),),
+        policy="ohlc_path",
+        ambiguous=(True,),
+    ),
+    Case(
+        "both_touched_ohlc_path_high_nearer_open_takes_target",
+        (FLAT_BAR, QUIET, (2020, 2035, 1985, 2000)),
+        LONG_MARKET,
+        ((2000.1, 2030.0, "target", 29.9 * 50 - 5),),
+        policy="ohlc_path",
+        ambiguous=(True,),
+    ),
+    Case(
+        "both_touched_ohlc_path_low_nearer_open_takes_stop",
+        (FLAT_BAR, QUIET, (2000, 2035, 1985, 2000)),
+        LONG_MARKET,
+        ((2000.1, 1989.9, "stop", -10.2 * 50 - 5),),
+        policy="ohlc_path",
+        ambiguous=(True,),
+    ),
+    Case(
+        "both_touched_intraday_high_first_takes_target",
+        (FLAT_BAR, QUIET, BOTH, FLAT_BAR),
+        LONG_MARKET,
+        ((2000.1, 2030.0, "target", 29.9 * 50 - 5),),
+        policy="intraday",
+        intraday=HIGH_FIRST,
+        ambiguous=(True,),
+    ),
+    Case(
+        "both_touched_intraday_low_first_takes_stop",
+        (FLAT_BAR, QUIET, BOTH, FLAT_BAR),
+        LONG_MARKET,
+        ((2000.1, 1989.9, "stop", -10.2 * 50 - 5),),
+        policy="intraday",
+        intraday=LOW_FIRST,
+        ambiguous=(True,),
+    ),
+    # the issue's case: a bar opening beyond the target fills the target at that open, not the stop
+    Case(
+        "both_touched_open_beyond_target_fills_target_at_open",
+        (FLAT_BAR, QUIET, (2040, 2045, 1980, 1990)),
+        LONG_MARKET,
+        ((2000.1, 2040.0, "target", 39.9 * 50 - 5),),
+        ambiguous=(False,),
+    ),
+    Case(
+        "stop_breached_on_entry_bar",
+        (FLAT_BAR, (2005, 2008, 1985, 1995)),
+        (LONG, ENTRY_LIMIT, 2000, 1990, 2030),
+        ((2000.0, 1989.9, "stop", -10.1 * 50 - 5),),
+    ),
+    Case(
+        "limit_touched_not_penetrated_does_not_fill",
+        (FLAT_BAR, (2005, 2008, 2000, 2004), (2004, 2006, 1999, 2003)),
+        (LONG, ENTRY_LIMIT, 2000, 1990, 2030),
+        (),
+    ),
+    # the high 2008 may have come before the fill at 2000; only a close beyond the target would prove it after
+    Case(
+        "limit_entry_bar_target_counts_only_after_fill",
+        (FLAT_BAR, (2005, 2008, 1999, 2003), (2003, 2004, 2001, 2002)),
+        (LONG, ENTRY_LIMIT, 2000, 1990, 2006),
+        ((2000.0, 2002.0, "end", 2.0 * 50 - 5),),
+    ),
+    # 2003.5 − 13.37 = 1990.13 → a long's stop rounds down (away from the market) to 1990.1; fill 1990.0
+    Case(
+        "stop_of_13_37_points_rounds_to_tick",
+        (FLAT_BAR, (2006, 2007, 2001, 2002), (1995, 1996, 1988, 1990)),
+        (LONG, ENTRY_LIMIT, 2003.5, 2003.5 - 13.37, 2030),
+        ((2003.5, 1990.0, "stop", -13.5 * 50 - 5),),
+    ),
+    # 3 contracts: gross −10.2 × 50 × 3 = −1530, commission 2 × 2.50 × 3 = 15, slippage 2 ticks × $5 × 3 = 30
+    Case(
+        "three_contracts_commission_and_slippage",
+        (FLAT_BAR, (2000, 2005, 1995, 2002), (1995, 1996, 1985, 1988)),
+        LONG_MARKET,
+        ((2000.1, 1989.9, "stop", -1530.0 - 15.0),),
+        config={"contracts": 3},
+    ),
+    Case(
+        "entry_without_margin_is_rejected",
+        (FLAT_BAR, QUIET, QUIET),
+        LONG_MARKET,
+        (),
+        config={"cash": 7_000.0},
+    ),
+    # risk $2,000 / (13.3 pt × $50) = 3.0 → 3 contracts
+    Case(
+        "risk_based_size_three_contracts",
+        (FLAT_BAR, (2005, 2008, 1999, 2001), (1995, 1996, 1980, 1985)),
+        (LONG, ENTRY_LIMIT, 2000, 1986.7, 2030),
+        ((2000.0, 1986.6, "stop", -13.4 * 150 - 15),),
+        config={"risk_per_trade": 2_000.0},
+    ),
+    Case(
+        "risk_budget_below_one_contract_is_skipped",
+        (FLAT_BAR, QUIET, QUIET),
+        (LONG, ENTRY_LIMIT, 2000, 1986.7, 2030),
+        (),
+        config={"risk_per_trade": 600.0},
+    ),
+    # exit H4 at bar 2's close − 0.1, re-enter M4 at bar 3's open + 0.1; the target stays 2060
+    Case(
+        "roll_closes_and_reopens_position",
+        (
+            FLAT_BAR,
+            (2000, 2005, 1995, 2004),
+            (2004, 2012, 2001, 2010),
+            (2025, 2030, 2020, 2028),
+            (2030, 2065, 2028, 2060),
+            FLAT_BAR,
+        ),
+        (LONG, ENTRY_MARKET, NAN, 1990, 2060),
+        ((2000.1, 2009.9, "roll", 9.8 * 50 - 5), (2025.1, 2060.0, "target", 34.9 * 50 - 5)),
+        contracts=("RTYH4",) * 3 + ("RTYM4",) * 3,
+    ),
+    Case(
+        "time_stop_exits_at_next_open",
+        (FLAT_BAR, (2000, 2005, 1995, 2002), (2002, 2006, 1998, 2004), (2005, 2008, 2001, 2006), FLAT_BAR),
+        LONG_MARKET,
+        ((2000.1, 2004.9, "time", 4.8 * 50 - 5),),
+        options={"max_hold": 2},
+    ),
+    Case(
+        "close_beyond_invalidation_exits_at_next_open",
+        (FLAT_BAR, (2000, 2004, 1996, 1998), (1998, 2008, 1997, 2006), (2007, 2009, 2003, 2004), FLAT_BAR),
+        (SHORT, ENTRY_MARKET, NAN, 2030, 1970),
+        ((1999.9, 2007.1, "invalidation", -7.2 * 50 - 5),),
+        invalidation=2005.0,
+    ),
+    Case(
+        "stop_entry_gapped_fills_at_worse_open",
+        (FLAT_BAR, (1990, 1993, 1985, 1988), (1988, 1990, 1958, 1962)),
+        (SHORT, ENTRY_STOP, 1995, 2010, 1960),
+        ((1989.9, 1960.0, "target", 29.9 * 50 - 5),),
+    ),
+    Case(
+        "open_position_closes_at_last_close",
+        (FLAT_BAR, (2000, 2005, 1995, 2003)),
+        LONG_MARKET,
+        ((2000.1, 2003.0, "end", 2.9 * 50 - 5),),
+    ),
+    # limit 2000 filled at the better open 1995; stop/target keep their distances: 1985 / 2015
+    Case(
+        "anchored_bracket_measured_from_fill",
+        (FLAT_BAR, (1995, 1999, 1992, 1996), (1996, 2016, 1994, 2010)),
+        (LONG, ENTRY_LIMIT, 2000, 1990, 2020),
+        ((1995.0, 2015.0, "target", 20.0 * 50 - 5),),
+        options={"anchor_to_fill": True},
+    ),
+)
+
+
+def _frame(case: Case) -> pd.DataFrame:
+    index = pd.date_range("2024-01-02", periods=len(case.bars), freq="B", name="time")
+    frame = pd.DataFrame(
+        np.array(case.bars, dtype=float), columns=["open", "high", "low", "close"], index=index
+    )
+    frame["volume"] = 1.0
+    if case.contracts is not None:
+        frame["contract"] = list(case.contracts)
+    return frame
+
+
+def _plans(case: Case, n: int) -> Plans:
+    plans = Plans.empty(n)
+    direction, entry_type, entry_price, stop, target = case.plan
+    plans.direction[0], plans.entry_type[0] = direction, entry_type
+    plans.entry_price[0], plans.stop[0], plans.target[0] = entry_price, stop, target
+    plans.invalidation[:] = case.invalidation
+    return plans._replace(**case.options)
+
+
+def _intraday(case: Case, frame: pd.DataFrame) -> pd.DataFrame | None:
+    if case.intraday is None:
+        return None
+    # 1-minute bars of bar 2's session (08:30 Chicago on that date)
+    start = pd.Timestamp(frame.index[2].date()).tz_localize("America/Chicago") + pd.Timedelta(
+        hours=8, minutes=30
+    )
+    index = pd.date_range(start, periods=len(case.intraday), freq="min", name="time")
+    return pd.DataFrame(
+        np.array(case.intraday, dtype=float), columns=["open", "high", "low", "close"], index=index
+    )
+
+
+def _config(case: Case) -> RunConfig:
+    return RunConfig(fill_policy=case.policy, **case.config)
+
+
+def pure_trades(case: Case) -> tuple[pd.DataFrame, np.ndarray]:
+    """Run the case through the compiled rules alone."""
+    frame = _frame(case)
+    config = _config(case)
+    intraday = _intraday(case, frame)
+    sub_bars = None if intraday is None else engine._sub_bars(frame, intraday)
+    trades, events = fills.simulate_plans(
+        frame, _plans(case, len(frame)), config.fill_settings(), config.cash, sub_bars=sub_bars
+    )
+    contract = frame["contract"].to_numpy(object) if case.contracts else "RTY"
+    log = fills.trade_log(
+        trades, frame.index, setup="case", multiplier=50.0, commission_per_side=2.5, contracts_traded=contract
+    )
+    return log, events
+
+
+def backtrader_run(case: Case) -> SetupStrategy:
+    """Run the case through a real backtrader run; return the finished strategy."""
+    frame = _frame(case)
+    plans = _plans(case, len(frame))
+    strategy = type("Case", (SetupStrategy,), {"name": "case", "setup": staticmethod(lambda frame: plans)})
+    strategy.indicators = None
+    config = _config(case)
+    intraday = _intraday(case, frame)
+    sub_bars = None if intraday is None else engine._sub_bars(frame, intraday)
+    return engine._run([strategy], frame, config, sub_bars, {"case": {}})[0]
+
+
+def _check_expected(log: pd.DataFrame, case: Case) -> None:
+    got = list(zip(log["entry_price"], log["exit_price"], log["exit_reason"], log["pnl_net"], strict=True))
+    assert len(got) == len(case.expected)
+    for (entry, exit_, reason, pnl), expected in zip(got, case.expected, strict=True):
+        assert (entry, exit_, reason) == pytest.approx(expected[:3], abs=1e-9)
+        assert pnl == pytest.approx(expected[3], abs=1e-6)
+    if case.ambiguous is not None:
+        assert tuple(log["ambiguous"]) == case.ambiguous
+
+
+@pytest.mark.parametrize("case", TABLE, ids=lambda case: case.name)
+def test_fill_table_pure_rules(case: Case) -> None:
+    log, _ = pure_trades(case)
+    _check_expected(log, case)
+
+
+@pytest.mark.parametrize("case", TABLE, ids=lambda case: case.name)
+def test_fill_table_backtrader_books_same_prices_and_pnl(case: Case) -> None:
+    strategy = backtrader_run(case)
+    log = strategy.analyzers.trades.get_analysis()
+    _check_expected(log, case)
+    pd.testing.assert_frame_equal(log, pure_trades(case)[0])
+    # backtrader executed exactly these prices; its own trade P&L (points × $50 × size − commission) agrees
+    assert strategy.analyzers.trades.booked_prices == pytest.approx(list(log["exit_price"]), abs=1e-9)
+    own = np.array(strategy.analyzers.trades.backtrader_pnl).reshape(-1, 2)
+    np.testing.assert_allclose(own[:, 0], log["pnl_gross"], atol=1e-6)
+    np.testing.assert_allclose(own[:, 1], log["pnl_net"], atol=1e-6)
+    cash = _config(case).cash
+    assert strategy.broker.getvalue() == pytest.approx(cash + log["pnl_net"].sum(), abs=0.005)
+
+
+def test_margin_rejection_and_size_skip_are_reported() -> None:
+    rejected = next(case for case in TABLE if case.name == "entry_without_margin_is_rejected")
+    skipped = next(case for case in TABLE if case.name == "risk_budget_below_one_contract_is_skipped")
+    assert pure_trades(rejected)[1].tolist() == [[1.0, fills.REJECTED, 1.0]]
+    assert pure_trades(skipped)[1].tolist() == [[0.0, fills.SKIPPED, 0.0]]
+    assert [event["event"] for event in backtrader_run(rejected).events] == ["rejected"]
+    assert [event["event"] for event in backtrader_run(skipped).events] == ["skipped"]
+
+
+def test_mae_mfe_and_r_multiples_of_crafted_trades() -> None:
+    by_name = {case.name: case for case in TABLE}
+    long_log, _ = pure_trades(by_name["long_stop_gapped_through_fills_at_open"])
+    # entry 2000.1; bar 1 spans 1995–2005 (all after the open fill); the exit bar counts its open and fill
+    row = long_log.iloc[0]
+    assert (row.initial_risk_points, row.mae_points, row.mfe_points) == pytest.approx((10.1, 15.2, 4.9))
+    assert (row.mae_r, row.r_multiple) == pytest.approx((15.2 / 10.1, -765.0 / (10.1 * 50)))
+    short_log, _ = pure_trades(by_name["short_stop_gapped_through_fills_at_open"])
+    row = short_log.iloc[0]  # short from 1999.9: best low 1996, worst the exit 2015.1; risk 2010 − 1999.9
+    assert (row.initial_risk_points, row.mae_points, row.mfe_points) == pytest.approx((10.1, 15.2, 3.9))
+    ambiguous_log, _ = pure_trades(by_name["both_touched_pessimistic_takes_stop"])
+    row = ambiguous_log.iloc[0]  # bar 1 high 2006, exit bar open 2010 (its high is not counted), exit 1989.9
+    assert (row.mae_points, row.mfe_points, row.mfe_r) == pytest.approx((10.2, 9.9, 9.9 / 10.1))
+    assert (row.pnl_net_pessimistic, row.pnl_net_optimistic) == pytest.approx((-515.0, 1490.0))
+
+
+@pytest.mark.parametrize(
+    ("price", "mode"),
+    [(2003.5 - 13.37, "down"), (2003.5 - 13.37, "up"), (1990.0000000001, "up"), (2210.35, "nearest")],
+)
+def test_compiled_rounding_matches_contracts_round_to_tick(price: float, mode: str) -> None:
+    settings = RunConfig().fill_settings()
+    sign = {"down": -1.0, "up": 1.0, "nearest": 0.0}[mode]
+    assert fills._round(price, settings, sign) == round_to_tick(price, 0.1, mode)
+
+
+def test_working_limit_order_expires_after_valid_bars() -> None:
+    bars = (FLAT_BAR, (2005, 2008, 2001, 2004), (2004, 2006, 2001, 2003), (2003, 2004, 1999, 2002))
+    plan = (LONG, ENTRY_LIMIT, 2000.0, 1990.0, 2030.0)
+    two = Case("two_bars", bars, plan, (), options={"entry_valid_bars": 2})
+    three = Case(
+        "three_bars", bars, plan, ((2000.0, 2002.0, "end", 2.0 * 50 - 5),), options={"entry_valid_bars": 3}
+    )
+    _check_expected(pure_trades(two)[0], two)
+    _check_expected(pure_trades(three)[0], three)
