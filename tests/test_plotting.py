@@ -209,6 +209,15 @@ def test_equity_figure_has_equity_and_drawdown_panels_with_trade_exits(
     assert isinstance(bottom.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)
 
 
+def test_plots_name_a_trade_column_they_miss(
+    frame: pd.DataFrame, trades: pd.DataFrame, equity: pd.Series
+) -> None:
+    with pytest.raises(ParameterError, match="trades: no column 'pnl_net'"):
+        plotting.plot_price(frame, trades.drop(columns="pnl_net"))
+    with pytest.raises(ParameterError, match="trades: no column 'exit_time'"):
+        plotting.plot_equity(equity, trades=trades.drop(columns="exit_time"))
+
+
 def test_equity_of_intraday_bars_keeps_their_time_zone_on_the_axis(equity: pd.Series) -> None:
     intraday = equity.copy()
     intraday.index = pd.date_range("2025-03-10 08:30", periods=len(equity), freq="min", tz="America/Chicago")

@@ -22,6 +22,7 @@ from rtystrat.plotting._style import (
     dollars,
     outcome_colors,
     outcome_legend,
+    require_columns,
     save,
 )
 
@@ -73,6 +74,7 @@ def plot_equity(
         )
     handles, _ = ax_equity.get_legend_handles_labels()
     if trades is not None and not trades.empty:
+        require_columns(trades, ("exit_time", "pnl_net"), "trades")
         exits = align_tz(trades["exit_time"], tz)
         # An exit between bar times shows on the equity of the bar before it.
         values = equity.asof(exits).to_numpy(dtype=float)

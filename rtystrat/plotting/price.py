@@ -90,6 +90,8 @@ def _label_levels(ax: Any, view: pd.DataFrame, levels: Sequence[str]) -> None:
 
 def _draw_trades(ax: Any, trades: pd.DataFrame, view: pd.DataFrame) -> list[Any]:
     """Mark entries (▲ long, ▼ short) and exits (✕) coloured by outcome; return the legend handles."""
+    columns = ("direction", "entry_time", "entry_price", "exit_time", "exit_price", "pnl_net")
+    require_columns(trades, columns, "trades")
     tz = view.index.tz
     entry_times, exit_times = align_tz(trades["entry_time"], tz), align_tz(trades["exit_time"], tz)
     first, last = view.index[0], view.index[-1]
