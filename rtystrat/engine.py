@@ -27,7 +27,7 @@ from rtystrat.feeds import make_feed
 from rtystrat.results import BacktestResult
 from rtystrat.strategy import SetupStrategy
 
-__all__ = ["run_backtest"]
+__all__ = ["indicator_frame_for", "run_backtest", "sub_bars_for"]
 
 _log = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ def run_backtest(
     config = RunConfig() if config is None else config
     classes = _strategy_classes(strategies)
     setup_params = _split_params(classes, params)
-    frame = _frame(data, classes, config)
-    sub_bars = _sub_bars(frame, intraday) if config.fill_policy == "intraday" else None
+    frame = indicator_frame_for(classes, data, config)
+    sub_bars = sub_bars_for(frame, intraday) if config.fill_policy == "intraday" else None
     if config.fill_policy == "intraday" and sub_bars is None:
         raise ParameterError("fill_policy 'intraday' needs intraday bars (intraday=...)")
 
@@ -161,10 +161,19 @@ def _split_params(
     return resolved
 
 
-def _frame(
-    data: pd.DataFrame | str | Path, classes: list[type[SetupStrategy]], config: RunConfig
+def indicator_frame_for(
+    strategies: type[SetupStrategy] | Sequence[type[SetupStrategy]],
+    data: pd.DataFrame | str | Path,
+    config: RunConfig,
 ) -> pd.DataFrame:
-    """Return the frame the strategies trade: loaded, with indicator columns if needed, cut to the window."""
+    """Return the frame `strategies` trade under `config`: loaded, with indicator columns, cut to the window.
+
+    The indicator columns (:func:`rtystrat.features.indicator_frame` with the strategies' ``indicators``)
+    are computed on all of `data` before the cut, so they are warm at the window's start;
+    ``attrs["tick_size"]`` is the contract's tick. The fast kernel reads this same frame, so both paths
+    see the same numbers.
+    """
+    classes = _strategy_classes(strategies)
     frame = data if isinstance(data, pd.DataFrame) else load_bars(data)
     wanted = [cls.indicators for cls in classes if cls.indicators is not None]
     if wanted and "P" not in frame.columns:
@@ -178,7 +187,7 @@ def _frame(
     return frame
 
 
-def _sub_bars(frame: pd.DataFrame, intraday: pd.DataFrame | str | Path | None) -> SubBars | None:
+def sub_bars_for(frame: pd.DataFrame, intraday: pd.DataFrame | str | Path | None) -> SubBars | None:
     """Group the intraday bars by the bar of `frame` they fall in: ``(open, high, low, close, sub_start)``.
 
     Daily bars take the sub-bars of their futures session (:func:`rtystrat.bars.session_dates`); intraday

@@ -284,7 +284,7 @@ def pure_trades(case: Case) -> tuple[pd.DataFrame, np.ndarray]:
     frame = _frame(case)
     config = _config(case)
     intraday = _intraday(case, frame)
-    sub_bars = None if intraday is None else engine._sub_bars(frame, intraday)
+    sub_bars = None if intraday is None else engine.sub_bars_for(frame, intraday)
     trades, events = fills.simulate_plans(
         frame, _plans(case, len(frame)), config.fill_settings(), config.cash, sub_bars=sub_bars
     )
@@ -303,7 +303,7 @@ def backtrader_run(case: Case) -> SetupStrategy:
     strategy.indicators = None
     config = _config(case)
     intraday = _intraday(case, frame)
-    sub_bars = None if intraday is None else engine._sub_bars(frame, intraday)
+    sub_bars = None if intraday is None else engine.sub_bars_for(frame, intraday)
     return engine._run([strategy], frame, config, sub_bars, {"case": {}})[0]
 
 
