@@ -63,18 +63,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 class Problem:
     """One kind of bad row found in a price file.
 
-    Attributes
-    ----------
-    check : str
-        Short name of the failed check, e.g. ``"high_below_open_close"``.
-    description : str
-        What is wrong, e.g. ``"high below max(open, close)"``.
-    rows : tuple of str
-        Every offending row as ``"line 12 (2025-07-13)"`` (``"row 12"`` for DataFrame and Parquet sources).
-    detail : str
-        The values of the first offending row.
-    repairs : tuple of str
-        The ``repair=`` options that fix it.
+    `check` is the check's short name (``"high_below_open_close"``), `description` says what is wrong,
+    `rows` lists every offending row as ``"line 12 (2025-07-13)"`` (``"row 12"`` for DataFrame and Parquet
+    sources), `detail` gives the first one's values, and `repairs` the ``repair=`` options that fix it.
     """
 
     check: str
@@ -236,15 +227,8 @@ def session_dates(
     a Saturday or Sunday (the Sunday-evening open) belongs to Monday. Daily bars are their own date. There is
     no holiday calendar: a holiday-shortened session is simply a day with fewer bars, a closed day has none.
 
-    Parameters
-    ----------
-    index : DatetimeIndex
-        Bar times, labelled by the bar's start. tz-aware times are converted to `tz`; naive intraday times
-        are taken as already in exchange time.
-    session_open : str, default "17:00"
-        Exchange-local time the next trading day's session opens.
-    tz : str, default "America/Chicago"
-        Exchange time zone.
+    `index` holds bar start times; tz-aware ones are converted to the exchange zone `tz`, naive intraday
+    ones are taken as already in exchange time. `session_open` is that zone's local time.
     """
     index = pd.DatetimeIndex(index)
     if not is_intraday(index):
@@ -282,20 +266,9 @@ def resample_bars(bars: pd.DataFrame, period: str, session_open: str = "17:00") 
     from Monday 17:00 to Tuesday 16:00 Chicago time and a Sunday-evening open counts for Monday. Every
     period with at least one bar appears, the last one possibly incomplete.
 
-    Parameters
-    ----------
-    bars : DataFrame
-        Canonical bars (see :func:`load_bars`), sorted by time.
-    period : {"D", "W", "M", "Q"}
-        Session day, week (Monday to Friday), calendar month or quarter of the session dates.
-    session_open : str, default "17:00"
-        Exchange-local time the next session opens.
-
-    Returns
-    -------
-    DataFrame
-        Index ``"time"``: tz-naive start date of each period (see :func:`period_keys`); columns ``open``
-        (first), ``high`` (max), ``low`` (min), ``close`` (last), ``volume`` (sum).
+    `period` is ``"D"`` (session day), ``"W"`` (Monday to Friday), ``"M"`` or ``"Q"`` (calendar month or
+    quarter of the session dates). Returns tz-naive period start dates (:func:`period_keys`) as index
+    ``"time"``, columns ``open`` (first), ``high`` (max), ``low`` (min), ``close`` (last), ``volume`` (sum).
     """
     keys = period_keys(pd.DatetimeIndex(bars.index), period, session_open)
     grouped = bars[["open", "high", "low", "close", "volume"]].groupby(keys, sort=True)
