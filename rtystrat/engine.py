@@ -80,8 +80,12 @@ def run_backtest(
     trades = trades.sort_values(["entry_time", "exit_time"], kind="stable", ignore_index=True)
     equity = ran[0].analyzers.equity.get_analysis()
     events = [event for strategy in ran for event in strategy.events]
-    for event in events:
-        _log.warning("%s %s: %s entry %s", event["time"], event["setup"], event["event"], event["detail"])
+    if events:
+        first = events[0]
+        _log.warning(
+            "%d entries not traded (first: %s %s %s, %s)",
+            len(events), first["time"], first["setup"], first["event"], first["detail"],
+        )  # fmt: skip
     benchmark = metrics.buy_and_hold(
         frame["close"], multiplier=config.spec.multiplier, contracts=config.contracts, cash=config.cash
     )

@@ -1,0 +1,217 @@
+"""run_backtest and RunConfig: equity identity over years, one shared account, modes, windows, validation."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rtystrat import fills
+from rtystrat.config import RunConfig
+from rtystrat.engine import indicator_frame_for, run_backtest, sub_bars_for
+from rtystrat.errors import ParameterError
+from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, Plans
+from rtystrat.strategy import SetupStrategy
+
+
+def synthetic_bars(n: int = 2600, seed: int = 7) -> pd.DataFrame:
+    """Seeded RTY-like daily bars (~10 years) on the tick, with gaps and quarterly contract rolls."""
+    rng = np.random.default_rng(seed)
+    close = 2000.0 * np.exp(np.cumsum(rng.normal(0.0002, 0.012, n)))
+    open_ = np.r_[close[0], close[:-1]] * np.exp(rng.normal(0.0, 0.004, n))
+    high = np.maximum(open_, close) * np.exp(rng.exponential(0.006, n))
+    low = np.minimum(open_, close) * np.exp(-rng.exponential(0.006, n))
+    index = pd.bdate_range("2012-01-02", periods=n, name="time")
+    frame = pd.DataFrame({"open": open_, "high": high, "low": low, "close": close}, index=index).round(1)
+    frame["volume"] = 1000.0
+    frame["contract"] = [f"RTY{'HMUZ'[(stamp.month - 1) // 3]}{stamp.year % 100:02d}" for stamp in index]
+    return frame
+
+
+def busy_setup(
+    frame: pd.DataFrame, every: int = 5, stop_points: float = 25.0, target_points: float = 40.0
+) -> Plans:
+    """Trade often: alternate long/short every `every` bars with market, limit and stop entries in turn."""
+    n = len(frame)
+    close = frame["close"].to_numpy()
+    plans = Plans.empty(n)
+    rows = np.arange(0, n, every)
+    direction = np.where((rows // every) % 2 == 0, 1, -1)
+    kind = (rows // every) % 3
+    plans.direction[rows] = direction
+    plans.entry_type[rows] = np.array([ENTRY_MARKET, ENTRY_LIMIT, ENTRY_STOP])[kind]
+    offset = np.where(kind == 1, -4.0, np.where(kind == 2, 4.0, 0.0)) * direction
+    plans.entry_price[rows] = np.where(kind == 0, np.nan, close[rows] + offset)
+    plans.stop[rows] = close[rows] - direction * stop_points
+    plans.target[rows] = close[rows] + direction * target_points
+    plans.invalidation[:] = np.nan
+    return plans._replace(max_hold=8, entry_valid_bars=2)
+
+
+class Busy(SetupStrategy):
+    name = "busy"
+    setup = staticmethod(busy_setup)
+    indicators = None
+
+
+class BusyToo(Busy):
+    name = "busy_too"
+
+
+@pytest.fixture(scope="module")
+def bars() -> pd.DataFrame:
+    return synthetic_bars()
+
+
+@pytest.mark.parametrize("policy", ["pessimistic", "ohlc_path"])
+def test_starting_cash_plus_net_pnl_equals_final_equity_to_the_cent(bars: pd.DataFrame, policy: str) -> None:
+    config = RunConfig(fill_policy=policy, contracts=2, commission_per_side=2.35, cash=1_000_000.0)
+    result = run_backtest(Busy, bars, config=config)
+    trades = result.trades
+    assert len(trades) > 300 and set(trades["exit_reason"]) >= {"target", "stop", "time", "roll"}
+    assert round(config.cash + trades["pnl_net"].sum(), 2) == round(result.equity.iloc[-1], 2)
+    assert result.trades["commission"].sum() == pytest.approx(len(trades) * 2 * 2.35 * 2)
+
+
+def test_runonce_and_bar_by_bar_modes_agree(bars: pd.DataFrame) -> None:
+    vectorised = run_backtest(Busy, bars, config=RunConfig(runonce=True))
+    stepwise = run_backtest(Busy, bars, config=RunConfig(runonce=False))
+    pd.testing.assert_frame_equal(vectorised.trades, stepwise.trades)
+    pd.testing.assert_series_equal(vectorised.equity, stepwise.equity)
+
+
+def test_same_backtest_twice_gives_identical_stats(bars: pd.DataFrame) -> None:
+    first = run_backtest(Busy, bars, params={"every": 7})
+    second = run_backtest(Busy, bars, params={"every": 7})
+    pd.testing.assert_series_equal(first.stats, second.stats)
+    assert first.params == {"every": 7}
+
+
+def test_backtrader_path_equals_compiled_simulation_trade_for_trade(bars: pd.DataFrame) -> None:
+    config = RunConfig(risk_per_trade=3_000.0, fill_policy="ohlc_path")
+    result = run_backtest(Busy, bars, config=config)
+    frame = indicator_frame_for(Busy, bars, config)
+    trades, _ = fills.simulate_plans(frame, busy_setup(frame), config.fill_settings(), config.cash)
+    log = fills.trade_log(
+        trades, frame.index, setup="busy", multiplier=50.0, commission_per_side=2.5,
+        contracts_traded=frame["contract"].to_numpy(object),
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(result.trades, log)
+    assert result.trades["contracts"].max() > 1
+
+
+def test_two_strategies_share_one_account(bars: pd.DataFrame) -> None:
+    config = RunConfig(cash=1_000_000.0)
+    both = run_backtest([Busy, BusyToo], bars, config=config, params={"busy_too": {"every": 3}})
+    alone = run_backtest(Busy, bars, config=config)
+    other = run_backtest(BusyToo, bars, config=config, params={"every": 3})
+    # $1M margins both at once: each trades as if alone, the account holds the sum
+    by_setup = {name: group.reset_index(drop=True) for name, group in both.trades.groupby("setup")}
+    pd.testing.assert_frame_equal(by_setup["busy"], alone.trades)
+    pd.testing.assert_frame_equal(by_setup["busy_too"], other.trades)
+    assert round(config.cash + both.trades["pnl_net"].sum(), 2) == round(both.equity.iloc[-1], 2)
+    assert both.params == {"busy": {}, "busy_too": {"every": 3}}
+
+
+def test_second_strategy_is_rejected_when_the_shared_margin_is_used() -> None:
+    index = pd.bdate_range("2024-01-02", periods=4, name="time")
+    bars = pd.DataFrame(
+        {"open": 2000.0, "high": 2001.0, "low": 1999.0, "close": 2000.0, "volume": 1.0}, index=index
+    )
+    # $10,000 covers one contract (7,000 + 2.50), not two
+    result = run_backtest(
+        [Busy, BusyToo], bars, config=RunConfig(cash=10_000.0), params={"busy": {"every": 10}}
+    )
+    assert list(result.trades["setup"]) == ["busy"]
+    assert result.stats["# Rejected Entries"] == 1
+
+
+def test_window_trades_only_inside_start_and_end(bars: pd.DataFrame) -> None:
+    result = run_backtest(Busy, bars, config=RunConfig(start="2015-01-01", end="2016-06-30"))
+    assert result.equity.index[0] == pd.Timestamp("2015-01-01")
+    assert result.equity.index[-1] == pd.Timestamp("2016-06-30")
+    assert result.trades["entry_time"].min() >= pd.Timestamp("2015-01-01")
+
+
+def test_intraday_policy_needs_intraday_bars(bars: pd.DataFrame) -> None:
+    with pytest.raises(ParameterError, match="intraday bars"):
+        run_backtest(Busy, bars, config=RunConfig(fill_policy="intraday"))
+
+
+def test_params_of_several_strategies_are_keyed_by_strategy_name(bars: pd.DataFrame) -> None:
+    with pytest.raises(ParameterError, match="did you mean 'busy_too'"):
+        run_backtest([Busy, BusyToo], bars, params={"busy_to": {"every": 3}})
+
+
+def test_sub_bars_of_daily_bars_follow_the_futures_session() -> None:
+    days = pd.DatetimeIndex(["2024-03-11", "2024-03-12"], name="time")
+    daily = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0}, index=days)
+    # 16:59 on the 11th is the 11th's session; 17:00 opens the 12th's; 15:59 on the 12th still the 12th
+    stamps = pd.DatetimeIndex(
+        ["2024-03-11 16:59", "2024-03-11 17:00", "2024-03-12 15:59", "2024-03-12 17:00"]
+    )
+    minutes = pd.DataFrame(
+        {"open": [1.0, 2, 3, 4], "high": [1.0, 2, 3, 4], "low": [1.0, 2, 3, 4], "close": [1.0, 2, 3, 4]},
+        index=stamps.tz_localize("America/Chicago"),
+    )
+    sub_open, _, _, _, sub_start = sub_bars_for(daily, minutes)
+    assert sub_start.tolist() == [0, 1, 3]
+    assert sub_open.tolist() == [1.0, 2.0, 3.0]  # the 13th's first minute belongs to no bar here
+
+
+def test_sub_bars_of_hourly_bars_are_the_minutes_inside_each_hour() -> None:
+    hours = pd.date_range("2024-03-12 08:00", periods=2, freq="h", tz="America/Chicago", name="time")
+    hourly = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0}, index=hours)
+    minutes = pd.date_range("2024-03-12 07:59", periods=122, freq="min", tz="America/Chicago")
+    minute_bars = pd.DataFrame(
+        {"open": np.arange(122.0), "high": 1.0, "low": 1.0, "close": 1.0}, index=minutes
+    )
+    sub_open, _, _, _, sub_start = sub_bars_for(hourly, minute_bars)
+    assert sub_start.tolist() == [0, 60, 120]
+    assert (sub_open[0], sub_open[-1]) == (1.0, 120.0)
+
+
+# ----------------------------------------------------------------------------------------------- RunConfig
+def test_config_round_trips_through_json() -> None:
+    config = RunConfig(
+        fill_policy="ohlc_path", risk_per_trade=1500.0, commission_per_side=1.2, start="2020-01-01"
+    )
+    assert RunConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    assert config.to_dict()["start"] == "2020-01-01T00:00:00"
+
+
+def test_config_resolves_contract_defaults_and_overrides() -> None:
+    assert (RunConfig().commission, RunConfig().margin) == (2.5, 7000.0)
+    assert RunConfig(contract="m2k", initial_margin=900.0).spec.initial_margin == 900.0
+    settings = RunConfig(contract="ES", slippage_ticks=2).fill_settings()
+    assert settings[fills.SET_TICK] == 0.25 and settings[fills.SET_SLIPPAGE_TICKS] == 2.0
+    assert math.isnan(settings[fills.SET_RISK])
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"fill_policy": "pessimstic"}, "fill_policy must be one of .* \\(did you mean 'pessimistic'"),
+        ({"contract": "RTX"}, "unknown contract 'RTX'"),
+        ({"contracts": 0}, "contracts must be a whole number >= 1"),
+        ({"contracts": 1.5}, "contracts must be a whole number >= 1"),
+        ({"slippage_ticks": -1}, "slippage_ticks must be a number >= 0"),
+        ({"cash": 0.0}, "cash must be a number > 0"),
+        ({"risk_per_trade": float("nan")}, "risk_per_trade must be a number > 0"),
+        ({"start": "2020-13-45"}, "start must be an ISO date"),
+        ({"start": "2021-01-01", "end": "2020-01-01"}, "start .* is after end"),
+    ],
+)
+def test_config_rejects_impossible_values_in_one_line(changes: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        RunConfig(**changes)
+
+
+def test_config_from_dict_names_unknown_settings() -> None:
+    with pytest.raises(
+        ParameterError, match="unknown run setting 'fill_polcy' \\(did you mean 'fill_policy'"
+    ):
+        RunConfig.from_dict({"fill_polcy": "optimistic"})
