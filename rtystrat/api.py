@@ -114,10 +114,21 @@ def strategy_parameters(classes: Sequence[type], params: Mapping[str, Any]) -> d
 
 
 def load_data(data: pd.DataFrame | str | Path | None, *, repair: str | None = None) -> pd.DataFrame:
-    """Return canonical bars from a frame or a file, or the shipped daily sample when `data` is None."""
+    """Return canonical bars from a frame or a file, or the shipped daily sample when `data` is None.
+
+    A frame is validated by :func:`rtystrat.bars.load_bars`; columns beyond the bars (an indicator frame's
+    levels and indicators) are kept, so a crafted frame with known levels trades on exactly those levels.
+    """
     if data is None:
         return load_sample("daily")
     bars = load_bars(data, repair=repair)
-    if isinstance(data, pd.DataFrame) and data.attrs.get("source"):
-        bars.attrs["source"] = data.attrs["source"]  # keep the file name of frames loaded earlier
+    if isinstance(data, pd.DataFrame):
+        # An indicator frame keeps its columns (levels, SMAs, ...): load_bars validates only the bars.
+        extra = [column for column in data.columns if column not in bars.columns and column != "time"]
+        if extra:
+            bars = bars.join(
+                data[extra].set_axis(pd.DatetimeIndex(data.index, name=bars.index.name)), how="left"
+            )
+        if data.attrs.get("source"):
+            bars.attrs["source"] = data.attrs["source"]  # keep the file name of frames loaded earlier
     return bars
