@@ -43,14 +43,15 @@ __all__ = ["MAX_RUNS_WITHOUT_CONFIRMATION", "ParameterSpace", "parse_constraint"
 MAX_RUNS_WITHOUT_CONFIRMATION = 1_000_000
 
 _UNIT = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zA-Z%]*)$")
-_UNITS = ("pt", "tick", "ticks", "%", "atr", "")
+# Spellings of one unit compare as equal; the setup's declared parameters validate the unit itself.
+_UNIT_NAMES = {"pts": "pt", "point": "pt", "points": "pt", "t": "tick", "ticks": "tick", "pct": "%"}
 
 Constraint = Callable[[Mapping[str, Any]], bool]
 
 
 def _split_unit(text: str, context: str) -> tuple[Decimal, str]:
     match = _UNIT.match(text.strip())
-    if not match or match.group(2).lower() not in _UNITS:
+    if not match:
         raise ParameterError(f"{context}: {text!r} is not a number with an optional unit (pt, tick, %, atr)")
     return Decimal(match.group(1)), match.group(2).lower()
 
@@ -79,8 +80,8 @@ def _range(name: str, spec: str) -> list[Any]:
         raise ParameterError(f"grid {name}={spec!r}: a range is start:stop:step, e.g. {name}=5:40:5")
     trailing = re.match(r"^.*?([a-zA-Z%]*)$", parts[2].strip()).group(1).lower()  # "5:40:5pt" → unit "pt"
     numbers, units = zip(*(_split_unit(part, f"grid {name}={spec!r}") for part in parts), strict=True)
-    unit_set = {unit for unit in units if unit}
-    if len(unit_set) > 1 or (unit_set and trailing not in unit_set):
+    unit_set = {_UNIT_NAMES.get(unit, unit) for unit in units if unit}
+    if len(unit_set) > 1 or (unit_set and _UNIT_NAMES.get(trailing, trailing) not in unit_set):
         raise ParameterError(f"grid {name}={spec!r}: mixed units {sorted(unit_set)}; write e.g. 5:40:5pt")
     unit = trailing
     start, stop, step = numbers
@@ -158,8 +159,8 @@ def _magnitude(value: Any) -> tuple[Any, str]:
     """Split an offset string into (number, unit); plain numbers are points (unit "")."""
     if isinstance(value, str):
         match = _UNIT.match(value.strip())
-        if match and match.group(2).lower() in _UNITS:
-            unit = match.group(2).lower()
+        if match:
+            unit = _UNIT_NAMES.get(match.group(2).lower(), match.group(2).lower())
             return float(match.group(1)), "" if unit == "pt" else unit
         return value, "text"
     return value, ""

@@ -134,6 +134,11 @@ def code_version(*objects: Any) -> str:
     return f"{__version__}+{digest.hexdigest()[:16]}"
 
 
+def _stats(text: str) -> dict[str, Any]:
+    # JSON has no NaN: undefined statistics were stored as null.
+    return {name: math.nan if value is None else value for name, value in json.loads(text).items()}
+
+
 class ResultStore:
     """SQLite file of finished runs (one row per run, committed as it is added).
 
@@ -203,19 +208,19 @@ class ResultStore:
             (*key, params_json, canonical_json(stats), finished),
         )
 
-    def done(self, key: RunKey, params: Iterable[str]) -> set[str]:
-        """Return which of the canonical-JSON `params` are stored under `key` already."""
+    def done(self, key: RunKey, params: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return ``{params: stats}`` for those of the canonical-JSON `params` stored under `key` already."""
         wanted = list(params)
-        found: set[str] = set()
+        found: dict[str, dict[str, Any]] = {}
         # SQLite limits bound variables per statement; ask in slices.
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._connection.execute(
-                f"SELECT params FROM runs WHERE {_WHERE_KEY} AND params IN ({marks})",
+                f"SELECT params, stats FROM runs WHERE {_WHERE_KEY} AND params IN ({marks})",
                 (*key, *chunk),
             )
-            found.update(row[0] for row in rows)
+            found.update((text, _stats(stats)) for text, stats in rows)
         return found
 
     def results(self, key: RunKey) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -225,8 +230,7 @@ class ResultStore:
             tuple(key),
         )
         for params, stats in rows:
-            values = json.loads(stats)
-            yield json.loads(params), {name: math.nan if v is None else v for name, v in values.items()}
+            yield json.loads(params), _stats(stats)
 
     def count(self, key: RunKey | None = None) -> int:
         """Return the number of runs stored (under `key`, or in all)."""

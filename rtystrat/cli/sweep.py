@@ -1,0 +1,209 @@
+"""``rtystrat sweep``: run a strategy over a parameter grid, resumably, on any executor."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rtystrat.errors import ParameterError
+from rtystrat.space import ParameterSpace, parse_grid
+from rtystrat.store import plain
+
+EPILOG = """\
+example:
+  rtystrat sweep bullish_reversal --data RTY_F_yahoo_daily.csv \\
+      --grid stop_offset=5:40:5pt --grid target=pivot,mid,r1 --param rsi_max=none \\
+      --store sweep.sqlite --confirm-top 3 --json sweep.json --heatmap heatmap.png
+
+grid syntax (--grid NAME=SPEC, repeatable):
+  5:40:5          5, 10, ..., 40 (start:stop:step, stop included)
+  5:40:5pt        "5pt", ..., "40pt" (units: pt, tick, %, atr)
+  pivot,mid,r1    a list
+  --random N draws N combinations of the grid (seeded by --seed); --constraint "target_offset > stop_offset"
+  keeps only combinations that satisfy it. Grids over 1,000,000 runs need --yes.
+
+Rerunning with the same --store skips the runs it holds (a killed sweep resumes). --executor dask-local
+starts a local Dask cluster on 127.0.0.1; dask://HOST:PORT uses an existing scheduler (pip install
+'rtystrat[dask]'). --engine kernel (default) screens with the fast kernel; --confirm-top N reruns the best
+N in backtrader and reports those statistics.
+"""
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Add the data, strategy-path and run-setting options shared by ``sweep`` and ``walkforward``."""
+    parser.add_argument("strategy", metavar="STRATEGY", help="strategy name, e.g. bullish_reversal")
+    parser.add_argument(
+        "--data", metavar="FILE", help="bars file (CSV or Parquet); default: the daily sample"
+    )
+    parser.add_argument("--repair", help="load repairs, comma-separated (see 'rtystrat data validate')")
+    parser.add_argument(
+        "--grid", action="append", default=[], metavar="NAME=SPEC", help="parameter axis (repeatable)"
+    )
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="fixed parameter (repeatable)"
+    )
+    parser.add_argument("--random", type=int, metavar="N", help="draw N random combinations of the grid")
+    parser.add_argument("--seed", type=int, default=0, help="seed of --random (default: 0)")
+    parser.add_argument(
+        "--constraint", action="append", default=[], metavar="EXPR", help="keep combinations where EXPR holds"
+    )
+    parser.add_argument("--yes", action="store_true", help="allow grids of more than 1,000,000 runs")
+    parser.add_argument("--objective", default="Expectancy [R]", help="statistic to rank by")
+    parser.add_argument("--minimize", action="store_true", help="lower objective is better")
+    parser.add_argument(
+        "--executor", default="process", help="process, serial, dask-local or dask://HOST:PORT"
+    )
+    parser.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    parser.add_argument("--strategy-path", action="append", default=[], metavar="DIR", help="strategy folder")
+    parser.add_argument("--contract", default="RTY", help="contract symbol (default: RTY)")
+    parser.add_argument("--cash", type=float, default=100_000.0, help="starting cash in $")
+    parser.add_argument("--fill-policy", default="pessimistic", help="same-bar fill policy")
+    parser.add_argument("--slippage-ticks", type=float, default=1.0, help="ticks per market/stop fill")
+    parser.add_argument("--commission-per-side", type=float, help="$ per contract per side")
+    parser.add_argument("--contracts", type=int, default=1, help="contracts per trade")
+    parser.add_argument("--risk-per-trade", type=float, help="$ risk per trade (sizes the position)")
+    parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``sweep`` subcommand to `subparsers`."""
+    parser = subparsers.add_parser(
+        "sweep",
+        help="tune parameters over a grid (resumable, parallel, fast kernel)",
+        description="Run a strategy over every combination of a parameter grid and rank the runs.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    add_run_options(parser)
+    parser.add_argument("--min-trades", type=int, default=10, help="fewest trades a ranked run needs")
+    parser.add_argument("--store", metavar="FILE", help="SQLite results store (resume, skip finished runs)")
+    parser.add_argument("--engine", default="kernel", choices=("kernel", "backtrader"), help="run engine")
+    parser.add_argument(
+        "--confirm-top", type=int, default=0, metavar="N", help="rerun the best N in backtrader"
+    )
+    parser.add_argument("--top", type=int, default=10, metavar="K", help="rows of the printed ranking")
+    parser.add_argument("--heatmap", metavar="PNG", help="save a heatmap of the objective (two parameters)")
+    parser.set_defaults(func=run)
+
+
+def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, ParameterSpace, Any]:
+    """Return the strategy, bars, parameter space and run config the options describe."""
+    from rtystrat.bars import load_bars
+    from rtystrat.config import RunConfig
+    from rtystrat.registry import get_strategy
+
+    strategy = get_strategy(args.strategy, args.strategy_path)
+    if args.data:
+        bars = load_bars(args.data, repair=args.repair)
+    else:
+        from rtystrat.sample import load_sample
+
+        bars = load_sample("daily")
+        if not getattr(args, "quiet", False):
+            print("no --data: using the synthetic daily sample", file=sys.stderr)
+    axes: dict[str, Any] = dict(parse_grid(args.grid))
+    if not axes:
+        raise ParameterError("sweep: give at least one --grid NAME=SPEC")
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"--param {item!r}: write name=value, e.g. rsi_max=none")
+        if name.strip() in axes:
+            raise ParameterError(f"--param {item!r}: {name.strip()!r} is also a --grid axis")
+        axes[name.strip()] = [value.strip()]
+    space = ParameterSpace(
+        axes, constraints=args.constraint, random=args.random, seed=args.seed, yes=args.yes
+    )
+    config = RunConfig(
+        contract=args.contract,
+        cash=args.cash,
+        fill_policy=args.fill_policy,
+        slippage_ticks=args.slippage_ticks,
+        commission_per_side=args.commission_per_side,
+        contracts=args.contracts,
+        risk_per_trade=args.risk_per_trade,
+    )
+    return strategy, bars, space, config
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return ``[{"params": ..., "stats": ..., ["backtrader_stats": ...]}]`` in grid order."""
+    names = list(frame.index.names)
+    confirmed = [column for column in frame.columns if column.startswith("Backtrader ")]
+    records = []
+    for values, row in zip(frame.index, frame.to_dict(orient="records"), strict=True):
+        values = values if isinstance(values, tuple) else (values,)
+        record = {
+            "params": plain(dict(zip(names, values, strict=True))),
+            "stats": plain({k: v for k, v in row.items() if k not in confirmed}),
+        }
+        if confirmed and pd.notna(row[confirmed[0]]):
+            record["backtrader_stats"] = plain({k.removeprefix("Backtrader "): row[k] for k in confirmed})
+        records.append(record)
+    return records
+
+
+def _heatmap_axes(names: list[str]) -> tuple[str, str]:
+    varied = list(names)
+    if len(varied) < 2:
+        raise ParameterError("--heatmap needs at least two grid parameters")
+    x = "stop_offset" if "stop_offset" in varied else varied[0]
+    others = [name for name in varied if name != x]
+    y = next((name for name in others if "target" in name), others[0])
+    return x, y
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the sweep the options describe; print the ranking; write JSON and heatmap on request."""
+    from rtystrat.sweep import rank, sweep
+
+    strategy, bars, space, config = load_inputs(args)
+    quiet = getattr(args, "quiet", False)
+    if not quiet:
+        print(f"{strategy.name}: {space.describe()}", file=sys.stderr)
+    frame = sweep(
+        strategy,
+        bars,
+        space,
+        engine=args.engine,
+        config=config,
+        executor=args.executor,
+        workers=args.workers,
+        store=args.store,
+        objective=args.objective,
+        min_trades=args.min_trades,
+        maximize=not args.minimize,
+        confirm_top=args.confirm_top,
+        progress=not quiet,
+    )
+    varied = [name for name in frame.index.names if len(space.axes[name]) > 1]
+    shown = [args.objective, "# Trades", "Win Rate [%]", "Net P&L [$]", "Max. Drawdown [%]"]
+    ranked = rank(frame, args.objective, min_trades=args.min_trades, maximize=not args.minimize)
+    table = ranked[[column for column in dict.fromkeys(shown) if column in ranked]].head(args.top)
+    table = (
+        table.droplevel([n for n in table.index.names if n not in varied])
+        if len(varied) < len(table.index.names) and varied
+        else table
+    )
+    print(f"{len(frame)} runs; best {args.objective} with >= {args.min_trades} trades:")
+    print(table.to_string(float_format=lambda value: f"{value:,.3f}") if len(table) else "(no run qualifies)")
+    confirmed = [column for column in frame.columns if column.startswith("Backtrader ")]
+    if confirmed:
+        picked = frame[frame[confirmed[0]].notna()][
+            [c for c in confirmed if c.removeprefix("Backtrader ") in shown]
+        ]
+        print("\nconfirmed in backtrader:")
+        print(picked.to_string(float_format=lambda value: f"{value:,.3f}"))
+    if args.json:
+        Path(args.json).write_text(json.dumps(_records(frame), indent=1, allow_nan=False), encoding="utf-8")
+    if args.heatmap:
+        from rtystrat.plotting import plot_heatmap  # matplotlib only when a figure is asked for
+
+        x, y = _heatmap_axes(varied)
+        plot_heatmap(frame, x=x, y=y, value=args.objective, path=args.heatmap)
+    return 0

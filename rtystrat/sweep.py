@@ -1,0 +1,475 @@
+"""Parameter sweeps that stream, resume and scale out.
+
+:func:`sweep` runs one strategy over every combination of a :class:`~rtystrat.space.ParameterSpace` and
+returns a frame indexed by the parameters (one row per run, one column per statistic), as backtesting.py's
+optimiser does. Runs go to any :class:`concurrent.futures.Executor` in bounded batches:
+
+- ``"process"`` (default): a local process pool on all cores; each worker receives the prepared data once,
+  at start-up, never per task;
+- ``"dask-local"``: a local Dask cluster on the loopback interface; ``"dask://HOST:PORT"``: an existing Dask
+  scheduler (optional extra ``rtystrat[dask]``); the data are scattered to every worker once;
+- ``"serial"``: in the calling process; or any ``Executor`` / ``distributed.Client`` object.
+
+Memory stays flat: at most a few batches are in flight, workers return statistics only (never trade logs),
+and each finished run is written to the optional :class:`~rtystrat.store.ResultStore` and committed at once,
+so a sweep killed midway resumes where it stopped. Results do not depend on the executor.
+
+Engines: ``"kernel"`` (the numba fast path of :mod:`rtystrat.kernel`, same fill rules and costs) screens large
+grids; ``"backtrader"`` runs :func:`rtystrat.engine.run_backtest`. ``confirm_top=N`` reruns the best N kernel
+candidates through backtrader and adds their statistics as ``"Backtrader <stat>"`` columns.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import dataclasses
+import functools
+import inspect
+import itertools
+import logging
+import os
+import pickle
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from rtystrat import kernel
+from rtystrat.errors import ParameterError, suggest
+from rtystrat.space import ParameterSpace
+from rtystrat.store import ResultStore, RunKey, canonical_json, code_version, data_fingerprint, plain
+
+__all__ = ["ENGINES", "best_parameters", "rank", "sweep"]
+
+ENGINES = ("kernel", "backtrader")
+_LOG = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------------------------------------- workers
+class _StrategyFile(NamedTuple):
+    """A strategy class that pickle cannot import by name (loaded from a strategy folder): its
+    ``path/to/file.py:Class`` reference, which a worker loads through the registry."""
+
+    reference: str
+
+
+def portable_strategy(strategy: type) -> type | _StrategyFile:
+    """Return `strategy`, or a file reference a worker process can load when the class does not pickle."""
+    try:
+        pickle.dumps(strategy)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return _StrategyFile(f"{inspect.getsourcefile(strategy)}:{strategy.__qualname__}")
+    return strategy
+
+
+@functools.cache
+def _load_strategy(reference: str) -> type:
+    from rtystrat.registry import get_strategy
+
+    return get_strategy(reference)
+
+
+def worker_strategy(strategy: type | _StrategyFile) -> type:
+    """Return the class behind :func:`portable_strategy`'s result (in a worker process)."""
+    return _load_strategy(strategy.reference) if isinstance(strategy, _StrategyFile) else strategy
+
+
+class _Job(NamedTuple):
+    """What a worker needs besides the data: picklable and small."""
+
+    strategy: type | _StrategyFile
+    engine: str
+    config: Any
+    full_stats: bool
+
+
+class _Payload(NamedTuple):
+    """The data a worker computes on, tagged ``"<engine>:<data fingerprint>"`` so a worker keeps one copy."""
+
+    fingerprint: str
+    data: Any  # kernel.KernelData for the kernel, the bar frame for backtrader
+
+
+class _Installed(NamedTuple):
+    """Reference to a payload a process-pool worker received at start-up."""
+
+    fingerprint: str
+
+
+_WORKER_DATA: dict[str, Any] = {}
+
+
+def _install(payload: _Payload) -> None:
+    """Keep `payload` in this worker process (process-pool initializer; one payload at a time)."""
+    _WORKER_DATA.clear()
+    _WORKER_DATA[payload.fingerprint] = payload.data
+
+
+def _data(reference: _Payload | _Installed) -> Any:
+    if isinstance(reference, _Installed):
+        return _WORKER_DATA[reference.fingerprint]
+    if reference.fingerprint not in _WORKER_DATA:
+        _install(reference)
+    return _WORKER_DATA[reference.fingerprint]
+
+
+def _evaluate(job: _Job, data: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Run one parameter combination and return its statistics as plain data."""
+    strategy = worker_strategy(job.strategy)
+    if job.engine == "kernel":
+        return plain(kernel.evaluate(strategy, data, params, job.config, full_stats=job.full_stats))
+    from rtystrat.engine import run_backtest  # backtrader is imported only where it runs
+
+    result = run_backtest(strategy, data, config=job.config, params=dict(params))
+    return plain(result.stats.to_dict())
+
+
+def _run_batch(
+    job: _Job, reference: _Payload | _Installed, batch: list[tuple[int, dict[str, Any]]]
+) -> list[tuple[int, dict[str, Any]]]:
+    """Worker task: evaluate a batch of ``(position, params)`` and return ``(position, stats)`` pairs."""
+    data = _data(reference)
+    return [(position, _evaluate(job, data, params)) for position, params in batch]
+
+
+# ----------------------------------------------------------------------------------------------- executors
+class _SerialExecutor(cf.Executor):
+    """Run each task at submission, in the calling process (no pickling, easy to debug)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _is_dask_client(obj: Any) -> bool:
+    return type(obj).__module__.startswith("distributed") and hasattr(obj, "scatter")
+
+
+@contextlib.contextmanager
+def _open_executor(spec: Any, workers: int | None, payload: _Payload) -> Iterator[tuple[cf.Executor, Any]]:
+    """Yield ``(executor, data reference)`` for `spec`, shutting down only what was opened here."""
+    if spec is None or spec == "process":
+        with cf.ProcessPoolExecutor(
+            max_workers=workers or os.cpu_count(), initializer=_install, initargs=(payload,)
+        ) as pool:
+            yield pool, _Installed(payload.fingerprint)
+    elif spec == "serial":
+        yield _SerialExecutor(), payload
+    elif isinstance(spec, str) and (spec == "dask-local" or spec.startswith("dask://")):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ParameterError(f"executor={spec!r} needs Dask: pip install 'rtystrat[dask]'") from None
+        with contextlib.ExitStack() as stack:
+            if spec == "dask-local":
+                # Loopback only and no dashboard: nothing listens beyond this machine.
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=workers or os.cpu_count(),
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                    )
+                )
+                client = stack.enter_context(Client(cluster))
+            else:
+                client = stack.enter_context(Client("tcp://" + spec.removeprefix("dask://")))
+            yield client.get_executor(), client.scatter(payload, broadcast=True)
+    elif _is_dask_client(spec):
+        yield spec.get_executor(), spec.scatter(payload, broadcast=True)
+    elif isinstance(spec, cf.Executor):
+        client = getattr(spec, "_client", None)  # a distributed ClientExecutor: scatter once
+        reference = client.scatter(payload, broadcast=True) if _is_dask_client(client) else payload
+        yield spec, reference
+    else:
+        choices = ("process", "serial", "dask-local", "dask://HOST:PORT")
+        raise ParameterError(
+            f"executor={spec!r}: expected one of {', '.join(choices)}{suggest(str(spec), choices)}, "
+            "or an Executor"
+        )
+
+
+# -------------------------------------------------------------------------------------------------- sweep
+def _resolve_strategy(strategy: str | type) -> type:
+    if isinstance(strategy, str):
+        from rtystrat.registry import get_strategy
+
+        return get_strategy(strategy)
+    return strategy
+
+
+def _resolve_data(data: pd.DataFrame | str | Path) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    from rtystrat.bars import load_bars
+
+    return load_bars(data)
+
+
+def _default_config(config: Any) -> Any:
+    if config is not None:
+        return config
+    from rtystrat.config import RunConfig
+
+    return RunConfig()
+
+
+def _validated(
+    strategy: type, combinations: Iterable[dict[str, Any]]
+) -> Iterator[tuple[int, dict[str, Any]] | str]:
+    """Yield ``(position, resolved params)`` per combination, or an error text for an impossible one."""
+    for position, combination in enumerate(combinations):
+        try:
+            yield position, strategy.parameters.validate(combination, owner=strategy.name)
+        except ParameterError as exc:
+            yield str(exc)
+
+
+def _check_axes(strategy: type, space: ParameterSpace) -> None:
+    """Fail before any run on an unknown parameter or a value that is invalid on its own."""
+    strategy.parameters.check_names(space.names, owner=strategy.name)
+    for name, values in space.axes.items():
+        for value in values:
+            strategy.parameters[name].convert(value, owner=strategy.name)
+
+
+def _stream(
+    executor: cf.Executor,
+    task: Callable[[Any, Any, list[Any]], list[Any]],
+    job: Any,
+    reference: Any,
+    items: Iterable[Any],
+    *,
+    batch_size: int,
+    max_pending: int,
+) -> Iterator[Any]:
+    """Submit ``task(job, reference, batch)`` over batches of `items`, at most `max_pending` in flight, and
+    yield the results of each batch as it finishes (in completion order)."""
+    pending: set[cf.Future] = set()
+    iterator = iter(items)
+    try:
+        while True:
+            while len(pending) < max_pending:
+                batch = list(itertools.islice(iterator, batch_size))
+                if not batch:
+                    break
+                pending.add(executor.submit(task, job, reference, batch))
+            if not pending:
+                return
+            finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in finished:
+                yield from future.result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _config_dict(config: Any) -> dict[str, Any]:
+    return config.to_dict() if hasattr(config, "to_dict") else dataclasses.asdict(config)
+
+
+class _Run(NamedTuple):
+    values: tuple[Any, ...]  # the varied parameters, in axis order
+    params: str  # canonical JSON of every parameter (the store key)
+    stats: dict[str, Any]
+
+
+def _run_combinations(
+    strategy: type,
+    job: _Job,
+    bars: pd.DataFrame,
+    payload_data: Any,
+    names: list[str],
+    combinations: Iterable[dict[str, Any]],
+    total: int,
+    *,
+    executor: Any,
+    workers: int | None,
+    store: ResultStore | None,
+    progress: bool,
+) -> pd.DataFrame:
+    """Run `combinations` (dicts over `names`) and return their frame, skipping runs found in `store`."""
+    fingerprint = data_fingerprint(bars)
+    engine = job.engine + ("-full" if job.full_stats and job.engine == "kernel" else "")
+    config = canonical_json(_config_dict(job.config))
+    key = RunKey(strategy.name, fingerprint, config, engine, code_version(strategy))
+    runs: dict[int, _Run] = {}
+    invalid: list[str] = []
+    parallel = workers or os.cpu_count() or 1
+    # A backtrader run costs ~0.1-1 s: one per task. Kernel runs cost ~1 ms: batch them to amortise IPC.
+    batch_size = 1 if job.engine == "backtrader" else max(1, min(64, total // (parallel * 8)))
+    bar = tqdm(total=total, disable=not progress, unit="run", desc=f"{strategy.name} [{job.engine}]")
+
+    def todo() -> Iterator[tuple[int, dict[str, Any]]]:
+        """Yield the runs not in the store, recording stored ones on the way (looked up per slice)."""
+        valid = (item for item in _validated(strategy, combinations) if _keep(item, invalid))
+        while chunk := list(itertools.islice(valid, 256)):
+            texts = [canonical_json(params) for _, params in chunk]
+            done = store.done(key, texts) if store is not None else {}
+            for (position, params), text in zip(chunk, texts, strict=True):
+                values = tuple(params[name] for name in names)
+                runs[position] = _Run(values, text, done.get(text, {}))
+                if text in done:
+                    bar.update(1)
+                else:
+                    yield position, params
+
+    with (
+        bar,
+        _open_executor(executor, workers, _Payload(f"{job.engine}:{fingerprint}", payload_data)) as (
+            pool,
+            reference,
+        ),
+    ):
+        for position, stats in _stream(
+            pool, _run_batch, job, reference, todo(), batch_size=batch_size, max_pending=2 * parallel
+        ):
+            run = runs[position]
+            if store is not None:
+                store.add(key, run.params, stats)
+            runs[position] = run._replace(stats=stats)
+            bar.update(1)
+    if invalid:
+        _LOG.warning("%d impossible combination(s) skipped, e.g. %s", len(invalid), invalid[0])
+    return _frame(names, [runs[position] for position in sorted(runs)])
+
+
+def _keep(item: tuple[int, dict[str, Any]] | str, invalid: list[str]) -> bool:
+    if isinstance(item, str):
+        invalid.append(item)
+        return False
+    return True
+
+
+def _frame(names: list[str], runs: list[_Run]) -> pd.DataFrame:
+    if len(names) > 1:
+        index = pd.MultiIndex.from_tuples([run.values for run in runs], names=names)
+    else:
+        index = pd.Index([run.values[0] for run in runs], name=names[0])
+    return pd.DataFrame.from_records([run.stats for run in runs], index=index)
+
+
+def rank(
+    frame: pd.DataFrame,
+    objective: str = "Expectancy [R]",
+    *,
+    min_trades: int = 10,
+    maximize: bool = True,
+) -> pd.DataFrame:
+    """Return the rows of a sweep frame with at least `min_trades` trades, best `objective` first.
+
+    Ties keep grid order; rows whose objective is NaN come last.
+    """
+    if objective not in frame.columns:
+        raise ParameterError(
+            f"objective {objective!r} is not a statistic of this sweep{suggest(objective, frame.columns)}"
+        )
+    eligible = frame[frame["# Trades"] >= min_trades] if "# Trades" in frame else frame
+    return eligible.sort_values(objective, ascending=not maximize, kind="stable", na_position="last")
+
+
+def best_parameters(
+    frame: pd.DataFrame,
+    objective: str = "Expectancy [R]",
+    *,
+    min_trades: int = 10,
+    maximize: bool = True,
+) -> dict[str, Any]:
+    """Return the parameters of the best row of a sweep frame (see :func:`rank`) as a dict."""
+    ranked = rank(frame, objective, min_trades=min_trades, maximize=maximize)
+    if ranked.empty or (pd.isna(ranked[objective].iloc[0])):
+        raise ParameterError(f"no run has {min_trades} or more trades and a finite {objective!r}")
+    values = ranked.index[0]
+    values = values if isinstance(values, tuple) else (values,)
+    return {name: plain(value) for name, value in zip(ranked.index.names, values, strict=True)}
+
+
+def sweep(
+    strategy: str | type,
+    data: pd.DataFrame | str | Path,
+    space: ParameterSpace | Mapping[str, Any],
+    *,
+    engine: str = "kernel",
+    config: Any = None,
+    executor: Any = None,
+    workers: int | None = None,
+    store: ResultStore | str | Path | None = None,
+    objective: str = "Expectancy [R]",
+    min_trades: int = 10,
+    maximize: bool = True,
+    confirm_top: int = 0,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Run `strategy` over every combination of `space` and return one row of statistics per run.
+
+    Parameters
+    ----------
+    strategy : str or SetupStrategy subclass
+        Registered name (``"bullish_reversal"``) or the class.
+    data : DataFrame or path
+        Bars (canonical frame of :func:`rtystrat.bars.load_bars`, or a file it reads).
+    space : ParameterSpace or mapping
+        Parameters to vary (``{"stop_offset": "5:40:5pt", "target": ["pivot", "r1"]}``); the others keep their
+        declared defaults.
+    engine : {"kernel", "backtrader"}
+        The numba fast path or the backtrader engine (same fills and costs).
+    config : RunConfig, optional
+        Run settings shared by every run (contract, fill policy, costs); the default ``RunConfig()``.
+    executor : str, Executor or distributed.Client, optional
+        ``"process"`` (default, `workers` processes, default all cores), ``"serial"``, ``"dask-local"``,
+        ``"dask://HOST:PORT"``, or an executor object.
+    store : ResultStore or path, optional
+        Results store: finished runs found there are not rerun, new ones are written as they finish.
+    objective, min_trades, maximize
+        How :func:`rank` orders runs (for `confirm_top`); the kernel computes every statistic when the
+        objective is not among its fast ones (:data:`rtystrat.kernel.FAST_STATS`).
+    confirm_top : int
+        Rerun the best N kernel runs through backtrader; their statistics fill ``"Backtrader <stat>"``
+        columns.
+    progress : bool
+        Show a tqdm progress bar with ETA on stderr.
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed by the varied parameters (grid order), one column per statistic.
+    """
+    if engine not in ENGINES:
+        raise ParameterError(
+            f"engine={engine!r}: expected one of {', '.join(ENGINES)}{suggest(engine, ENGINES)}"
+        )
+    strategy = _resolve_strategy(strategy)
+    bars = _resolve_data(data)
+    config = _default_config(config)
+    space = space if isinstance(space, ParameterSpace) else ParameterSpace(space)
+    _check_axes(strategy, space)
+    full_stats = objective not in kernel.FAST_STATS
+    job = _Job(portable_strategy(strategy), engine, config, full_stats)
+    payload = kernel.prepare(strategy, bars, config) if engine == "kernel" else bars
+    with contextlib.ExitStack() as stack:
+        if store is not None and not isinstance(store, ResultStore):
+            store = stack.enter_context(ResultStore(store))
+        options = {"executor": executor, "workers": workers, "store": store, "progress": progress}
+        total = space.runs if not space.constraints else sum(1 for _ in space)
+        frame = _run_combinations(strategy, job, bars, payload, space.names, space, total, **options)
+        if confirm_top and engine == "kernel" and not frame.empty:
+            top = rank(frame, objective, min_trades=min_trades, maximize=maximize).head(confirm_top)
+            names = list(frame.index.names)
+            combinations = [
+                dict(zip(names, values if isinstance(values, tuple) else (values,), strict=True))
+                for values in top.index
+            ]
+            backtrader_job = job._replace(engine="backtrader", full_stats=True)
+            confirmed = _run_combinations(
+                strategy, backtrader_job, bars, bars, names, combinations, len(combinations), **options
+            )
+            frame = frame.join(confirmed.add_prefix("Backtrader "))
+    return frame
