@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rtystrat.api import backtest, load_data
+from rtystrat.api import backtest, load_data, strategy_parameters
 from rtystrat.bars import repair_report
 from rtystrat.config import RunConfig
 from rtystrat.errors import ParameterError
 from rtystrat.fills import POLICIES
-from rtystrat.registry import SETUP_GROUPS, discover
+from rtystrat.registry import SETUP_GROUPS, discover, resolve_strategies
 
 # Real vendor files have bars whose high/low miss the open/close and stray weekend rows; these two repairs
 # are applied by default and reported on stderr (never silently). `--repair none` refuses such files.
@@ -141,8 +141,10 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"no strategy given; choose from {', '.join(names)} (or module:Class)")
     config = run_config(args)
     params = parse_params(args.param)
-    bars = load(args)
-    result = backtest(args.strategy, bars, config=config, strategy_path=args.strategy_path, **params)
+    # Validate strategies and parameters before reading any data.
+    classes = resolve_strategies(args.strategy, args.strategy_path)
+    strategy_parameters(classes, params)
+    result = backtest(classes, load(args), config=config, **params)
     print(result.summary())
     if args.json:
         result.to_json(args.json)

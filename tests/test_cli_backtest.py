@@ -1,0 +1,226 @@
+"""``rtystrat backtest`` and ``rtystrat.backtest``: runs, JSON output, one-line errors with valid choices."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rtystrat.api
+from rtystrat.api import backtest
+from rtystrat.cli import backtest as backtest_cli
+from rtystrat.errors import ParameterError, UnknownStrategyError
+from rtystrat.sample import load_sample
+
+
+def run_cli(argv: list[str]) -> int:
+    """Parse `argv` as ``rtystrat backtest ...`` with the top-level flags, and run the handler."""
+    parser = argparse.ArgumentParser(prog="rtystrat")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    backtest_cli.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+@pytest.fixture(scope="module")
+def sample_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The last years of the shipped daily sample as a CSV file."""
+    path = tmp_path_factory.mktemp("data") / "sample.csv"
+    load_sample("daily").loc["2017-01-01":].to_csv(path)
+    return path
+
+
+def test_backtest_both_on_the_shipped_sample_prints_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["backtest", "both"]) == 0
+    out = capsys.readouterr().out
+    assert "2008-01-02 → 2025-12-31" in out
+    assert "setups: bearish_breakdown, bullish_reversal" in out
+    assert "Expectancy [R]" in out
+
+
+def test_backtest_with_params_writes_the_documented_json(
+    sample_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "result.json"
+    argv = ["backtest", "bullish_reversal", "--data", str(sample_file), "--json", str(out)]
+    argv += [
+        "--param",
+        "stop_offset=20",
+        "--param",
+        "rsi_max=none",
+        "--param",
+        "target=mid",
+        "--cash",
+        "50000",
+    ]
+    assert run_cli(argv) == 0
+    assert f"wrote {out}" in capsys.readouterr().err
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert {"stats", "trades", "equity", "params", "config"} <= set(result)
+    assert result["params"]["stop_offset"] == "20pt" and result["params"]["target"] == "mid"
+    assert result["params"]["rsi_max"] is None
+    assert result["config"]["cash"] == 50000.0
+    trade = result["trades"][0]
+    assert {
+        "setup",
+        "direction",
+        "entry_time",
+        "entry_price",
+        "exit_time",
+        "exit_price",
+        "exit_reason",
+    } <= set(trade)
+    assert {"contracts", "pnl_points", "pnl_net"} <= set(trade)
+    assert trade["setup"] == "bullish_reversal" and trade["entry_time"] >= "2017-01-01"
+    assert result["equity"][0][0].startswith("2017-01-03")
+
+
+def test_backtest_plot_saves_the_equity_figure(sample_file: Path, tmp_path: Path) -> None:
+    png = tmp_path / "equity.png"
+    assert (
+        run_cli(["-q", "backtest", "bearish_breakdown", "--data", str(sample_file), "--plot", str(png)]) == 0
+    )
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_list_shows_every_strategy_with_its_parameters(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["backtest", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "bullish_reversal  (strategies.bullish_reversal.BullishReversal)" in out
+    assert "    stop_offset=13pt  [" in out and "    max_hold=40 sessions" in out
+    assert "groups: both = bullish_reversal + bearish_breakdown" in out
+
+
+def test_strategy_path_runs_a_copied_recipe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = Path(__file__).resolve().parents[1] / "strategies" / "bullish_reversal.py"
+    text = recipe.read_text(encoding="utf-8").replace('name = "bullish_reversal"', 'name = "my_reversal"')
+    (tmp_path / "my_reversal.py").write_text(text, encoding="utf-8")
+    assert (
+        run_cli(["backtest", "my_reversal", "--strategy-path", str(tmp_path), "--start", "2020-01-01"]) == 0
+    )
+    assert "setups: my_reversal" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "error", "message"),
+    [
+        (
+            ["bulish_reversal"],
+            UnknownStrategyError,
+            "unknown strategy 'bulish_reversal' (did you mean 'bullish_reversal'?); "
+            "available: bearish_breakdown, both, bullish_reversal",
+        ),
+        (
+            ["both", "--param", "stop_ofset=5"],
+            ParameterError,
+            "unknown parameter 'stop_ofset' (did you mean 'stop_offset'?)",
+        ),
+        (
+            ["both", "--param", "lvl=s2"],
+            ParameterError,
+            "valid: entry, entry_band, invalidation, level, max_hold",
+        ),
+        (
+            ["bullish_reversal", "--param", "stop_offset=-13pt"],
+            ParameterError,
+            "stop_offset='-13pt' is not valid; expected an offset in points",
+        ),
+        (
+            ["bullish_reversal", "--param", "target=0pt"],
+            ParameterError,
+            "target='0pt' must lie above the entry",
+        ),
+        (
+            ["bullish_reversal", "--param", "entry=market"],
+            ParameterError,
+            "expected one of 'limit', 'bounce'",
+        ),
+        (
+            ["bearish_breakdown", "--param", "bullish_reversal.max_hold=3"],
+            ParameterError,
+            "strategy 'bullish_reversal' is not selected",
+        ),
+        (["both", "--param", "stop_offset"], ParameterError, "expected NAME=VALUE"),
+        (
+            ["both", "--param", "max_hold=3", "--param", "max_hold=4"],
+            ParameterError,
+            "'max_hold' is given twice",
+        ),
+        ([], ParameterError, "no strategy given; choose from bearish_breakdown, both, bullish_reversal"),
+        (["both", "--contract", "RTX"], ParameterError, "did you mean 'RTY'"),
+        (
+            ["both", "--data", "no/such/file.csv"],
+            FileNotFoundError,
+            "data file 'no/such/file.csv' does not exist",
+        ),
+    ],
+)
+def test_user_errors_are_one_line_and_list_the_valid_choices(
+    argv: list[str], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error) as info:
+        run_cli(["backtest", *argv])
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_fill_policy_is_refused_by_the_parser_with_the_choices(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        run_cli(["backtest", "both", "--fill-policy", "optimal"])
+    assert info.value.code == 2
+    assert "choose from pessimistic, optimistic, ohlc_path, intraday" in capsys.readouterr().err.replace(
+        "'", ""
+    )
+
+
+def test_python_api_validates_parameters_before_any_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the run started before the parameters were checked")
+
+    monkeypatch.setattr(rtystrat.api, "run_backtest", never)
+    monkeypatch.setattr(rtystrat.api, "load_data", never)
+    with pytest.raises(ParameterError, match="max_hold=-1 is out of range"):
+        backtest("both", max_hold=-1)
+    with pytest.raises(UnknownStrategyError):
+        backtest("bullish")
+
+
+def test_python_api_routes_plain_and_prefixed_parameters() -> None:
+    result = backtest(
+        ["bullish_reversal", "bearish_breakdown"],
+        load_sample("daily").loc["2018-01-01":],
+        max_hold=7,
+        **{"bearish_breakdown.stop_offset": "1.5atr"},
+    )
+    assert result.params["bullish_reversal"]["max_hold"] == 7
+    assert result.params["bearish_breakdown"]["max_hold"] == 7
+    assert result.params["bearish_breakdown"]["stop_offset"] == "1.5atr"
+    assert result.params["bullish_reversal"]["stop_offset"] == "13pt"
+
+
+def test_a_copied_recipe_file_is_a_complete_strategy(tmp_path: Path) -> None:
+    # The module docstring promises a third setup is one copied file: check that nothing else is needed.
+    source = textwrap.dedent(
+        """
+        from rtystrat import setups
+        from rtystrat.strategy import SetupStrategy
+
+
+        class Wide(SetupStrategy):
+            name = "wide_breakdown"
+            setup = staticmethod(setups.bearish_breakdown)
+            parameters = setups.BEARISH_BREAKDOWN_PARAMETERS.with_defaults(
+                stop_offset="2atr", trend_filter=False
+            )
+        """
+    )
+    (tmp_path / "wide.py").write_text(source, encoding="utf-8")
+    result = backtest("wide_breakdown", strategy_path=[tmp_path])
+    assert result.params["stop_offset"] == "2atr" and result.params["trend_filter"] is False
