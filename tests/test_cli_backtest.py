@@ -91,7 +91,7 @@ def test_backtest_plot_saves_the_equity_figure(sample_file: Path, tmp_path: Path
 def test_list_shows_every_strategy_with_its_parameters(capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli(["backtest", "--list"]) == 0
     out = capsys.readouterr().out
-    assert "bullish_reversal  (strategies.bullish_reversal.BullishReversal)" in out
+    assert "bullish_reversal  (" in out and "BullishReversal): Buy the first test of the monthly S2" in out
     assert "    stop_offset=13pt  [" in out and "    max_hold=40 sessions" in out
     assert "groups: both = bullish_reversal + bearish_breakdown" in out
 
