@@ -1,7 +1,7 @@
 """The two setups of the March-2025 RTY analysis as pure rules: indicator frame + parameters → :class:`Plans`.
 
-On 2025-03-13 the analysis read the E-mini Russell 2000 at 2,025.7 below its 50- and 100-day SMAs (2,229.3,
-2,281.1) with RSI(14) 25.16, between the monthly S2 (2,003) and S3 (1,877) below the pivot (2,210), and
+On 2025-03-13 the analysis read the E-mini Russell 2000 at 2,025.7, below its 50- and 100-day SMAs (2,229.3,
+2,281.1) with RSI(14) 25.16, just above the monthly S2 (2,003) — pivot 2,210 above, S3 1,877 below — and
 offered two trades. Here they are rules over computed levels, with the analysis's numbers as defaults:
 
 - :func:`bullish_reversal` — buy the first test of S2 from above, stop under S2, target the pivot;
@@ -101,7 +101,7 @@ BULLISH_REVERSAL_PARAMETERS = Parameters(
             choices=("pivot", "mid", "r1"),
             doc="'pivot' = P; 'mid' = (S2 + P) / 2; 'r1' = R1; or an offset above the entry price (for a "
             "'bounce' entry: above the signal bar's close).",
-            source="Targets 2,100 (mid) and 2,210 (the pivot).",
+            source="Targets 2,100 (about the S2–P midpoint) and 2,210 (the pivot).",
         ),
         Parameter(
             name="rsi_max",
@@ -111,7 +111,7 @@ BULLISH_REVERSAL_PARAMETERS = Parameters(
             maximum=100.0,
             optional=True,
             doc="Take signals only while RSI(14) at the signal bar's close is below this (none: no filter).",
-            source="RSI(14) at 25.16 is oversold (below 30): the premise of the reversal.",
+            source="RSI(14) at 25.16, oversold (below 30): the premise of the reversal.",
         ),
         Parameter(
             name="max_hold",
@@ -140,7 +140,7 @@ BEARISH_BREAKDOWN_PARAMETERS = Parameters(
             kind="choice",
             choices=("round", "s2"),
             doc="Breakdown level: 'round' = the multiple of round_step at or below S2; 's2' = S2.",
-            source="A break below 2,000 (the round number under S2 2,003) opens the way to S3.",
+            source="Short below 2,000: the round hundred under S2 (2,003).",
         ),
         Parameter(
             name="round_step",
@@ -159,14 +159,14 @@ BEARISH_BREAKDOWN_PARAMETERS = Parameters(
             doc="'close': after a close below the level (the previous close at or above it), sell at the "
             "next open; 'stop': a sell stop one tick under the level, renewed each bar while the close is at "
             "or above the level.",
-            source="Short below 2,000.",
+            source="Short below 2,000 (a close below it, or a stop order through it).",
         ),
         Parameter(
             name="trend_filter",
             default=True,
             kind="bool",
             doc="Take signals only while the close is below both SMA50 and SMA100.",
-            source="Price is firmly below its major moving averages (SMA50 2,229.3, SMA100 2,281.1).",
+            source="Price 'firmly below its major moving averages' (SMA50 2,229.3, SMA100 2,281.1).",
         ),
         Parameter(
             name="target_offset",
@@ -189,7 +189,7 @@ BEARISH_BREAKDOWN_PARAMETERS = Parameters(
             kind="choice",
             choices=("sma100", "sma50", "none"),
             doc="Exit at the next open after a close above this SMA ('none': no invalidation exit).",
-            source="Bearish unless price reclaims the 100-day SMA (2,281).",
+            source="'Bearish unless reclaimed': the 100-day SMA (2,281.1).",
         ),
         Parameter(
             name="max_hold",
@@ -199,7 +199,7 @@ BEARISH_BREAKDOWN_PARAMETERS = Parameters(
             units="sessions",
             doc="Time stop: exit at the next open after this many sessions in the trade (0: none). "
             "40 sessions is the upper end of the analysis's horizon.",
-            source="A trend-continuation trade over 1–2 months.",
+            source="A trend continuation over 1–2 months.",
         ),
         Parameter(
             name="reentry",

@@ -15,18 +15,18 @@ from rtystrat.strategy import SetupStrategy
 class BullishReversal(SetupStrategy):
     """Buy the first test of the monthly S2 from above, stop under S2, target the pivot.
 
-    The analysis (2025-03-13, RTY at 2,025.7): "RSI(14) at 25.16 is oversold"; "buy near S2 (2,003)",
-    "stop 1,990", "targets 2,100 and 2,210 (the pivot)", "a short-term reversal play over 1–2 weeks".
-    Each default below comes from one of those sentences:
+    The analysis of 2025-03-13 (RTY at 2,025.7, RSI(14) 25.16, monthly pivot 2,210, S2 2,003) called a
+    "short-term reversal play": "buy near S2 (2,003)", stop 1,990, targets 2,100 and 2,210, over "1–2 weeks".
+    Each default below comes from it:
 
     ===============  ==========  ===========================================================================
     parameter        default     from the analysis
     ===============  ==========  ===========================================================================
-    entry            "limit"     "Buy near S2 (2,003)": a resting buy limit at the level
+    entry            "limit"     "buy near S2 (2,003)": a resting buy limit at the level
     entry_band       "0pt"       the buy price is S2 itself (2,003)
-    stop_offset      "13pt"      "stop 1,990" = S2 2,003 − 13
-    target           "pivot"     "target 2,210" = the pivot (``"mid"`` gives the 2,100-ish first target)
-    rsi_max          30          "RSI(14) at 25.16 is oversold" (oversold: below 30)
+    stop_offset      "13pt"      stop 1,990 = S2 2,003 − 13
+    target           "pivot"     target 2,210 = the pivot (``"mid"`` gives the 2,100-ish first target)
+    rsi_max          30          RSI(14) 25.16, oversold (below 30): the premise of the reversal
     max_hold         10          "1–2 weeks": 10 sessions
     reentry          False       one trade per month's levels (a choice of this library)
     ===============  ==========  ===========================================================================
