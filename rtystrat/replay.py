@@ -241,7 +241,12 @@ def _date(value: Any) -> str:
     return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M}"
 
 
-def replay_article(data: pd.DataFrame | str | Path, *, config: RunConfig | None = None) -> ArticleReplay:
+def replay_article(
+    data: pd.DataFrame | str | Path,
+    *,
+    config: RunConfig | None = None,
+    intraday: pd.DataFrame | str | Path | None = None,
+) -> ArticleReplay:
     """Trade the analysis's absolute numbers from 2025-03-13 on and report what each order did.
 
     Parameters
@@ -252,6 +257,8 @@ def replay_article(data: pd.DataFrame | str | Path, *, config: RunConfig | None 
     config : RunConfig, optional
         Fill policy, slippage and costs (default :class:`RunConfig`: RTY, pessimistic, 1 tick). Each leg
         trades ``config.contracts``; the report gives $ per contract.
+    intraday : DataFrame, str or Path, optional
+        Lower-timeframe bars for ``config.fill_policy="intraday"``.
 
     Returns
     -------
@@ -267,6 +274,7 @@ def replay_article(data: pd.DataFrame | str | Path, *, config: RunConfig | None 
         bars,
         config=config,
         params={leg.name: {} for leg in ARTICLE_LEGS},
+        intraday=intraday,
     )
     return ArticleReplay(
         result, _legs(result.trades), f"{source} ({'intraday' if is_intraday(bars) else 'daily'} bars)"

@@ -156,8 +156,14 @@ def test_strategy_path_runs_a_copied_recipe(tmp_path: Path, capsys: pytest.Captu
         (
             ["both", "--data", "no/such/file.csv"],
             FileNotFoundError,
-            "data file 'no/such/file.csv' does not exist",
+            "--data 'no/such/file.csv' is not a file",
         ),
+        (
+            ["both", "--fill-policy", "intraday", "--intraday", "."],
+            FileNotFoundError,
+            "--intraday '.' is not a file",
+        ),
+        (["both", "--fill-policy", "intraday"], ParameterError, "fill_policy 'intraday' needs intraday bars"),
     ],
 )
 def test_user_errors_are_one_line_and_list_the_valid_choices(
@@ -178,6 +184,15 @@ def test_unknown_fill_policy_is_refused_by_the_parser_with_the_choices(
     assert "choose from pessimistic, optimistic, ohlc_path, intraday" in capsys.readouterr().err.replace(
         "'", ""
     )
+
+
+def test_intraday_fill_policy_reads_the_minute_sample(capsys: pytest.CaptureFixture[str]) -> None:
+    minute = Path(__file__).resolve().parents[1] / "data" / "rty_sample_1min.csv.gz"
+    if not minute.is_file():
+        pytest.skip(f"{minute} is not in this checkout")
+    argv = ["backtest", "bullish_reversal", "--param", "rsi_max=none", "--start", "2025-01-01"]
+    assert run_cli([*argv, "--fill-policy", "intraday", "--intraday", str(minute)]) == 0
+    assert "# Ambiguous Trades" in capsys.readouterr().out
 
 
 def test_python_api_validates_parameters_before_any_run(monkeypatch: pytest.MonkeyPatch) -> None:

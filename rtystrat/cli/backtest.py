@@ -94,6 +94,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--commission-per-side", type=float, metavar="DOLLARS", help="per contract (default: contract's)"
     )
+    parser.add_argument(
+        "--intraday",
+        metavar="FILE",
+        help="lower-timeframe bars that resolve ambiguous bars (--fill-policy intraday)",
+    )
     parser.add_argument("--start", help="first date traded, YYYY-MM-DD (indicators warm up on earlier data)")
     parser.add_argument("--end", help="last date traded, YYYY-MM-DD")
 
@@ -106,10 +111,14 @@ def run_config(args: argparse.Namespace) -> RunConfig:
 
 
 def load(args: argparse.Namespace) -> Any:
-    """Load ``args.data`` (None: the sample) with ``args.repair``, reporting repairs on stderr."""
+    """Load ``args.data`` (None: the sample) with ``args.repair``, reporting repairs on stderr.
+
+    ``args.intraday`` is checked here and read by the engine.
+    """
     repair = None if args.repair.strip().lower() == "none" else args.repair
-    if args.data is not None and not Path(args.data).is_file():
-        raise FileNotFoundError(f"data file {args.data!r} does not exist")
+    for flag, path in (("--data", args.data), ("--intraday", args.intraday)):
+        if path is not None and not Path(path).is_file():
+            raise FileNotFoundError(f"{flag} {path!r} is not a file")
     bars = load_data(args.data, repair=repair)
     if not args.quiet:
         for line in repair_report(bars):
@@ -144,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     # Validate strategies and parameters before reading any data.
     classes = resolve_strategies(args.strategy, args.strategy_path)
     strategy_parameters(classes, params)
-    result = backtest(classes, load(args), config=config, **params)
+    result = backtest(classes, load(args), config=config, intraday=args.intraday, **params)
     print(result.summary())
     if args.json:
         result.to_json(args.json)

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     """Replay the analysis on ``args.data``, print the per-leg table, write JSON on request; return 0."""
     args.quiet = getattr(args, "quiet", False)
     config = run_config(args)
-    replay = replay_article(load(args), config=config)
+    replay = replay_article(load(args), config=config, intraday=args.intraday)
     print(replay.summary())
     if args.json:
         Path(args.json).write_text(
