@@ -19,13 +19,15 @@ Target                  live from the entry bar on; a limit order, so it needs t
 Both touched, one bar   ``fill_policy``: ``pessimistic`` the stop (default), ``optimistic`` the target,
                         ``ohlc_path`` walk O→H→L→C or O→L→H→C (nearer extreme first; a tie takes the
                         adverse extreme first), ``intraday`` walk the bar's lower-timeframe sub-bars, each
-                        resolved pessimistically. A bar that opens beyond stop or target is not ambiguous:
-                        the gap fills at the open.
+                        resolved pessimistically (limit/stop entries fill on the sub-bars; market entries and
+                        next-open exits keep the bar's own open; a bar without sub-bars is pessimistic). A bar
+                        that opens beyond stop or target is not ambiguous: the gap fills at the open.
 Entry bar               entry filled at the open: the whole bar counts. Entry filled inside the bar: the
                         stop counts if the bar reached it (the low may have come after the fill); the
                         target counts only if the bar must have crossed it after the fill (a stop entry
                         runs toward the target; for a limit entry only a close beyond the target proves
-                        it). ``ohlc_path`` places the entry on its path instead.
+                        it — ``optimistic`` takes the target if the bar reached it). ``ohlc_path`` places
+                        the entry on its path instead.
 Time stop, invalidation ``max_hold`` bars after the entry bar, or after a close beyond the invalidation level
                         (long: close < level): exit at the next bar's open − slippage.
 Roll                    position open when the ``contract`` column changes between bars t−1 and t: exit
@@ -48,7 +50,8 @@ Size                    fixed ``contracts``, or ``floor(risk_per_trade / (|entry
 ``ambiguous`` marks an exit whose bar the OHLC alone cannot resolve: the pessimistic and optimistic answers
 differ. Each exit also carries both answers' prices, so the trade log can show the P&L band
 (``pnl_net_pessimistic`` / ``pnl_net_optimistic``). The band re-prices each trade's exit bar only; it does
-not replay the trades that would have followed a different exit.
+not replay the trades that would have followed a different exit, nor re-price an answer that would have
+kept the trade open (a limit entry's bar whose high may have preceded the fill).
 
 MAE/MFE count each bar's range while the trade is live, except that the exit bar counts only its open and
 the exit price and an entry bar with a fill inside the bar counts only what must have followed the fill.
@@ -333,7 +336,8 @@ def _bar(
     nc = d * c
     nh = d * h if d > 0 else -lo
     nl = d * lo if d > 0 else -h
-    start, low_after, high_after = no, nl, nh
+    # after the entry: the range that surely follows it (low/high_after) and the high that may (high_possible)
+    start, low_after, high_after, high_possible = no, nl, nh, nh
     if phase == WORKING:
         entry_type = state[ST_ENTRY_TYPE]
         level = d * state[ST_ORDER_PRICE]
@@ -361,6 +365,7 @@ def _bar(
         if monotonic:
             # the rest of a path segment runs from the fill to the segment's end
             low_after, high_after = min(market, nc), max(market, nc)
+            high_possible = high_after
         elif not at_open and entry_type == ENTRY_LIMIT:
             # price fell to the limit: the low followed the fill, the high may have preceded it
             high_after = nc
@@ -375,7 +380,8 @@ def _bar(
     else:
         hit_stop = low_after <= stop
         hit_target = high_after > target
-        if hit_stop and hit_target:
+        maybe_target = high_possible > target
+        if hit_stop and maybe_target:
             ambiguous = True
             alternative_pessimistic, alternative_optimistic = stop - slip, target
             if optimistic:
@@ -385,6 +391,10 @@ def _bar(
         elif hit_stop:
             reason, exit_price, slippage = STOP, stop - slip, slip
         elif hit_target:
+            reason, exit_price = TARGET, target
+        elif maybe_target and optimistic:
+            # the target may have traded before the limit filled; the pessimistic answer keeps the trade open
+            ambiguous, alternative_optimistic = True, target
             reason, exit_price = TARGET, target
     if reason == NO_EXIT:
         state[ST_BEST] = max(state[ST_BEST], high_after, start)
@@ -396,7 +406,8 @@ def _bar(
     row = _close_leg(state, out, row, bar, d * exit_price, reason, slippage)
     if ambiguous:
         out[first, F_AMBIGUOUS] = 1.0
-        out[first, F_PRICE_PESSIMISTIC] = d * alternative_pessimistic
+        if not math.isnan(alternative_pessimistic):  # NaN: that answer leaves the trade open (not re-priced)
+            out[first, F_PRICE_PESSIMISTIC] = d * alternative_pessimistic
         out[first, F_PRICE_OPTIMISTIC] = d * alternative_optimistic
     return row
 

@@ -153,6 +153,33 @@ TABLE = (
         (LONG, ENTRY_LIMIT, 2000, 1990, 2006),
         ((2000.0, 2002.0, "end", 2.0 * 50 - 5),),
     ),
+    # the high 2035 may have come before the fill at 2000: pessimistic holds on, optimistic takes the target
+    Case(
+        "limit_entry_bar_high_before_fill_pessimistic_holds",
+        (FLAT_BAR, (2005, 2035, 1995, 2010), (2010, 2012, 2008, 2010)),
+        (LONG, ENTRY_LIMIT, 2000, 1990, 2030),
+        ((2000.0, 2010.0, "end", 10.0 * 50 - 5),),
+        ambiguous=(False,),
+    ),
+    Case(
+        "limit_entry_bar_high_before_fill_optimistic_takes_target",
+        (FLAT_BAR, (2005, 2035, 1995, 2010), (2010, 2012, 2008, 2010)),
+        (LONG, ENTRY_LIMIT, 2000, 1990, 2030),
+        ((2000.0, 2030.0, "target", 30.0 * 50 - 5),),
+        policy="optimistic",
+        ambiguous=(True,),
+    ),
+    # the 1-minute bars show the fill first (low 1995), then the rally through 2030
+    Case(
+        "limit_entry_bar_intraday_fill_then_target",
+        (FLAT_BAR, (2004, 2008, 2002, 2006), (2005, 2035, 1995, 2010), FLAT_BAR),
+        (LONG, ENTRY_LIMIT, 2000, 1990, 2030),
+        ((2000.0, 2030.0, "target", 30.0 * 50 - 5),),
+        policy="intraday",
+        options={"entry_valid_bars": 2},
+        intraday=((2005, 2006, 1995, 1999), (1999, 2035, 1998, 2031), (2031, 2032, 2009, 2010)),
+        ambiguous=(True,),
+    ),
     # 2003.5 − 13.37 = 1990.13 → a long's stop rounds down (away from the market) to 1990.1; fill 1990.0
     Case(
         "stop_of_13_37_points_rounds_to_tick",
