@@ -276,7 +276,13 @@ def test_heatmap_takes_the_best_over_other_parameters_and_asks_which_is_the_row(
         plotting.plot_heatmap(wider)
     fig = plotting.plot_heatmap(wider, y="target")
     assert fig.axes[0].images[0].get_array()[0].tolist() == [1.0, 1.1, 0.6]
-    assert fig.axes[0].get_title() == "Expectancy [R] (max over the other parameters)"
+    assert fig.axes[0].get_title() == "Expectancy [R] (max over max_hold)"
+
+
+def test_heatmap_ignores_parameters_held_at_one_value(sweep: pd.DataFrame) -> None:
+    fixed = pd.concat({"none": sweep}, names=["rsi_max"])
+    fig = plotting.plot_heatmap(fixed)
+    assert (fig.axes[0].get_ylabel(), fig.axes[0].get_title()) == ("target", "Expectancy [R]")
 
 
 def test_heatmap_orders_offsets_of_one_unit_by_value(sweep: pd.DataFrame) -> None:
@@ -351,6 +357,7 @@ def walk_forward_result() -> SimpleNamespace:
             "test_end": tests[1:] - pd.Timedelta(days=1),
             "stop_offset": ["5pt", None, "10pt"],
             "target": ["pivot", None, "r1"],
+            "reentry": [True, None, True],  # fixed: not repeated on every row
             "IS Expectancy [R]": [0.4, np.nan, 0.2],
             "OOS Net P&L [$]": [300.0, 0.0, -100.0],
             "WFE": [0.5, np.nan, np.nan],

@@ -80,8 +80,10 @@ def plot_heatmap(
     """
     parameters = [name for name in sweep_frame.index.names if name is not None]
     table = sweep_frame.reset_index() if parameters else sweep_frame
+    # Parameters held at one value (a fixed axis of the grid) neither need a choice nor get aggregated.
+    varying = [name for name in parameters if table[name].nunique(dropna=False) > 1]
     if y is None:
-        others = [name for name in parameters if name != x]
+        others = [name for name in varying if name != x]
         if len(others) != 1:
             raise ParameterError(
                 f"y: name the parameter for the rows, one of {others or list(table.columns)}"
@@ -134,7 +136,8 @@ def plot_heatmap(
     )
     fig.colorbar(image, ax=ax, label=value)
     if title is None:
-        title = value if len(parameters) <= 2 else f"{value} ({aggregate} over the other parameters)"
+        hidden = [name for name in varying if name not in (x, y)]
+        title = f"{value} ({aggregate} over {', '.join(hidden)})" if hidden else value
     ax.set_title(title)
     return save(fig, path)
 
@@ -207,8 +210,10 @@ def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Pa
         label="out of sample (test)",
         gid="test-windows",
     )
+    # Name only the parameters that differ between windows; the fixed ones would crowd every row.
+    shown = [name for name in parameters if windows[name].nunique() > 1] or parameters
     for row, start, chosen, is_flat in zip(
-        rows, train_start, windows[parameters].to_dict("records"), flat, strict=True
+        rows, train_start, windows[shown].to_dict("records"), flat, strict=True
     ):
         text = "no run qualified: flat" if is_flat else ", ".join(f"{k}={v}" for k, v in chosen.items())
         ax_windows.text(start, row, f" {text}", va="center", fontsize="x-small", clip_on=True)
