@@ -48,6 +48,12 @@ _EXPORTS: dict[str, str] = {
     "indicator_frame": "rtystrat.features",
     "levels_table": "rtystrat.features",
     "make_feed": "rtystrat.feeds",
+    # execution
+    "RunConfig": "rtystrat.config",
+    "SetupStrategy": "rtystrat.strategy",
+    "run_backtest": "rtystrat.engine",
+    "TRADE_COLUMNS": "rtystrat.fills",
+    "EXIT_REASONS": "rtystrat.fills",
     # analysis
     "BacktestResult": "rtystrat.results",
     "compute_stats": "rtystrat.metrics",
