@@ -36,9 +36,8 @@ def test_stored_notebook_has_the_cells_of_its_py_twin_and_no_outputs(name: str) 
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_top_to_bottom_without_errors_or_warnings(name: str) -> None:
+def _run(name: str) -> nbformat.NotebookNode:
+    """Execute the stored notebook in its folder and return it with outputs."""
     notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     # "python3" is the kernel of the interpreter running the tests (jupyter_client maps it to sys.executable).
     client = NotebookClient(
@@ -48,14 +47,34 @@ def test_notebook_runs_top_to_bottom_without_errors_or_warnings(name: str) -> No
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     client.execute()
-    streams = [
+    return notebook
+
+
+def _streams(notebook: nbformat.NotebookNode, name: str) -> list[str]:
+    return [
         output.text
         for cell in notebook.cells
         if cell.cell_type == "code"
         for output in cell.outputs
-        if output.output_type == "stream" and output.name == "stderr"
+        if output.output_type == "stream" and output.name == name
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_top_to_bottom_without_errors_or_warnings(name: str) -> None:
+    streams = _streams(_run(name), "stderr")
     warnings = [
         text for text in streams if "Warning" in text and not any(w in text for w in TOLERATED_WARNINGS)
     ]
     assert not warnings, warnings
+
+
+@pytest.mark.slow
+def test_article_replay_notebook_says_it_runs_on_the_sample_without_shared_data(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RTYSTRAT_SHARED_DATA", str(tmp_path / "absent"))  # the kernel inherits it
+    printed = "".join(_streams(_run("03_article_replay"), "stdout"))
+    assert "using the shipped SYNTHETIC sample" in printed
+    assert "not filled" in printed  # the article's absolute prices are far from the sample's
