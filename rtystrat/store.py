@@ -205,7 +205,8 @@ class ResultStore:
         finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self._connection.execute(
             "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (*key, params_json, canonical_json(stats), finished),
+            # Statistics keep their order (the column order of a sweep frame); only keys need canonical form.
+            (*key, params_json, json.dumps(plain(stats), separators=(",", ":"), allow_nan=False), finished),
         )
 
     def done(self, key: RunKey, params: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -42,7 +42,7 @@ from rtystrat.errors import ParameterError, suggest
 from rtystrat.space import ParameterSpace
 from rtystrat.store import ResultStore, RunKey, canonical_json, code_version, data_fingerprint, plain
 
-__all__ = ["ENGINES", "best_parameters", "rank", "sweep"]
+__all__ = ["ENGINES", "best_parameters", "rank", "row_parameters", "sweep"]
 
 ENGINES = ("kernel", "backtrader")
 _LOG = logging.getLogger(__name__)
@@ -87,33 +87,31 @@ class _Job(NamedTuple):
 
 
 class _Payload(NamedTuple):
-    """The data a worker computes on, tagged ``"<engine>:<data fingerprint>"`` so a worker keeps one copy."""
+    """The data a worker computes on (prepared for one engine, data set and run config)."""
 
-    fingerprint: str
+    tag: str  # "<engine>:<data fingerprint>:<config hash>", so an installed payload is never mistaken
     data: Any  # kernel.KernelData for the kernel, the bar frame for backtrader
 
 
 class _Installed(NamedTuple):
-    """Reference to a payload a process-pool worker received at start-up."""
+    """Reference to the payload a process-pool worker received once, at start-up."""
 
-    fingerprint: str
+    tag: str
 
 
 _WORKER_DATA: dict[str, Any] = {}
 
 
 def _install(payload: _Payload) -> None:
-    """Keep `payload` in this worker process (process-pool initializer; one payload at a time)."""
+    """Keep `payload` in this worker process (process-pool initializer; the pool ends with the sweep)."""
     _WORKER_DATA.clear()
-    _WORKER_DATA[payload.fingerprint] = payload.data
+    _WORKER_DATA[payload.tag] = payload.data
 
 
 def _data(reference: _Payload | _Installed) -> Any:
-    if isinstance(reference, _Installed):
-        return _WORKER_DATA[reference.fingerprint]
-    if reference.fingerprint not in _WORKER_DATA:
-        _install(reference)
-    return _WORKER_DATA[reference.fingerprint]
+    # A payload passed with each task (serial, thread or user executors) or scattered once (Dask) is used
+    # as it comes: caching it in this module would keep it alive after the sweep.
+    return _WORKER_DATA[reference.tag] if isinstance(reference, _Installed) else reference.data
 
 
 def _evaluate(job: _Job, data: Any, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,7 +157,7 @@ def _open_executor(spec: Any, workers: int | None, payload: _Payload) -> Iterato
         with cf.ProcessPoolExecutor(
             max_workers=workers or os.cpu_count(), initializer=_install, initargs=(payload,)
         ) as pool:
-            yield pool, _Installed(payload.fingerprint)
+            yield pool, _Installed(payload.tag)
     elif spec == "serial":
         yield _SerialExecutor(), payload
     elif isinstance(spec, str) and (spec == "dask-local" or spec.startswith("dask://")):
@@ -387,9 +385,18 @@ def best_parameters(
     ranked = rank(frame, objective, min_trades=min_trades, maximize=maximize)
     if ranked.empty or (pd.isna(ranked[objective].iloc[0])):
         raise ParameterError(f"no run has {min_trades} or more trades and a finite {objective!r}")
-    values = ranked.index[0]
+    return row_parameters(ranked, 0)
+
+
+def row_parameters(frame: pd.DataFrame, row: int) -> dict[str, Any]:
+    """Return the parameters of row number `row` of a sweep frame as a dict of plain values.
+
+    pandas shows a parameter set to None (e.g. ``rsi_max=None``, no filter) as a missing value in the index;
+    it comes back as None (declared parameters are never NaN).
+    """
+    values = frame.index[row]
     values = values if isinstance(values, tuple) else (values,)
-    return {name: plain(value) for name, value in zip(ranked.index.names, values, strict=True)}
+    return {name: plain(value) for name, value in zip(frame.index.names, values, strict=True)}
 
 
 def sweep(
@@ -463,10 +470,7 @@ def sweep(
         if confirm_top and engine == "kernel" and not frame.empty:
             top = rank(frame, objective, min_trades=min_trades, maximize=maximize).head(confirm_top)
             names = list(frame.index.names)
-            combinations = [
-                dict(zip(names, values if isinstance(values, tuple) else (values,), strict=True))
-                for values in top.index
-            ]
+            combinations = [row_parameters(top, row) for row in range(len(top))]
             backtrader_job = job._replace(engine="backtrader", full_stats=True)
             confirmed = _run_combinations(
                 strategy, backtrader_job, bars, bars, names, combinations, len(combinations), **options

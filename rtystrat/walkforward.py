@@ -230,7 +230,7 @@ def walk_forward(
     items = [item for item in _validated(strategy, space) if not isinstance(item, str)]
     parallel = workers or 1
     batch_size = max(1, min(16, len(items) // (parallel * 8)))
-    payload = _Payload(f"walk-forward:{data_fingerprint(bars)}", prepared)
+    payload = _Payload(f"walk-forward:{data_fingerprint(bars)}:{id(prepared)}", prepared)
     results: dict[int, list[dict[str, float]]] = {}
     with (
         tqdm(

@@ -148,6 +148,12 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
+def _table(frame: pd.DataFrame, varied: list[str], columns: list[str]) -> str:
+    """Format rows of a sweep frame: the varied parameters, then `columns`."""
+    table = frame.reset_index()[[*varied, *(column for column in columns if column in frame)]]
+    return table.to_string(index=False, float_format=lambda value: f"{value:,.3f}")
+
+
 def _heatmap_axes(names: list[str]) -> tuple[str, str]:
     varied = list(names)
     if len(varied) < 2:
@@ -182,23 +188,18 @@ def run(args: argparse.Namespace) -> int:
         progress=not quiet,
     )
     varied = [name for name in frame.index.names if len(space.axes[name]) > 1]
-    shown = [args.objective, "# Trades", "Win Rate [%]", "Net P&L [$]", "Max. Drawdown [%]"]
-    ranked = rank(frame, args.objective, min_trades=args.min_trades, maximize=not args.minimize)
-    table = ranked[[column for column in dict.fromkeys(shown) if column in ranked]].head(args.top)
-    table = (
-        table.droplevel([n for n in table.index.names if n not in varied])
-        if len(varied) < len(table.index.names) and varied
-        else table
+    shown = list(
+        dict.fromkeys([args.objective, "# Trades", "Win Rate [%]", "Net P&L [$]", "Max. Drawdown [%]"])
     )
+    ranked = rank(frame, args.objective, min_trades=args.min_trades, maximize=not args.minimize)
     print(f"{len(frame)} runs; best {args.objective} with >= {args.min_trades} trades:")
-    print(table.to_string(float_format=lambda value: f"{value:,.3f}") if len(table) else "(no run qualifies)")
+    print(_table(ranked.head(args.top), varied, shown) if len(ranked) else "(no run qualifies)")
     confirmed = [column for column in frame.columns if column.startswith("Backtrader ")]
     if confirmed:
-        picked = frame[frame[confirmed[0]].notna()][
-            [c for c in confirmed if c.removeprefix("Backtrader ") in shown]
-        ]
+        picked = frame[frame[confirmed[0]].notna()]
+        picked = picked[[f"Backtrader {name}" for name in shown if f"Backtrader {name}" in picked]]
         print("\nconfirmed in backtrader:")
-        print(picked.to_string(float_format=lambda value: f"{value:,.3f}"))
+        print(_table(picked.rename(columns=lambda name: name.removeprefix("Backtrader ")), varied, shown))
     if args.json:
         Path(args.json).write_text(json.dumps(_records(frame), indent=1, allow_nan=False), encoding="utf-8")
     if args.heatmap:

@@ -1,0 +1,222 @@
+"""The fast kernel equals the backtrader path trade for trade, and its statistics are metrics' statistics."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rtystrat import fills, kernel, metrics
+from rtystrat.bars import load_bars
+from rtystrat.config import RunConfig
+from rtystrat.engine import run_backtest
+from rtystrat.plans import ENTRY_MARKET, LONG, Plans
+from rtystrat.registry import get_strategy
+from rtystrat.sample import load_sample
+from rtystrat.space import ParameterSpace
+
+COMPARED = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason", "contracts"]
+
+# Wide spaces: entry types, every target form, offsets in all units, filters on and off, time stops.
+SPACES = {
+    "bullish_reversal": {
+        "entry": ["limit", "bounce"],
+        "entry_band": ["0pt", "5pt", "0.2%"],
+        "stop_offset": ["5pt", "13pt", "30pt", "130tick", "1atr", "0.5%"],
+        "target": ["pivot", "mid", "r1", "60pt", "2atr"],
+        "rsi_max": [None, 40.0],
+        "max_hold": [0, 3, 10],
+        "reentry": [False, True],
+    },
+    "bearish_breakdown": {
+        "level": ["round", "s2"],
+        "round_step": [50.0, 100.0],
+        "entry": ["close", "stop"],
+        "trend_filter": [True, False],
+        "target_offset": ["0pt", "3pt", "0.5atr"],
+        "stop_offset": ["20pt", "60pt", "1%", "2atr"],
+        "invalidation": ["sma100", "sma50", "none"],
+        "max_hold": [0, 10, 40],
+        "reentry": [False, True],
+    },
+}
+# Every fill policy that works on OHLC alone, costs overridden, and risk-based sizing.
+CONFIGS = (
+    RunConfig(),
+    RunConfig(fill_policy="optimistic", slippage_ticks=0),
+    RunConfig(fill_policy="ohlc_path", slippage_ticks=2, commission_per_side=1.25),
+    RunConfig(risk_per_trade=2_500.0, contract="M2K"),
+)
+PER_SETUP = 100  # x 2 setups = 200 combinations per data set
+
+
+def _cases(per_setup: int, seed: int) -> list[tuple[str, dict[str, Any], int]]:
+    cases = []
+    for name, axes in SPACES.items():
+        for number, combination in enumerate(ParameterSpace(axes, random=per_setup, seed=seed)):
+            cases.append((name, combination, number % len(CONFIGS)))
+    return cases
+
+
+def _backtrader_trades(case: tuple[str, dict[str, Any], int], bars: pd.DataFrame) -> pd.DataFrame:
+    name, params, config = case
+    return run_backtest(get_strategy(name), bars, config=CONFIGS[config], params=params).trades
+
+
+def _assert_parity(bars: pd.DataFrame, cases: list[tuple[str, dict[str, Any], int]]) -> int:
+    """Compare every case's trades; return the total number of trades compared."""
+    # The backtrader runs are the cost: spread them over the cores.
+    with cf.ProcessPoolExecutor(max_workers=2) as pool:
+        expected = list(pool.map(_backtrader_trades, cases, [bars] * len(cases), chunksize=4))
+    prepared: dict[tuple[str, int], kernel.KernelData] = {}
+    compared = 0
+    for (name, params, config), reference in zip(cases, expected, strict=True):
+        strategy = get_strategy(name)
+        key = (name, config)
+        if key not in prepared:
+            prepared[key] = kernel.prepare(strategy, bars, CONFIGS[config])
+        trades, _ = kernel.run(strategy, prepared[key], strategy.parameters.validate(params))
+        label = f"{name} {params} {CONFIGS[config]}"
+        assert len(trades) == len(reference), label
+        pd.testing.assert_frame_equal(
+            trades[COMPARED].reset_index(drop=True), reference[COMPARED].reset_index(drop=True), obj=label
+        )
+        compared += len(trades)
+    return compared
+
+
+def test_kernel_trades_equal_backtrader_trades_on_200_combinations_of_the_sample() -> None:
+    # Five years keep the 200 backtrader runs quick; the indicators warm up inside them on both paths.
+    bars = load_sample("daily").loc["2021-01-01":]
+    cases = _cases(PER_SETUP, seed=11)
+    assert len(cases) >= 200
+    assert _assert_parity(bars, cases) > 400  # the combinations do trade
+
+
+@pytest.mark.shared_data
+def test_kernel_trades_equal_backtrader_trades_on_200_combinations_of_real_rty(shared_data: Path) -> None:
+    bars = load_bars(shared_data / "daily/RTY_F_yahoo_daily.csv", repair="clip,drop_weekend").loc[
+        "2020-01-01":
+    ]
+    cases = _cases(PER_SETUP, seed=12)
+    assert len(cases) >= 200
+    assert _assert_parity(bars, cases) > 200
+
+
+@pytest.fixture(scope="module")
+def sample_run() -> tuple[Any, kernel.KernelData, dict[str, Any], Any]:
+    bars = load_sample("daily").loc["2016-01-01":]
+    strategy = get_strategy("bullish_reversal")
+    params = strategy.parameters.validate({"rsi_max": None, "stop_offset": "20pt"})
+    result = run_backtest(strategy, bars, params=params)
+    return strategy, kernel.prepare(strategy, bars, RunConfig()), params, result
+
+
+def test_kernel_equity_and_every_statistic_equal_the_backtrader_run(sample_run: Any) -> None:
+    strategy, data, params, result = sample_run
+    trades, equity = kernel.run(strategy, data, params)
+    assert len(trades) > 10
+    np.testing.assert_allclose(equity.to_numpy(), result.equity.to_numpy(), rtol=1e-12)
+    assert equity.index.equals(result.equity.index)
+    stats = pd.Series(kernel.evaluate(strategy, data, params, full_stats=True))
+    assert set(stats.index) == set(result.stats.index)
+    # Equity sums differ in the last bits (1e-11 $) between broker and kernel; every stat agrees to 1e-9.
+    pd.testing.assert_series_equal(stats[result.stats.index], result.stats, rtol=1e-9, check_names=False)
+
+
+def test_fast_statistics_equal_compute_stats(sample_run: Any) -> None:
+    strategy, data, params, _ = sample_run
+    fast = kernel.evaluate(strategy, data, params)
+    full = kernel.evaluate(strategy, data, params, full_stats=True)
+    assert list(fast) == list(kernel.FAST_STATS)
+    for name in kernel.FAST_STATS:
+        assert math.isclose(fast[name], full[name], rel_tol=1e-12), name
+
+
+def test_pnl_arrays_equal_the_trade_log_columns(sample_run: Any) -> None:
+    strategy, data, params, _ = sample_run
+    run = kernel.simulate(data, kernel.plans(strategy, data, params))
+    log = kernel.trades_frame(data, run, strategy.name)
+    np.testing.assert_array_equal(run.pnl_net, log["pnl_net"].to_numpy())
+    np.testing.assert_array_equal(run.r_multiple, log["r_multiple"].to_numpy())
+
+
+def test_window_simulation_trades_only_inside_and_closes_at_its_end(sample_run: Any) -> None:
+    strategy, data, params, _ = sample_run
+    plans = kernel.plans(strategy, data, params)
+    start, stop = 500, 900
+    run = kernel.simulate(data, plans, None, start, stop)
+    log = kernel.trades_frame(data, run, strategy.name)
+    assert len(run.equity) == stop - start
+    assert run.equity[0] == data.cash or (len(log) and log["entry_time"].iloc[0] == data.index[start])
+    assert (log["entry_time"] >= data.index[start]).all()
+    assert (log["exit_time"] <= data.index[stop - 1]).all()
+    assert math.isclose(run.equity[-1], data.cash + log["pnl_net"].sum(), abs_tol=1e-6)
+
+
+def _bars(rows: list[tuple[float, float, float, float]]) -> pd.DataFrame:
+    index = pd.date_range("2024-01-01", periods=len(rows), freq="B", name="time")
+    frame = pd.DataFrame(rows, columns=["open", "high", "low", "close"], index=index)
+    return frame.assign(volume=1.0)
+
+
+def test_mark_to_market_by_hand() -> None:
+    # Market long decided at bar 0, filled at bar 1's open 100 + 1 tick slippage = 100.1; target 110 is hit
+    # at bar 3 (high 111): RTY $50/pt, commission $2.50 a side.
+    bars = _bars(
+        [
+            (100, 101, 99, 100),
+            (100, 103, 99, 102),
+            (102, 104, 101, 98),
+            (105, 111, 104, 109),
+            (109, 110, 108, 109),
+        ]
+    )
+    plans = Plans.empty(len(bars))
+    plans.direction[0], plans.entry_type[0] = LONG, ENTRY_MARKET
+    plans.stop[0], plans.target[0] = 90.0, 110.0
+    config = RunConfig()
+    data = kernel.KernelData(
+        frame=bars,
+        **{name: bars[name].to_numpy() for name in ("open", "high", "low", "close")},
+        contract_id=np.zeros(len(bars), dtype=np.int64),
+        contracts_traded="RTY",
+        settings=config.fill_settings(),
+        cash=100_000.0,
+        contracts=1,
+        multiplier=50.0,
+        commission_per_side=2.5,
+        bars_per_year=252.0,
+    )
+    run = kernel.simulate(data, plans)
+    assert run.trades[:, fills.F_PRICE].tolist() == [110.0]
+    expected = [
+        100_000.0,
+        100_000.0 + (102 - 100.1) * 50 - 2.5,  # open: entry commission paid, marked at the close
+        100_000.0 + (98 - 100.1) * 50 - 2.5,
+        100_000.0 + (110 - 100.1) * 50 - 5.0,  # target filled, both commissions paid
+        100_000.0 + (110 - 100.1) * 50 - 5.0,
+    ]
+    np.testing.assert_allclose(run.equity, expected, rtol=0, atol=1e-9)
+    stats = kernel.evaluate(_Fixed(plans), data, {})
+    assert stats["# Trades"] == 1.0
+    assert math.isclose(stats["Net P&L [$]"], 9.9 * 50 - 5.0)
+    assert math.isclose(stats["Expectancy [R]"], (9.9 * 50 - 5.0) / ((100.1 - 90.0) * 50))
+    assert math.isclose(stats["Max. Drawdown [$]"], expected[2] - expected[1])
+    assert math.isclose(stats["Return [%]"], (expected[-1] / 100_000.0 - 1) * 100)
+    returns = pd.Series(np.diff(expected) / expected[:-1])
+    assert math.isclose(stats["Sharpe Ratio"], metrics.sharpe_ratio(returns, 252.0))
+
+
+class _Fixed:
+    """A stand-in strategy whose setup returns fixed plans."""
+
+    name = "fixed"
+
+    def __init__(self, plans: Plans) -> None:
+        self.setup = lambda frame, **params: plans
