@@ -143,8 +143,11 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
         f"<h2>Trades ({len(trades):,})</h2>",
         f'<div class="scroll trades">{_table(trade_table)}</div>' if trade_table is not None else _none(),
     ]
-    settings = pd.Series({**result.params, **_prefixed(result.config)}, dtype=object)
-    body += ["<h2>Parameters and run settings</h2>", _table(settings.rename_axis("Name").to_frame("Value"))]
+    # Run settings are keyed "config.<name>" so they never clash with a strategy parameter's name.
+    settings = {**dict(_flatten(result.params)), **dict(_flatten(result.config, "config."))}
+    shown = {name: "none" if value is None else _text(name, value) for name, value in settings.items()}
+    table = pd.Series(shown, dtype=object).rename_axis("Name").to_frame("Value")
+    body += ["<h2>Parameters and run settings</h2>", _table(table)]
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -159,9 +162,13 @@ def _shown_config(config: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
             yield key, config[key]
 
 
-def _prefixed(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Run settings keyed ``config.<name>`` so they never clash with a strategy parameter of the same name."""
-    return {f"config.{key}": value for key, value in config.items()}
+def _flatten(values: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """Yield ``(dotted name, value)`` pairs, one per leaf (``bullish_reversal.stop_offset``)."""
+    for key, value in values.items():
+        if isinstance(value, Mapping):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
 
 
 def _price_figure(bars: pd.DataFrame, trades: pd.DataFrame) -> Figure:

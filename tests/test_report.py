@@ -101,7 +101,11 @@ def result() -> BacktestResult:
     for trade in trades.itertuples():
         equity[equity.index >= trade.exit_time] += trade.pnl_net
     config = {"contract": "RTY", "cash": 100_000.0, "fill_policy": "pessimistic"}
-    return BacktestResult.from_run(trades, equity, params={"stop_offset": "13pt"}, config=config)
+    params = {
+        "bullish_reversal": {"stop_offset": "13pt", "rsi_max": None},
+        "bearish_breakdown": {"max_hold": 40},
+    }
+    return BacktestResult.from_run(trades, equity, params=params, config=config)
 
 
 @pytest.fixture
@@ -165,8 +169,14 @@ def test_report_tables_hold_the_stats_per_setup_per_year_and_every_trade(result:
         ["3", "bullish_reversal", "long", "2025-01-06"],
     ]
     settings = dict(page.tables["Parameters and run settings"][1:])
-    assert settings["stop_offset"] == "13pt"
-    assert settings["config.fill_policy"] == "pessimistic"
+    assert settings == {
+        "bullish_reversal.stop_offset": "13pt",
+        "bullish_reversal.rsi_max": "none",
+        "bearish_breakdown.max_hold": "40",
+        "config.contract": "RTY",
+        "config.cash": "100,000.00",
+        "config.fill_policy": "pessimistic",
+    }
 
 
 def test_report_colours_gains_green_and_losses_red(result: BacktestResult) -> None:

@@ -17,7 +17,7 @@ EPILOG = """\
 example:
   rtystrat backtest both --json result.json
   rtystrat report result.json -o report.html
-  rtystrat report result.json --data data/rty_daily.csv.gz -o report.html   # adds the price chart
+  rtystrat report result.json --data data/rty_sample_daily.csv -o report.html   # adds the price chart
 """
 
 
