@@ -108,7 +108,8 @@ def _draw_trades(ax: Any, trades: pd.DataFrame, view: pd.DataFrame) -> list[Any]
             lw=1.2,
             linestyles=":",
             zorder=3,
-        )
+        ),
+        autolim=False,  # a trade reaching past the window must not stretch the price scale
     )
     entry_in = np.asarray((entry_times >= first) & (entry_times <= last))
     exit_in = np.asarray((exit_times >= first) & (exit_times <= last))
@@ -204,7 +205,7 @@ def plot_price(
     axes = fig.subplots(2 if rsi else 1, 1, sharex=True, height_ratios=(4, 1) if rsi else None, squeeze=False)
     ax_price = axes[0, 0]
     handles: list[Any] = []
-    if candles if candles is not None else len(view) <= _MAX_CANDLES:
+    if len(view) <= _MAX_CANDLES if candles is None else candles:
         _draw_candles(ax_price, x, view, 0.7 * spacing)
     else:
         handles += ax_price.plot(x, view["close"].to_numpy(), color="#444444", lw=1.0, label="close")
