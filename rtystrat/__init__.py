@@ -77,6 +77,13 @@ _EXPORTS: dict[str, str] = {
     "estimate_bars_per_year": "rtystrat.metrics",
     "monte_carlo": "rtystrat.montecarlo",
     "MonteCarloResult": "rtystrat.montecarlo",
+    # plots and reports
+    "plot_equity": "rtystrat.plotting",
+    "plot_price": "rtystrat.plotting",
+    "plot_heatmap": "rtystrat.plotting",
+    "plot_walkforward": "rtystrat.plotting",
+    "plot_montecarlo": "rtystrat.plotting",
+    "render_html": "rtystrat.report",
 }
 
 __all__ = [

@@ -17,7 +17,7 @@ from rtystrat import __version__
 from rtystrat.errors import RtystratError
 
 # Order here is the order in `rtystrat --help`.
-_SUBCOMMANDS: tuple[str, ...] = ("backtest", "replay", "levels", "data")
+_SUBCOMMANDS: tuple[str, ...] = ("backtest", "replay", "levels", "report", "data")
 
 
 def build_parser() -> argparse.ArgumentParser:
