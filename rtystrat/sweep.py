@@ -212,6 +212,13 @@ def _resolve_data(data: pd.DataFrame | str | Path) -> pd.DataFrame:
     return load_bars(data)
 
 
+def _backtrader_frame(strategy: type, bars: pd.DataFrame, config: Any) -> pd.DataFrame:
+    """Return the indicator frame the engine would build, so backtrader runs do not rebuild it each time."""
+    from rtystrat.engine import indicator_frame_for  # imports backtrader: only for backtrader runs
+
+    return indicator_frame_for(strategy, bars, config)
+
+
 def _default_config(config: Any) -> Any:
     if config is not None:
         return config
@@ -460,7 +467,11 @@ def sweep(
     _check_axes(strategy, space)
     full_stats = objective not in kernel.FAST_STATS
     job = _Job(portable_strategy(strategy), engine, config, full_stats)
-    payload = kernel.prepare(strategy, bars, config) if engine == "kernel" else bars
+    payload = (
+        kernel.prepare(strategy, bars, config)
+        if engine == "kernel"
+        else _backtrader_frame(strategy, bars, config)
+    )
     with contextlib.ExitStack() as stack:
         if store is not None and not isinstance(store, ResultStore):
             store = stack.enter_context(ResultStore(store))
@@ -473,7 +484,14 @@ def sweep(
             combinations = [row_parameters(top, row) for row in range(len(top))]
             backtrader_job = job._replace(engine="backtrader", full_stats=True)
             confirmed = _run_combinations(
-                strategy, backtrader_job, bars, bars, names, combinations, len(combinations), **options
+                strategy,
+                backtrader_job,
+                bars,
+                _backtrader_frame(strategy, bars, config),
+                names,
+                combinations,
+                len(combinations),
+                **options,
             )
             frame = frame.join(confirmed.add_prefix("Backtrader "))
     return frame

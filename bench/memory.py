@@ -1,0 +1,80 @@
+"""Peak memory of a 10,000-run sweep against a single run of the same strategy on the same data.
+
+Run: ``python -m bench.memory``. Each case runs in a fresh Python process (``python -m bench.memory --case
+...``) that reports its own peak resident set size (``ru_maxrss``, as ``/usr/bin/time -v`` shows it), so the
+numbers do not share imports, caches or allocator state. The sweep runs serially in that process, so its peak
+is the whole sweep's peak; ``--case pool`` runs it on a 2-process pool and reports the parent and the largest
+worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+
+from bench.common import daily_bars, peak_rss_mib, print_table
+from rtystrat import kernel
+from rtystrat.config import RunConfig
+from rtystrat.registry import get_strategy
+from rtystrat.sweep import sweep
+
+# 10,000 combinations: stop 1-100 points x target 1-100 points above the entry, RSI filter off.
+GRID_10K = {"stop_offset": "1:100:1pt", "target": "5:500:5pt", "rsi_max": ["none"]}
+
+
+def _case(name: str) -> dict[str, float]:
+    strategy = get_strategy("bullish_reversal")
+    bars = daily_bars()
+    if name == "single":
+        data = kernel.prepare(strategy, bars, RunConfig())
+        kernel.evaluate(strategy, data, strategy.parameters.validate({"rsi_max": None}))
+        return {"runs": 1, "peak_mib": peak_rss_mib()}
+    executor = "serial" if name == "serial" else "process"
+    frame = sweep(strategy, bars, GRID_10K, executor=executor, workers=2, progress=False)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    return {"runs": len(frame), "peak_mib": peak_rss_mib(), "worker_peak_mib": children}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--case", choices=("single", "serial", "pool"), help="run one case and print JSON")
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(_case(args.case)))
+        return
+    results = {}
+    for case in ("single", "serial", "pool"):
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.memory", "--case", case], capture_output=True, text=True, check=True
+        )
+        results[case] = json.loads(out.stdout.strip().splitlines()[-1])
+    single = results["single"]["peak_mib"]
+    rows = [
+        ("one kernel run", 1, f"{single:,.0f}", "1.00x"),
+        (
+            "10,000-run sweep, serial",
+            results["serial"]["runs"],
+            f"{results['serial']['peak_mib']:,.0f}",
+            f"{results['serial']['peak_mib'] / single:.2f}x",
+        ),
+        (
+            "10,000-run sweep, 2 processes: parent",
+            results["pool"]["runs"],
+            f"{results['pool']['peak_mib']:,.0f}",
+            f"{results['pool']['peak_mib'] / single:.2f}x",
+        ),
+        (
+            "10,000-run sweep, 2 processes: largest worker",
+            "",
+            f"{results['pool']['worker_peak_mib']:,.0f}",
+            f"{results['pool']['worker_peak_mib'] / single:.2f}x",
+        ),
+    ]
+    print_table("Peak RSS, 5,000 daily bars (each case in a fresh process)", rows, ["case", "runs", "MiB", "vs one run"])
+
+
+if __name__ == "__main__":
+    main()
