@@ -73,7 +73,11 @@ def main() -> None:
             f"{results['pool']['worker_peak_mib'] / single:.2f}x",
         ),
     ]
-    print_table("Peak RSS, 5,000 daily bars (each case in a fresh process)", rows, ["case", "runs", "MiB", "vs one run"])
+    print_table(
+        "Peak RSS, 5,000 daily bars (each case in a fresh process)",
+        rows,
+        ["case", "runs", "MiB", "vs one run"],
+    )
 
 
 if __name__ == "__main__":

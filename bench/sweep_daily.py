@@ -75,11 +75,16 @@ def main() -> None:
     bars = daily_bars()
     space = ParameterSpace(GRID_50)
     combinations = [strategy.parameters.validate(combination) for combination in space]
-    print(f"{len(bars):,} daily bars, {len(combinations)} combinations ({space.describe()}), {args.workers} workers")
+    print(
+        f"{len(bars):,} daily bars, {len(combinations)} combinations ({space.describe()}), "
+        f"{args.workers} workers"
+    )
 
     data = kernel.prepare(strategy, bars, RunConfig())
     kernel.evaluate(strategy, data, combinations[0])  # compile (numba caches to disk after the first run)
-    kernel_only = median_seconds(lambda: [kernel.evaluate(strategy, data, c) for c in combinations], args.repeats)
+    kernel_only = median_seconds(
+        lambda: [kernel.evaluate(strategy, data, c) for c in combinations], args.repeats
+    )
     serial = median_seconds(
         lambda: sweep(strategy, bars, space, executor="serial", progress=False), args.repeats
     )
@@ -117,8 +122,10 @@ def main() -> None:
     for params in (combinations[0], combinations[-1]):
         trades, _ = kernel.run(strategy, data, params)
         reference = run_backtest(strategy, bars, params=params).trades
-        print(f"kernel trades == run_backtest trades, {params['stop_offset']}/{params['target']}: "
-              f"{trades[COMPARED].equals(reference[COMPARED])} ({len(trades)} trades)")
+        print(
+            f"kernel trades == run_backtest trades, {params['stop_offset']}/{params['target']}: "
+            f"{trades[COMPARED].equals(reference[COMPARED])} ({len(trades)} trades)"
+        )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Speed: a sweep evaluates thousands of combinations, so :func:`evaluate` computes
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numba
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from rtystrat import fills, metrics
+from rtystrat.errors import ParameterError
 from rtystrat.fills import (
     F_BAR,
     F_CONTRACTS,
@@ -35,7 +37,7 @@ from rtystrat.fills import (
     F_INITIAL_RISK,
     F_PRICE,
 )
-from rtystrat.plans import Plans
+from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, Plans
 
 __all__ = [
     "FAST_STATS",
@@ -117,6 +119,11 @@ def prepare(strategy: type, bars: pd.DataFrame, config: Any) -> KernelData:
     """
     from rtystrat.engine import indicator_frame_for  # the engine's frame, so both paths read the same columns
 
+    if config.fill_policy == "intraday":
+        raise ParameterError(
+            "fill_policy 'intraday' needs lower-timeframe bars, which the kernel does not take; "
+            "use engine='backtrader' with intraday data"
+        )
     frame = indicator_frame_for(strategy, bars, config)
     spec = config.spec
     columns = {name: frame[name].to_numpy(dtype=np.float64) for name in ("open", "high", "low", "close")}
@@ -173,23 +180,131 @@ def _mark_to_market(
     return equity
 
 
+@numba.njit(cache=True)
+def _fillable(
+    direction: np.ndarray, entry_type: np.ndarray, entry_price: np.ndarray, high: np.ndarray, low: np.ndarray
+) -> np.ndarray:
+    """Return `direction` with 0 where a limit or stop entry order cannot fill on the next bar.
+
+    A long limit needs the next bar to trade below its price (rounding to the tick only lowers it), a
+    short limit above; a long stop needs the next high to reach its price (rounding only raises it), a
+    short stop the next low. Such an order would be placed at the close and expire unfilled a bar later,
+    leaving nothing behind: dropping it changes no fill and saves the state machine the work.
+    """
+    n = len(direction)
+    out = direction.astype(np.int64)
+    for i in range(n - 1):
+        d = direction[i]
+        price = entry_price[i]
+        if d == 0 or entry_type[i] == ENTRY_MARKET or math.isnan(price):
+            continue
+        if entry_type[i] == ENTRY_LIMIT:
+            unreachable = low[i + 1] >= price if d > 0 else high[i + 1] <= price
+        else:
+            unreachable = high[i + 1] < price if d > 0 else low[i + 1] > price
+        if unreachable:
+            out[i] = 0
+    return out
+
+
+@numba.njit(cache=True)
+def _run_plans(
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    contract_id: np.ndarray,
+    direction: np.ndarray,
+    entry_type: np.ndarray,
+    entry_price: np.ndarray,
+    stop: np.ndarray,
+    target: np.ndarray,
+    invalidation: np.ndarray,
+    max_hold: int,
+    entry_valid_bars: int,
+    anchor_to_fill: bool,
+    settings: np.ndarray,
+    cash: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rtystrat.fills.simulate` without sub-bars, calling ``step`` only while not flat.
+
+    ``fills.step`` on a flat state with no working order returns without a fill, so skipping it changes
+    nothing; on minute data, where the strategy is flat most of the time, it is most of the work. The
+    loop is otherwise ``fills.simulate``'s (same ``step`` and ``arm``, same order, same cash and events),
+    and the parity tests hold the two paths equal trade for trade.
+    """
+    n = len(open_)
+    state = np.full(fills.STATE_SIZE, np.nan)  # fills.new_state(), which is not compiled
+    state[fills.ST_PHASE] = fills.FLAT
+    state[fills.ST_PENDING] = fills.NO_EXIT
+    out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
+    no_sub_bars = np.empty(0)
+    trades = np.empty((16, fills.FILL_FIELDS))
+    events = np.empty((4, 3))
+    n_trades, n_events = 0, 0
+    cost = 2.0 * settings[fills.SET_COMMISSION]
+    multiplier = settings[fills.SET_MULTIPLIER]
+    for i in range(n):
+        if state[fills.ST_PHASE] != fills.FLAT:
+            roll_next = i + 1 < n and contract_id[i + 1] != contract_id[i]
+            count = fills.step(
+                state, i, open_[i], high[i], low[i], close[i], no_sub_bars, no_sub_bars, no_sub_bars,
+                no_sub_bars, 0, 0, invalidation[i], roll_next, i == n - 1, cash, settings, out,
+            )  # fmt: skip
+            for r in range(count):
+                if out[r, fills.F_KIND] == fills.EXIT:
+                    if n_trades == len(trades):
+                        trades = np.concatenate((trades, np.empty_like(trades)))
+                    trades[n_trades] = out[r]
+                    n_trades += 1
+                    points = out[r, F_DIRECTION] * (out[r, F_PRICE] - out[r, F_ENTRY_PRICE])
+                    cash += (points * multiplier - cost) * out[r, F_CONTRACTS]
+                elif out[r, fills.F_KIND] == fills.REJECTED:
+                    if n_events == len(events):
+                        events = np.concatenate((events, np.empty_like(events)))
+                    events[n_events, 0], events[n_events, 1] = i, fills.REJECTED
+                    events[n_events, 2] = out[r, F_CONTRACTS]
+                    n_events += 1
+        if state[fills.ST_PHASE] == fills.FLAT and direction[i] != 0 and i + 1 < n:
+            contracts = fills.arm(
+                state, i, direction[i], entry_type[i], entry_price[i], stop[i], target[i], close[i],
+                entry_valid_bars, anchor_to_fill, max_hold, settings,
+            )  # fmt: skip
+            if contracts == 0:
+                if n_events == len(events):
+                    events = np.concatenate((events, np.empty_like(events)))
+                events[n_events, 0], events[n_events, 1], events[n_events, 2] = i, fills.SKIPPED, 0.0
+                n_events += 1
+    return trades[:n_trades].copy(), events[:n_events].copy()
+
+
 def simulate(
     data: KernelData, plans: Plans, config: Any = None, start: int = 0, stop: int | None = None
 ) -> KernelRun:
     """Run `plans` through the compiled fill rules on bars ``[start, stop)``; positions close at the end.
 
-    `config` is accepted for symmetry with the engine; the run constants were fixed by :func:`prepare`.
+    Entry orders that provably cannot fill are dropped first (:func:`_fillable`) when each order works for
+    one bar and no risk budget sizes the trades (a size-0 skip must still be counted). `config` is accepted
+    for symmetry with the engine; the run constants were fixed by :func:`prepare`.
     """
     stop = len(data.close) if stop is None else stop
     window = slice(start, stop)
-    empty = np.empty(0)
-    trades, events = fills.simulate(
+    direction = plans.direction[window]
+    if plans.entry_valid_bars <= 1 and math.isnan(data.settings[fills.SET_RISK]):
+        direction = _fillable(
+            direction,
+            plans.entry_type[window],
+            plans.entry_price[window],
+            data.high[window],
+            data.low[window],
+        )
+    trades, events = _run_plans(
         data.open[window],
         data.high[window],
         data.low[window],
         data.close[window],
         data.contract_id[window],
-        np.asarray(plans.direction[window], dtype=np.int64),
+        np.asarray(direction, dtype=np.int64),
         np.asarray(plans.entry_type[window], dtype=np.int64),
         np.asarray(plans.entry_price[window], dtype=np.float64),
         np.asarray(plans.stop[window], dtype=np.float64),
@@ -198,11 +313,6 @@ def simulate(
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
-        empty,
-        empty,
-        empty,
-        empty,
-        np.zeros(stop - start + 1, dtype=np.int64),
         data.settings,
         data.cash,
     )
