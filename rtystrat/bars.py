@@ -13,6 +13,7 @@ are recorded in ``frame.attrs["repairs"]``.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -146,7 +147,10 @@ def load_bars(
     DataError
         One line naming the file, the problem and the first offending row: empty file, missing OHLC
         column, unparseable timestamp, missing (NaN) or non-positive price, high below open/close, low
-        above open/close, high below low, weekend row in daily data, duplicate or unsorted timestamps.
+        above open/close, high below low, weekend row in daily data, duplicate or unsorted timestamps; a
+        folder, or a file that is not CSV text or Parquet.
+    FileNotFoundError
+        When `source` names no file.
     """
     frame, _ = _load(source, tz=tz, source_tz=source_tz, repair=repair, adjusted=adjusted, strict=True)
     return frame
@@ -314,10 +318,19 @@ def _read(source: str | Path | pd.DataFrame) -> _Raw:
             table = table.reset_index(names=table.index.name or "time")
         positions = np.arange(1, len(table) + 1)
     else:
+        if not isinstance(source, str | os.PathLike):
+            raise DataError(f"source: expected a file path or a DataFrame, got {type(source).__name__}")
         path = Path(source)
         label, name = str(source), path.name
+        if not path.exists():
+            raise FileNotFoundError(f"{label}: no such file")
+        if path.is_dir():
+            raise DataError(f"{label}: is a folder, not a bars file")
         if path.suffix.lower() in (".parquet", ".pq"):
-            table, unit = pd.read_parquet(path), "row"
+            try:
+                table, unit = pd.read_parquet(path), "row"
+            except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+                raise DataError(f"{label}: cannot read as Parquet ({_first_line(exc)})") from None
             if isinstance(table.index, pd.DatetimeIndex):
                 table = table.reset_index(names=table.index.name or "time")
             positions = np.arange(1, len(table) + 1)
@@ -334,11 +347,23 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, str]:
         table = pd.read_csv(path, sep=_separator(path), skip_blank_lines=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise DataError(f"{label}: empty file, no rows") from None
+    except UnicodeDecodeError:
+        raise DataError(
+            f"{label}: cannot read as CSV text (not UTF-8; a binary or spreadsheet file?)"
+        ) from None
+    except (pd.errors.ParserError, OSError) as exc:  # OSError: e.g. a .gz suffix on a file that is not gzip
+        raise DataError(f"{label}: cannot read as CSV ({_first_line(exc)})") from None
     positions = np.arange(2, len(table) + 2)
     blank = table.isna().all(axis=1).to_numpy()
     if blank.any():
         table, positions = table.loc[~blank].reset_index(drop=True), positions[~blank]
     return table, positions, "line"
+
+
+def _first_line(exc: BaseException) -> str:
+    """Return the first line of an exception's message (library errors can span several lines)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _separator(path: Path) -> str:

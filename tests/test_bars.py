@@ -112,6 +112,34 @@ def test_empty_file_is_refused(tmp_path: Path, text: str) -> None:
         load_bars(write(tmp_path, text))
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("bars.csv", b"\x00\x01\xff\xfe binary", r"bars\.csv: cannot read as CSV text \(not UTF-8"),
+        ("bars.parquet", b"hello", r"bars\.parquet: cannot read as Parquet"),
+        ("bars.csv.gz", b"not gzip at all", r"bars\.csv\.gz: cannot read as CSV"),
+        ("bars.csv", b'Date,Open\n"2024-01-02,1\n', r"bars\.csv: cannot read as CSV"),
+    ],
+)
+def test_unreadable_file_is_one_line_naming_the_file(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=expected) as error:
+        load_bars(path)
+    assert "\n" not in str(error.value)
+
+
+def test_missing_file_and_folder_are_one_line_naming_the_path(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv: no such file$"):
+        load_bars(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match=r"is a folder, not a bars file$"):
+        load_bars(tmp_path)
+    with pytest.raises(DataError, match=r"source: expected a file path or a DataFrame, got int"):
+        load_bars(5)  # type: ignore[arg-type]
+
+
 def test_missing_column_lists_what_was_found(tmp_path: Path) -> None:
     path = write(tmp_path, "Date,Open,Low,Close,Volume\n2024-01-02,100,99,101,10\n")
     with pytest.raises(DataError, match=r"missing column 'high' \(found: Date, Open, Low, Close, Volume\)"):
