@@ -125,8 +125,8 @@ def load_bars(
         zone (mixed offsets in one file are fine); naive ones are assumed UTC, the usual vendor convention.
     repair : str or iterable of str, optional
         Explicit fixes, combinable (``("clip", "drop_weekend")`` or ``"clip,drop_weekend"``):
-        ``"drop"`` drops rows with an unparseable timestamp, a missing or non-positive price, negative
-        volume, inconsistent OHLC (unless ``"clip"``) or a timestamp already seen (keeps the first);
+        ``"drop"`` drops rows with an unparseable timestamp, a missing, infinite or non-positive price,
+        negative volume, inconsistent OHLC (unless ``"clip"``) or a timestamp already seen (keeps the first);
         ``"clip"`` widens high/low to contain open and close; ``"drop_weekend"`` drops Saturday/Sunday rows
         of daily data; ``"sort"`` sorts by time. What was repaired, and which rows, is recorded in
         ``frame.attrs["repairs"]`` (see :func:`repair_report`).
@@ -146,9 +146,9 @@ def load_bars(
     ------
     DataError
         One line naming the file, the problem and the first offending row: empty file, missing OHLC
-        column, unparseable timestamp, missing (NaN) or non-positive price, high below open/close, low
-        above open/close, high below low, weekend row in daily data, duplicate or unsorted timestamps; a
-        folder, or a file that is not CSV text or Parquet.
+        column, unparseable timestamp, missing (NaN), infinite or non-positive price, high below
+        open/close, low above open/close, high below low, weekend row in daily data, duplicate or unsorted
+        timestamps; a folder, or a file that is not CSV text or Parquet.
     FileNotFoundError
         When `source` names no file.
     """
@@ -483,6 +483,7 @@ _CHECKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("unparseable_time", "unparseable timestamp", ("drop",)),
     ("weekend", "weekend row in daily data", ("drop_weekend",)),
     ("missing_price", "missing price", ("drop",)),
+    ("infinite_price", "infinite price", ("drop",)),
     ("non_positive_price", "non-positive price", ("drop",)),
     ("negative_volume", "negative volume", ("drop",)),
     ("high_below_low", "high below low", ("clip", "drop")),
@@ -495,6 +496,7 @@ _MASKS: dict[str, Callable[[dict[str, np.ndarray], pd.DatetimeIndex], np.ndarray
     "unparseable_time": lambda v, t: t.isna(),
     "weekend": lambda v, t: t.day_of_week >= 5,
     "missing_price": lambda v, t: np.isnan(v["prices"]).any(axis=1),
+    "infinite_price": lambda v, t: np.isinf(v["prices"]).any(axis=1),
     "non_positive_price": lambda v, t: (v["prices"] <= 0).any(axis=1),
     "negative_volume": lambda v, t: v["volume"] < 0,
     "high_below_low": lambda v, t: v["high"] < v["low"],

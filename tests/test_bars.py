@@ -113,6 +113,20 @@ def test_empty_file_is_refused(tmp_path: Path, text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("2024-01-02,100,102,99,101,10\n2024-01-03,101,inf,100,102,11\n", "infinite price at line 3"),
+        ("2024-01-02,100,102,99,101,10\n2024-01-03,-inf,103,-inf,102,11\n", "infinite price at line 3"),
+    ],
+)
+def test_infinite_price_is_refused_not_traded(tmp_path: Path, body: str, expected: str) -> None:
+    with pytest.raises(DataError, match=expected + r" \(2024-01-03\).*repair='drop' fixes it"):
+        load_bars(write(tmp_path, HEADER + body))
+    repaired = load_bars(write(tmp_path, HEADER + body), repair="drop")
+    assert list(repaired.index.strftime("%m-%d")) == ["01-02"]
+
+
+@pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
         ("bars.csv", b"\x00\x01\xff\xfe binary", r"bars\.csv: cannot read as CSV text \(not UTF-8"),
