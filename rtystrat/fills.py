@@ -373,10 +373,12 @@ def _bar(
     target = d * state[ST_TARGET]
     reason, exit_price, slippage, ambiguous = NO_EXIT, np.nan, 0.0, False
     alternative_pessimistic, alternative_optimistic = np.nan, np.nan
+    # A gap fills at the open as a market order would, on the tick grid (vendor opens may be off it).
     if start <= stop:
-        reason, exit_price, slippage = STOP, start - slip, slip  # gapped through (or born beyond) the stop
+        # gapped through (or born beyond) the stop
+        reason, exit_price, slippage = STOP, d * _round(d * (start - slip), settings, 0.0), slip
     elif start > target:
-        reason, exit_price = TARGET, start  # gapped through the target: the better open
+        reason, exit_price = TARGET, d * _round(d * start, settings, 0.0)  # gapped through the target
     else:
         hit_stop = low_after <= stop
         hit_target = high_after > target

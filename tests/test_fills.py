@@ -69,6 +69,26 @@ TABLE = (
         LONG_MARKET,
         ((2000.1, 2040.0, "target", 39.9 * 50 - 5),),
     ),
+    # vendor opens off the tick grid (Yahoo's float32 noise, index data in cents): a gap fill is a market
+    # fill at the open, so it lands on the tick like every other open fill — 1985.03 − 0.1 → 1984.9
+    Case(
+        "long_stop_gapped_through_off_tick_open_fills_on_the_tick",
+        (FLAT_BAR, (2000, 2005, 1995, 2002), (1985.0300244, 1988, 1980, 1984)),
+        LONG_MARKET,
+        ((2000.1, 1984.9, "stop", -15.2 * 50 - 5),),
+    ),
+    Case(
+        "short_stop_gapped_through_off_tick_open_fills_on_the_tick",
+        (FLAT_BAR, (2000, 2004, 1996, 2001), (2014.9699756, 2020, 2012, 2018)),
+        (SHORT, ENTRY_MARKET, NAN, 2010.0, 1970.0),
+        ((1999.9, 2015.1, "stop", -15.2 * 50 - 5),),
+    ),
+    Case(
+        "target_gapped_through_off_tick_open_fills_on_the_tick",
+        (FLAT_BAR, QUIET, (2040.0300244, 2045, 2038, 2042)),
+        LONG_MARKET,
+        ((2000.1, 2040.0, "target", 39.9 * 50 - 5),),
+    ),
     Case(
         "both_touched_pessimistic_takes_stop",
         (FLAT_BAR, QUIET, BOTH),
