@@ -181,30 +181,19 @@ def _mark_to_market(
 
 
 @numba.njit(cache=True)
-def _fillable(
-    direction: np.ndarray, entry_type: np.ndarray, entry_price: np.ndarray, high: np.ndarray, low: np.ndarray
-) -> np.ndarray:
-    """Return `direction` with 0 where a limit or stop entry order cannot fill on the next bar.
+def _cannot_fill(direction: int, entry_type: int, price: float, next_high: float, next_low: float) -> bool:
+    """Whether a one-bar limit or stop entry order provably does not fill on the next bar.
 
     A long limit needs the next bar to trade below its price (rounding to the tick only lowers it), a
     short limit above; a long stop needs the next high to reach its price (rounding only raises it), a
-    short stop the next low. Such an order would be placed at the close and expire unfilled a bar later,
-    leaving nothing behind: dropping it changes no fill and saves the state machine the work.
+    short stop the next low. Such an order is placed at the close and expires unfilled a bar later,
+    leaving nothing behind, so not placing it changes no fill.
     """
-    n = len(direction)
-    out = direction.astype(np.int64)
-    for i in range(n - 1):
-        d = direction[i]
-        price = entry_price[i]
-        if d == 0 or entry_type[i] == ENTRY_MARKET or math.isnan(price):
-            continue
-        if entry_type[i] == ENTRY_LIMIT:
-            unreachable = low[i + 1] >= price if d > 0 else high[i + 1] <= price
-        else:
-            unreachable = high[i + 1] < price if d > 0 else low[i + 1] > price
-        if unreachable:
-            out[i] = 0
-    return out
+    if entry_type == ENTRY_MARKET or math.isnan(price):
+        return False
+    if entry_type == ENTRY_LIMIT:
+        return next_low >= price if direction > 0 else next_high <= price
+    return next_high < price if direction > 0 else next_low > price
 
 
 @numba.njit(cache=True)
@@ -225,13 +214,15 @@ def _run_plans(
     anchor_to_fill: bool,
     settings: np.ndarray,
     cash: float,
+    skip_unfillable: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`rtystrat.fills.simulate` without sub-bars, calling ``step`` only while not flat.
+    """:func:`rtystrat.fills.simulate` without sub-bars, doing only work that can change the outcome.
 
-    ``fills.step`` on a flat state with no working order returns without a fill, so skipping it changes
-    nothing; on minute data, where the strategy is flat most of the time, it is most of the work. The
-    loop is otherwise ``fills.simulate``'s (same ``step`` and ``arm``, same order, same cash and events),
-    and the parity tests hold the two paths equal trade for trade.
+    ``fills.step`` on a flat state with no working order returns without a fill, so it is not called
+    then; with `skip_unfillable`, orders that cannot fill on the next bar (:func:`_cannot_fill`) are not
+    placed. On minute data, where the strategy is flat most of the time, those two are most of the work.
+    The loop is otherwise ``fills.simulate``'s (same ``step`` and ``arm``, same order, same cash and
+    events), and the parity tests hold the two paths equal trade for trade.
     """
     n = len(open_)
     state = np.full(fills.STATE_SIZE, np.nan)  # fills.new_state(), which is not compiled
@@ -266,6 +257,10 @@ def _run_plans(
                     events[n_events, 2] = out[r, F_CONTRACTS]
                     n_events += 1
         if state[fills.ST_PHASE] == fills.FLAT and direction[i] != 0 and i + 1 < n:
+            if skip_unfillable and _cannot_fill(
+                direction[i], entry_type[i], entry_price[i], high[i + 1], low[i + 1]
+            ):
+                continue
             contracts = fills.arm(
                 state, i, direction[i], entry_type[i], entry_price[i], stop[i], target[i], close[i],
                 entry_valid_bars, anchor_to_fill, max_hold, settings,
@@ -283,29 +278,20 @@ def simulate(
 ) -> KernelRun:
     """Run `plans` through the compiled fill rules on bars ``[start, stop)``; positions close at the end.
 
-    Entry orders that provably cannot fill are dropped first (:func:`_fillable`) when each order works for
-    one bar and no risk budget sizes the trades (a size-0 skip must still be counted). `config` is accepted
-    for symmetry with the engine; the run constants were fixed by :func:`prepare`.
+    Entry orders that provably cannot fill are not placed (:func:`_cannot_fill`) when each order works
+    for one bar and no risk budget sizes the trades (a size-0 skip must still be counted). `config` is
+    accepted for symmetry with the engine; the run constants were fixed by :func:`prepare`.
     """
     stop = len(data.close) if stop is None else stop
     window = slice(start, stop)
-    direction = plans.direction[window]
-    if plans.entry_valid_bars <= 1 and math.isnan(data.settings[fills.SET_RISK]):
-        direction = _fillable(
-            direction,
-            plans.entry_type[window],
-            plans.entry_price[window],
-            data.high[window],
-            data.low[window],
-        )
     trades, events = _run_plans(
         data.open[window],
         data.high[window],
         data.low[window],
         data.close[window],
         data.contract_id[window],
-        np.asarray(direction, dtype=np.int64),
-        np.asarray(plans.entry_type[window], dtype=np.int64),
+        plans.direction[window],
+        plans.entry_type[window],
         np.asarray(plans.entry_price[window], dtype=np.float64),
         np.asarray(plans.stop[window], dtype=np.float64),
         np.asarray(plans.target[window], dtype=np.float64),
@@ -315,6 +301,7 @@ def simulate(
         bool(plans.anchor_to_fill),
         data.settings,
         data.cash,
+        plans.entry_valid_bars <= 1 and math.isnan(data.settings[fills.SET_RISK]),
     )
     if start:
         trades[:, F_BAR] += start
@@ -351,6 +338,19 @@ def trades_frame(data: KernelData, run: KernelRun | None, setup: str) -> pd.Data
     )
 
 
+@numba.njit(cache=True)
+def _drawdowns(equity: np.ndarray) -> tuple[float, float]:
+    """Return the deepest drawdown as ``min_t (E_t / max_{s<=t} E_s - 1)`` and in $ (metrics' definitions)."""
+    peak = equity[0]
+    worst_fraction = 0.0
+    worst_dollars = 0.0
+    for value in equity:
+        peak = max(peak, value)
+        worst_fraction = min(worst_fraction, value / peak - 1.0)
+        worst_dollars = min(worst_dollars, value - peak)
+    return worst_fraction, worst_dollars
+
+
 def _fast_stats(run: KernelRun, bars_per_year: float) -> dict[str, float]:
     """Compute :data:`FAST_STATS` from arrays: metrics' trade functions take arrays as they are; the
     equity statistics repeat metrics' one-line formulas in numpy (pandas would cost more than the
@@ -358,7 +358,7 @@ def _fast_stats(run: KernelRun, bars_per_year: float) -> dict[str, float]:
     equity = run.equity
     pnl, r = run.pnl_net, run.r_multiple
     growth = equity[-1] / equity[0]
-    peaks = np.maximum.accumulate(equity)
+    drawdown, drawdown_dollars = _drawdowns(equity)
     returns = pd.Series(equity[1:] / equity[:-1] - 1.0)
     return {
         "# Trades": float(len(pnl)),
@@ -372,8 +372,8 @@ def _fast_stats(run: KernelRun, bars_per_year: float) -> dict[str, float]:
         "Return [%]": float(growth - 1.0) * 100.0,
         "CAGR [%]": (float(growth ** (bars_per_year / (len(equity) - 1)) - 1.0) if growth > 0 else -1.0)
         * 100.0,
-        "Max. Drawdown [%]": float((equity / peaks - 1.0).min()) * 100.0,
-        "Max. Drawdown [$]": float((equity - peaks).min()),
+        "Max. Drawdown [%]": drawdown * 100.0,
+        "Max. Drawdown [$]": drawdown_dollars,
         "Sharpe Ratio": metrics.sharpe_ratio(returns, bars_per_year),
     }
 

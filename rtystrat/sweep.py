@@ -179,7 +179,12 @@ def _open_executor(spec: Any, workers: int | None, payload: _Payload) -> Iterato
                 )
                 client = stack.enter_context(Client(cluster))
             else:
-                client = stack.enter_context(Client("tcp://" + spec.removeprefix("dask://")))
+                try:
+                    client = stack.enter_context(Client("tcp://" + spec.removeprefix("dask://"), timeout=30))
+                except OSError as exc:
+                    raise ParameterError(
+                        f"executor={spec!r}: cannot reach the Dask scheduler ({exc})"
+                    ) from None
             yield client.get_executor(), client.scatter(payload, broadcast=True)
     elif _is_dask_client(spec):
         yield spec.get_executor(), spec.scatter(payload, broadcast=True)

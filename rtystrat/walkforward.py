@@ -25,6 +25,7 @@ regards values above about 0.5 as a robust strategy. It is NaN when the IS profi
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,7 +229,7 @@ def walk_forward(
     job = _WindowJob(portable_strategy(strategy), config, windows, objective not in kernel.FAST_STATS)
     per_window: list[list[tuple[dict[str, Any], dict[str, float]]]] = [[] for _ in windows]
     items = [item for item in _validated(strategy, space) if not isinstance(item, str)]
-    parallel = workers or 1
+    parallel = workers or os.cpu_count() or 1
     batch_size = max(1, min(16, len(items) // (parallel * 8)))
     payload = _Payload(f"walk-forward:{data_fingerprint(bars)}:{id(prepared)}", prepared)
     results: dict[int, list[dict[str, float]]] = {}
