@@ -135,6 +135,18 @@ def _daily_sessions(bars: pd.DataFrame) -> pd.DataFrame:
     return resample_bars(bars, "D") if is_intraday(bars) else bars
 
 
+def _session_date(date: str | pd.Timestamp) -> pd.Timestamp:
+    """Return `date` as a tz-naive midnight (the session's date), or raise ParameterError in one line."""
+    try:
+        day = pd.Timestamp(date)
+    except (ValueError, TypeError):
+        raise ParameterError(f"date={date!r}: not a date; expected YYYY-MM-DD") from None
+    if pd.isna(day):
+        raise ParameterError(f"date={date!r}: not a date; expected YYYY-MM-DD")
+    # A session is named by its local date; a time of day or zone does not move it.
+    return (day.tz_localize(None) if day.tz is not None else day).normalize()
+
+
 def _session_row(daily: pd.DataFrame, date: pd.Timestamp) -> int:
     """Return the position of the session `date` in `daily`, or raise DataError naming the date."""
     source = daily.attrs.get("source", "<DataFrame>")
@@ -225,7 +237,7 @@ def levels_table(
     source = bars.attrs.get("source", "<DataFrame>")
     if daily.empty:
         raise DataError(f"{source}: no bars")
-    day = pd.Timestamp(date).normalize()
+    day = _session_date(date)
     history = daily.iloc[: _session_row(daily, day) + 1].copy()
     close = float(history["close"].iloc[-1])
     overridden = price

@@ -111,6 +111,10 @@ def _table(path: Path, date: str, price: str) -> dict:
         (["--date", "2024-03-01"], DataError, "crafted.csv: not enough history for SMA100 on 2024-03-01: 45"),
         (["--date", "2024-09-27", "--method", "camarila"], ParameterError, "did you mean 'camarilla'"),
         (["--date", "2024-09-27", "--repair", "none"], DataError, "crafted.csv: high below max"),
+        (["--date", "garbage"], ParameterError, r"^date='garbage': not a date; expected YYYY-MM-DD$"),
+        (["--date", "2024-13-45"], ParameterError, r"^date='2024-13-45': not a date; expected YYYY-MM-DD$"),
+        (["--date", "2024-09-27", "--lookback-months", "0"], ParameterError, "lookback_months=0"),
+        (["--date", ""], ParameterError, r"^date='': not a date"),
     ],
 )
 def test_bad_input_is_a_one_line_error(crafted_csv: Path, argv: list[str], error: type, message: str) -> None:
@@ -128,4 +132,12 @@ def test_through_the_rtystrat_command_an_error_exits_2_with_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("rtystrat levels: error: crafted.csv: date 2031-01-01 is outside the data")
     assert rtystrat.cli.main(["levels", "--data", str(crafted_csv), "--date", "2024-09-27", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["date"] == "2024-09-27"
+    # a date with a time of day and a zone names the same session
+    assert (
+        rtystrat.cli.main(
+            ["levels", "--data", str(crafted_csv), "--date", "2024-09-27T10:00+00:00", "--json"]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["date"] == "2024-09-27"
