@@ -175,6 +175,19 @@ def test_user_errors_are_one_line_and_list_the_valid_choices(
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("flag", ["--json", "--plot"])
+def test_an_output_that_cannot_be_written_fails_before_the_run_in_one_line(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backtest_cli, "backtest", lambda *args, **kwargs: pytest.fail("the run started"))
+    missing = tmp_path / "no" / "such" / "folder" / "out.png"
+    with pytest.raises(ParameterError, match=rf"^{flag} '.*out\.png': the folder .*folder' does not exist$"):
+        run_cli(["backtest", "both", flag, str(missing)])
+    with pytest.raises(ParameterError, match=rf"^{flag} '.*': is a folder, not a file$"):
+        run_cli(["backtest", "both", flag, str(tmp_path)])
+    assert capsys.readouterr().out == ""
+
+
 def test_unknown_fill_policy_is_refused_by_the_parser_with_the_choices(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

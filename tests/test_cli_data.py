@@ -10,7 +10,7 @@ import pytest
 
 from rtystrat.bars import load_bars
 from rtystrat.cli import data
-from rtystrat.errors import DataError
+from rtystrat.errors import DataError, ParameterError
 
 SAMPLE_DAILY = Path(__file__).resolve().parents[1] / "data" / "rty_sample_daily.csv"
 
@@ -166,3 +166,15 @@ def test_help_shows_an_example(action: str, capsys: pytest.CaptureFixture[str]) 
         run(["data", action, "--help"])
     assert exit_.value.code == 0
     assert f"rtystrat data {action} " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag", ["-o", "--schedule"])
+def test_continuous_output_that_cannot_be_written_fails_in_one_line_before_reading(
+    flag: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "contracts"
+    folder.mkdir()  # empty: reading it would fail with another message
+    missing = str(tmp_path / "missing" / "out.csv")
+    argv = ["data", "continuous", str(folder), "-o", str(tmp_path / "out.csv"), flag, missing]
+    with pytest.raises(ParameterError, match=rf"^{flag} '.*out\.csv': the folder .*missing' does not exist$"):
+        run(argv)

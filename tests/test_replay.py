@@ -13,7 +13,7 @@ import pytest
 from rtystrat.bars import load_bars
 from rtystrat.cli import replay as replay_cli
 from rtystrat.config import RunConfig
-from rtystrat.errors import DataError
+from rtystrat.errors import DataError, ParameterError
 from rtystrat.plans import ENTRY_LIMIT, ENTRY_STOP, LONG, SHORT
 from rtystrat.replay import ARTICLE_LEGS, article_plans, replay_article
 
@@ -139,6 +139,18 @@ def test_replay_command_prints_the_legs_and_writes_json(
     assert {"stats", "trades", "equity", "legs", "replay"} <= set(written)
     assert written["legs"][2]["entry_price"] == 1999.9  # no slippage this time
     assert written["trades"][0]["entry_time"].startswith("2025-03-13")
+
+
+def test_replay_json_into_a_missing_folder_fails_before_the_replay(tmp_path: Path) -> None:
+    data = tmp_path / "rty.csv"
+    bars_of(DAILY).to_csv(data)
+    parser = argparse.ArgumentParser()
+    replay_cli.register(parser.add_subparsers())
+    args = parser.parse_args(
+        ["replay", "article", "--data", str(data), "--json", str(tmp_path / "a" / "r.json")]
+    )
+    with pytest.raises(ParameterError, match=r"^--json '.*r\.json': the folder .*a' does not exist$"):
+        args.func(args)
 
 
 @pytest.mark.shared_data

@@ -9,6 +9,7 @@ from typing import Any
 
 from rtystrat.api import backtest, load_data, strategy_parameters
 from rtystrat.bars import repair_report
+from rtystrat.cli.outputs import check_output
 from rtystrat.config import RunConfig
 from rtystrat.errors import ParameterError
 from rtystrat.fills import POLICIES
@@ -150,7 +151,9 @@ def run(args: argparse.Namespace) -> int:
         raise ParameterError(f"no strategy given; choose from {', '.join(names)} (or module:Class)")
     config = run_config(args)
     params = parse_params(args.param)
-    # Validate strategies and parameters before reading any data.
+    # Validate outputs, strategies and parameters before reading any data.
+    check_output("--json", args.json)
+    check_output("--plot", args.plot)
     classes = resolve_strategies(args.strategy, args.strategy_path)
     strategy_parameters(classes, params)
     result = backtest(classes, load(args), config=config, intraday=args.intraday, **params)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from rtystrat.bars import REPAIRS, Problem, bar_interval, inspect_bars, is_intraday, repair_report
+from rtystrat.cli.outputs import check_output
 from rtystrat.continuous import build_continuous, load_contract_files
 
 ADJUSTMENTS = ("none", "difference", "ratio")
@@ -130,11 +131,12 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_continuous(args: argparse.Namespace) -> int:
     """Build the continuous series of ``args.folder`` and write it to ``args.output``; return 0."""
+    output = check_output("-o", args.output)
+    check_output("--schedule", args.schedule)
     contracts = load_contract_files(
         args.folder, root=args.root, tz=args.tz, source_tz=args.source_tz, repair=args.repair
     )
     series = build_continuous(contracts, roll=args.roll, adjust=args.adjust)
-    output = Path(args.output)
     _write(series.bars, output)
     if args.schedule:
         series.schedule.to_csv(args.schedule, index=False, float_format="%.12g")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from rtystrat.cli.backtest import add_run_arguments, load, run_config
+from rtystrat.cli.outputs import check_output
 from rtystrat.replay import replay_article
 
 EPILOG = """\
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     """Replay the analysis on ``args.data``, print the per-leg table, write JSON on request; return 0."""
     args.quiet = getattr(args, "quiet", False)
     config = run_config(args)
+    check_output("--json", args.json)
     replay = replay_article(load(args), config=config, intraday=args.intraday)
     print(replay.summary())
     if args.json:
