@@ -130,10 +130,16 @@ def _run(
 def _strategy_classes(
     strategies: type[SetupStrategy] | Sequence[type[SetupStrategy]],
 ) -> list[type[SetupStrategy]]:
-    classes = [strategies] if isinstance(strategies, type) else list(strategies)
+    classes = [strategies] if isinstance(strategies, type | str) else list(strategies)
     if not classes:
         raise ParameterError("run_backtest needs at least one strategy")
     for cls in classes:
+        if isinstance(cls, str):
+            # names are resolved one layer up (rtystrat.registry), which the engine does not import
+            raise ParameterError(
+                f"run_backtest takes SetupStrategy classes, got the name {cls!r}; "
+                f"rtystrat.backtest({cls!r}, data) finds strategies by name"
+            )
         if not (isinstance(cls, type) and issubclass(cls, SetupStrategy)):
             raise ParameterError(f"{cls!r} is not a SetupStrategy subclass")
     names = [cls.name for cls in classes]

@@ -141,6 +141,14 @@ def test_intraday_policy_needs_intraday_bars(bars: pd.DataFrame) -> None:
         run_backtest(Busy, bars, config=RunConfig(fill_policy="intraday"))
 
 
+@pytest.mark.parametrize("strategies", ["busy", ["busy"]])
+def test_a_strategy_name_points_to_the_api_that_resolves_names(
+    bars: pd.DataFrame, strategies: object
+) -> None:
+    with pytest.raises(ParameterError, match=r"got the name 'busy'; rtystrat\.backtest\('busy', data\)"):
+        run_backtest(strategies, bars)  # type: ignore[arg-type]
+
+
 def test_params_of_several_strategies_are_keyed_by_strategy_name(bars: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match="did you mean 'busy_too'"):
         run_backtest([Busy, BusyToo], bars, params={"busy_to": {"every": 3}})
