@@ -190,11 +190,24 @@ def indicator_frame_for(
         frame = indicator_frame(frame, **{key: value for spec in wanted for key, value in spec.items()})
     frame = frame.copy(deep=False)
     frame.attrs = {**frame.attrs, "tick_size": config.spec.tick_size}
+    whole = frame.index
     if config.start is not None or config.end is not None:
         frame = frame.loc[config.start : config.end]
     if len(frame) < 2:
-        raise DataError(f"{frame.attrs.get('source', '<DataFrame>')}: fewer than 2 bars to trade")
+        source = frame.attrs.get("source", "<DataFrame>")
+        count = "no bars" if len(frame) == 0 else "only 1 bar"
+        window = f"from {_day(config.start) or 'the start'} to {_day(config.end) or 'the end'}"
+        covers = f"{_day(whole[0])} .. {_day(whole[-1])}" if len(whole) else "nothing"
+        raise DataError(f"{source}: {count} to trade {window}; the data covers {covers} (2 bars are needed)")
     return frame
+
+
+def _day(when: str | pd.Timestamp | None) -> str | None:
+    """Return a time as its date when it is a midnight (``2025-01-02``), else in full; None stays None."""
+    if when is None:
+        return None
+    stamp = pd.Timestamp(when)
+    return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else str(stamp)
 
 
 def sub_bars_for(frame: pd.DataFrame, intraday: pd.DataFrame | str | Path | None) -> SubBars | None:

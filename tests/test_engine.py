@@ -12,7 +12,7 @@ import pytest
 from rtystrat import fills
 from rtystrat.config import RunConfig
 from rtystrat.engine import indicator_frame_for, run_backtest, sub_bars_for
-from rtystrat.errors import ParameterError
+from rtystrat.errors import DataError, ParameterError
 from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, Plans
 from rtystrat.strategy import SetupStrategy
 
@@ -147,6 +147,18 @@ def test_a_strategy_name_points_to_the_api_that_resolves_names(
 ) -> None:
     with pytest.raises(ParameterError, match=r"got the name 'busy'; rtystrat\.backtest\('busy', data\)"):
         run_backtest(strategies, bars)  # type: ignore[arg-type]
+
+
+def test_a_window_outside_the_data_names_the_window_and_the_data(bars: pd.DataFrame) -> None:
+    with pytest.raises(
+        DataError,
+        match=r"^<DataFrame>: no bars to trade from 2030-01-01 to the end; the data covers 2012-01-02 ",
+    ):
+        run_backtest(Busy, bars, config=RunConfig(start="2030-01-01"))
+    with pytest.raises(
+        DataError, match=r"only 1 bar to trade from 2015-01-02 to 2015-01-02; the data covers"
+    ):
+        run_backtest(Busy, bars, config=RunConfig(start="2015-01-02", end="2015-01-02"))
 
 
 def test_params_of_several_strategies_are_keyed_by_strategy_name(bars: pd.DataFrame) -> None:
