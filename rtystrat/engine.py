@@ -73,6 +73,8 @@ def run_backtest(
     sub_bars = sub_bars_for(frame, intraday) if config.fill_policy == "intraday" else None
     if config.fill_policy == "intraday" and sub_bars is None:
         raise ParameterError("fill_policy 'intraday' needs intraday bars (intraday=...)")
+    if sub_bars is not None:
+        _report_coverage(frame, sub_bars[4])
 
     ran = _run(classes, frame, config, sub_bars, setup_params)
     logs = [strategy.analyzers.trades.get_analysis() for strategy in ran]
@@ -103,6 +105,19 @@ def run_backtest(
         }
     )
     return dataclasses.replace(result, stats=pd.concat([result.stats, counts]))
+
+
+def _report_coverage(frame: pd.DataFrame, sub_start: np.ndarray) -> None:
+    """Warn when some traded bars have no sub-bars: those are resolved pessimistically, not intraday."""
+    covered = np.flatnonzero(np.diff(sub_start) > 0)
+    if len(covered) < len(frame):
+        span = (
+            f" ({_day(frame.index[covered[0]])} .. {_day(frame.index[covered[-1]])})" if len(covered) else ""
+        )
+        _log.warning(
+            "intraday bars cover %s of %s bars%s; the other bars are resolved pessimistically",
+            f"{len(covered):,}", f"{len(frame):,}", span,
+        )  # fmt: skip
 
 
 def _run(
@@ -210,6 +225,27 @@ def _day(when: str | pd.Timestamp | None) -> str | None:
     return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else str(stamp)
 
 
+def _check_finer(sub: pd.DataFrame, frame: pd.DataFrame) -> None:
+    """Refuse sub-bars that cannot split the traded bars (each bar would be its own, pessimistic, sub-bar)."""
+    source = sub.attrs.get("source", "<DataFrame>")
+    if not is_intraday(sub):
+        raise DataError(f"{source}: intraday bars are daily, not finer than the traded bars")
+    if is_intraday(frame) and len(sub) > 1 and bar_interval(sub) >= bar_interval(frame):
+        raise DataError(
+            f"{source}: intraday bars every {_spacing(bar_interval(sub))}, not finer than the traded bars "
+            f"({_spacing(bar_interval(frame))})"
+        )
+
+
+def _spacing(interval: pd.Timedelta) -> str:
+    """Return a bar spacing as a trader says it: ``1 minute``, ``5 minutes``, ``1 hour``."""
+    seconds = int(interval.total_seconds())
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}{'s' if seconds // size != 1 else ''}"
+    return str(interval)
+
+
 def sub_bars_for(frame: pd.DataFrame, intraday: pd.DataFrame | str | Path | None) -> SubBars | None:
     """Group the intraday bars by the bar of `frame` they fall in: ``(open, high, low, close, sub_start)``.
 
@@ -220,6 +256,7 @@ def sub_bars_for(frame: pd.DataFrame, intraday: pd.DataFrame | str | Path | None
     if intraday is None:
         return None
     sub = intraday if isinstance(intraday, pd.DataFrame) else load_bars(intraday)
+    _check_finer(sub, frame)
     if is_intraday(frame):
         owner = np.searchsorted(frame.index, sub.index, side="right") - 1
         inside = owner >= 0

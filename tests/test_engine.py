@@ -149,6 +149,33 @@ def test_a_strategy_name_points_to_the_api_that_resolves_names(
         run_backtest(strategies, bars)  # type: ignore[arg-type]
 
 
+def test_intraday_bars_no_finer_than_the_traded_bars_are_refused(bars: pd.DataFrame) -> None:
+    daily = bars.iloc[:300]
+    with pytest.raises(DataError, match=r"^<DataFrame>: intraday bars are daily, not finer than the traded"):
+        run_backtest(Busy, daily, config=RunConfig(fill_policy="intraday"), intraday=daily)
+    hours = pd.date_range("2024-03-11 08:00", periods=40, freq="h", tz="America/Chicago", name="time")
+    hourly = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0, "volume": 1.0}, index=hours)
+    with pytest.raises(
+        DataError, match=r"intraday bars every 1 hour, not finer than the traded bars \(1 hour\)"
+    ):
+        sub_bars_for(hourly, hourly)
+
+
+def test_intraday_bars_covering_part_of_the_run_are_reported(
+    bars: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    daily = bars.loc["2015-01-01":"2015-03-31"]
+    session = daily.index[10]
+    minutes = pd.date_range(session + pd.Timedelta(hours=8), periods=30, freq="min", tz="America/Chicago")
+    row = daily.loc[session]
+    minute_bars = pd.DataFrame(
+        {"open": row.open, "high": row.high, "low": row.low, "close": row.close, "volume": 1.0}, index=minutes
+    )
+    run_backtest(Busy, daily, config=RunConfig(fill_policy="intraday"), intraday=minute_bars)
+    assert f"intraday bars cover 1 of {len(daily)} bars" in caplog.text
+    assert "the other bars are resolved pessimistically" in caplog.text
+
+
 def test_a_window_outside_the_data_names_the_window_and_the_data(bars: pd.DataFrame) -> None:
     with pytest.raises(
         DataError,
