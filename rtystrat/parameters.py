@@ -123,6 +123,13 @@ class Parameter:
         try:
             offset = parse_offset(value, name=label)
         except ParameterError:
+            magnitude = _magnitude_of_negative(value)
+            if magnitude is not None:
+                # "-5" is the commonest slip: say what is wrong rather than list every form again
+                raise ParameterError(
+                    f"{label}={value!r} is negative: offsets are distances >= 0 and the setup sets their "
+                    f"side (try {magnitude!r})"
+                ) from None
             hint = suggest(value, self.choices) if isinstance(value, str) else ""
             raise ParameterError(
                 f"{label}={value!r} is not valid; expected {self.expected()}{hint}"
@@ -162,6 +169,19 @@ class Parameter:
         if not math.isfinite(number) or too_low or too_high or (self.positive and number <= 0):
             raise ParameterError(f"{label}={value!r} is out of range; expected {self.expected()}")
         return number
+
+
+def _magnitude_of_negative(value: Any) -> str | None:
+    """Return the offset text without its minus sign when `value` is a negative offset, else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = value.strip() if isinstance(value, str) else repr(value)
+    if not text.startswith("-"):
+        return None
+    try:
+        return str(parse_offset(text[1:]))
+    except ParameterError:
+        return None
 
 
 class Parameters(Mapping[str, Parameter]):

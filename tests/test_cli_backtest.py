@@ -128,7 +128,7 @@ def test_strategy_path_runs_a_copied_recipe(tmp_path: Path, capsys: pytest.Captu
         (
             ["bullish_reversal", "--param", "stop_offset=-13pt"],
             ParameterError,
-            "stop_offset='-13pt' is not valid; expected an offset in points",
+            "stop_offset='-13pt' is negative: offsets are distances >= 0",
         ),
         (
             ["bullish_reversal", "--param", "target=0pt"],

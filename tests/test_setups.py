@@ -200,7 +200,15 @@ def test_missing_column_is_a_one_line_data_error() -> None:
             {"stop_ofset": "13pt"},
             "unknown parameter 'stop_ofset' (did you mean 'stop_offset'?)",
         ),
-        (bullish_reversal, {"stop_offset": "-13pt"}, "stop_offset='-13pt' is not valid"),
+        (
+            bullish_reversal,
+            {"stop_offset": "-13pt"},
+            "stop_offset='-13pt' is negative: offsets are distances >= 0 and the setup sets their side "
+            "(try '13pt')",
+        ),
+        (bullish_reversal, {"stop_offset": -5}, "stop_offset=-5 is negative: offsets are distances >= 0"),
+        (bullish_reversal, {"target": "-5"}, "target='-5' is negative: offsets are distances >= 0"),
+        (bullish_reversal, {"stop_offset": "-abc"}, "stop_offset='-abc' is not valid; expected an offset"),
         (bullish_reversal, {"stop_offset": "0pt"}, "the distance must be > 0"),
         (bullish_reversal, {"target": "0pt"}, "must lie above the entry"),
         (bullish_reversal, {"target": "pivott"}, "did you mean 'pivot'"),
@@ -208,7 +216,7 @@ def test_missing_column_is_a_one_line_data_error() -> None:
         (bullish_reversal, {"rsi_max": 150}, "out of range"),
         (bullish_reversal, {"max_hold": 2.5}, "expected an integer >= 0"),
         (bearish_breakdown, {"round_step": 0}, "expected a number > 0"),
-        (bearish_breakdown, {"target_offset": "-3pt"}, "target_offset='-3pt' is not valid"),
+        (bearish_breakdown, {"target_offset": "-3pt"}, "target_offset='-3pt' is negative"),
         (bearish_breakdown, {"trend_filter": "maybe"}, "expected true or false"),
     ],
 )
