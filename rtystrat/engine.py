@@ -81,6 +81,14 @@ def run_backtest(
     trades = pd.concat(logs, ignore_index=True) if len(logs) > 1 else logs[0]
     trades = trades.sort_values(["entry_time", "exit_time"], kind="stable", ignore_index=True)
     equity = ran[0].analyzers.equity.get_analysis()
+    for strategy in ran:
+        if strategy.plans is not None and not np.any(strategy.plans.direction):
+            # 0 trades with no reason given reads like a verdict on the setup; it is often the parameters
+            _log.warning(
+                "%s: no bar of the %s traded met the setup's conditions (levels not yet available, "
+                "filters, or a target/stop on the wrong side of the entry for every signal)",
+                strategy.name, f"{len(frame):,}",
+            )  # fmt: skip
     events = [event for strategy in ran for event in strategy.events]
     if events:
         first = events[0]

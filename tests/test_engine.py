@@ -188,6 +188,20 @@ def test_a_window_outside_the_data_names_the_window_and_the_data(bars: pd.DataFr
         run_backtest(Busy, bars, config=RunConfig(start="2015-01-02", end="2015-01-02"))
 
 
+def test_a_setup_that_never_signals_is_reported_not_silent(
+    bars: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Never(SetupStrategy):
+        name = "never"
+        setup = staticmethod(lambda frame: Plans.empty(len(frame)))
+        indicators = None
+
+    result = run_backtest([Busy, Never], bars.iloc[:200])
+    assert set(result.trades["setup"]) == {"busy"}
+    assert "never: no bar of the 200 traded met the setup's conditions" in caplog.text
+    assert "busy:" not in caplog.text
+
+
 def test_params_of_several_strategies_are_keyed_by_strategy_name(bars: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match="did you mean 'busy_too'"):
         run_backtest([Busy, BusyToo], bars, params={"busy_to": {"every": 3}})
