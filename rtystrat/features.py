@@ -102,7 +102,8 @@ def indicator_frame(
     -------
     pd.DataFrame
         A new frame with the columns of `bars` (computed columns replace same-named ones, so applying it
-        twice is harmless), then the indicator columns; ``attrs`` are kept.
+        twice is harmless), then the indicator columns; ``attrs`` are kept, and ``attrs["levels"]`` names
+        the levels (``"M:classic"``).
     """
     sma_periods = _periods(sma, "sma")
     rsi_period = _period(rsi, "rsi")
@@ -120,6 +121,9 @@ def indicator_frame(
     added = pd.concat(columns, axis=1) if columns else pd.DataFrame(index=bars.index)
     frame = pd.concat([bars.drop(columns=added.columns, errors="ignore"), added], axis=1)
     frame.attrs = dict(bars.attrs)
+    if levels is not None:
+        # Setups need the method: some levels are known only once their period has opened (woodie).
+        frame.attrs["levels"] = f"{period}:{method}"
     return frame
 
 

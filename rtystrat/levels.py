@@ -45,6 +45,7 @@ from rtystrat.errors import DataError, ParameterError, suggest
 __all__ = [
     "LEVEL_NAMES",
     "PERIODS",
+    "PERIOD_OPEN_METHODS",
     "PIVOT_METHODS",
     "check_method",
     "check_period",
@@ -62,6 +63,8 @@ LEVEL_NAMES: dict[str, tuple[str, ...]] = {
     "woodie": ("P", "S1", "S2", "S3", "R1", "R2", "R3"),
     "demark": ("P", "S1", "R1"),
 }
+# Methods whose levels use the open of the period they are for: known only once that period has opened.
+PERIOD_OPEN_METHODS: tuple[str, ...] = ("woodie",)
 _FIBONACCI_RATIOS = (0.382, 0.618, 1.0)
 _CAMARILLA_DIVISORS = (12.0, 6.0, 4.0, 2.0)
 

@@ -14,9 +14,10 @@ with its default, units and the sentence of the analysis it comes from (``.descr
 Timing (no look-ahead). Row ``t`` is decided at the close of bar ``t`` from data up to ``t`` and works on bar
 ``t + 1``. A resting order (limit or stop entry) placed at the close of ``t`` uses the levels in force on bar
 ``t + 1``: those come from periods completed by bar ``t``, so they are known at the close of ``t`` — the
-last bar of February places March's orders at March's levels. A bar event (a bounce, a close below the level)
-is judged against the levels of its own bar and enters at the next open. Orders work for one bar and are
-renewed each bar while their condition holds.
+last bar of February places March's orders at March's levels. Woodie levels are the exception: they use the
+open of the period they are for, so the last bar of a period places no resting order. A bar event (a bounce,
+a close below the level) is judged against the levels of its own bar and enters at the next open. Orders
+work for one bar and are renewed each bar while their condition holds.
 
 One signal per period. A "period" is a run of bars with the same levels (a month for monthly pivots). By
 default a setup takes one signal per period: the first resting order that price reaches (a buy limit traded
@@ -37,10 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rtystrat.bars import is_intraday, session_dates
+from rtystrat.bars import is_intraday, period_keys, session_dates
 from rtystrat.contracts import get_contract, round_to_tick
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.levels import round_number_levels
+from rtystrat.features import parse_levels_spec
+from rtystrat.levels import PERIOD_OPEN_METHODS, round_number_levels
 from rtystrat.offsets import Offset, parse_offset
 from rtystrat.parameters import Parameter, Parameters
 from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
@@ -243,7 +245,7 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     atr = col.get(_ATR)
     resting = p["entry"] == "limit"
     # A resting order works on the next bar at that bar's levels; a bounce is judged at its own bar's levels.
-    lv = {name: _next(col[name]) if resting else col[name] for name in ("P", "S2", "R1")}
+    lv = {name: _resting_levels(frame, col[name]) if resting else col[name] for name in ("P", "S2", "R1")}
     s2 = lv["S2"]
     entry_level = s2 + _points(p["entry_band"], s2, atr, tick)
     if resting:
@@ -314,7 +316,7 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     tick = tick_size_of(frame)
     atr = col.get(_ATR)
     resting = p["entry"] == "stop"
-    s2, s3 = (_next(col[name]) if resting else col[name] for name in ("S2", "S3"))
+    s2, s3 = (_resting_levels(frame, col[name]) if resting else col[name] for name in ("S2", "S3"))
     level = round_number_levels(s2, p["round_step"])[0] if p["level"] == "round" else s2
     close, low = col["close"], col["low"]
     entry_price = round_to_tick(level - tick, tick, "down")  # the sell stop of entry="stop"
@@ -407,6 +409,23 @@ def _next(values: np.ndarray) -> np.ndarray:
     """Values of the next row (NaN on the last row, where no next bar exists to trade)."""
     shifted = np.full_like(values, np.nan)
     shifted[:-1] = values[1:]
+    return shifted
+
+
+def _resting_levels(frame: pd.DataFrame, values: np.ndarray) -> np.ndarray:
+    """Return the levels a resting order placed at each row's close works at: the next bar's.
+
+    They come from periods completed by this bar, so they are known at its close — except for methods whose
+    levels use the open of the period they are for (woodie, per ``frame.attrs["levels"]``): at the close of
+    a period's last bar the next period's levels are not known yet, so that row places no order (NaN).
+    """
+    shifted = _next(values)
+    spec = frame.attrs.get("levels")
+    if spec is not None:
+        period, method = parse_levels_spec(spec)
+        if method in PERIOD_OPEN_METHODS:
+            keys = period_keys(pd.DatetimeIndex(frame.index), period).asi8
+            shifted[:-1][keys[1:] != keys[:-1]] = np.nan
     return shifted
 
 

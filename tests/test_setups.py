@@ -326,6 +326,32 @@ def test_changing_bars_after_t_never_changes_plans_at_or_before_t(setup: Any, pa
             )
 
 
+@pytest.mark.parametrize(
+    ("setup", "params"),
+    [
+        (bullish_reversal, {"rsi_max": None, "reentry": True}),
+        (bearish_breakdown, {"entry": "stop", "level": "s2", "trend_filter": False, "reentry": True}),
+    ],
+)
+def test_woodie_levels_are_not_used_by_an_order_placed_before_their_periods_open(
+    setup: Any, params: dict[str, Any]
+) -> None:
+    """Woodie's pivot uses the open of the period it is for: unknown at the close of a week's last bar."""
+    bars = random_bars(seed=10, n=400)
+    plans = setup(indicator_frame(bars, levels="W:woodie"), **params)
+    last_of_week = np.flatnonzero(np.diff(bars.index.isocalendar().week.to_numpy()) != 0)
+    assert np.count_nonzero(plans.direction[last_of_week + 1]) >= 5  # orders inside the following weeks
+    for t in last_of_week[5:25]:
+        changed = bars.copy()
+        changed.iloc[t + 1, changed.columns.get_loc("open")] *= 0.97  # only the next week's first open
+        changed.iloc[t + 1, changed.columns.get_loc("low")] = changed.iloc[t + 1][["open", "low"]].min()
+        other = setup(indicator_frame(changed, levels="W:woodie"), **params)
+        for name in ("direction", "entry_price", "stop", "target"):
+            np.testing.assert_array_equal(
+                getattr(other, name)[: t + 1], getattr(plans, name)[: t + 1], err_msg=f"{name} t={t}"
+            )
+
+
 def test_a_limit_merely_touched_is_not_a_fill_so_the_order_is_renewed() -> None:
     lows = list(BULL_LOWS)
     lows[2] = 2003.0  # 03-26 touches 2,003 without trading through it
