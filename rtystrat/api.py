@@ -113,15 +113,19 @@ def strategy_parameters(classes: Sequence[type], params: Mapping[str, Any]) -> d
     return {name: by_name[name].parameters.validate(values, owner=name) for name, values in overrides.items()}
 
 
-def load_data(data: pd.DataFrame | str | Path | None, *, repair: str | None = None) -> pd.DataFrame:
+def load_data(
+    data: pd.DataFrame | str | Path | None, *, repair: str | None = None, source_tz: str = "UTC"
+) -> pd.DataFrame:
     """Return canonical bars from a frame or a file, or the shipped daily sample when `data` is None.
 
     A frame is validated by :func:`rtystrat.bars.load_bars`; columns beyond the bars (an indicator frame's
     levels and indicators) are kept, so a crafted frame with known levels trades on exactly those levels.
+    `repair` and `source_tz` (the zone of intraday timestamps written without a UTC offset) are passed to
+    :func:`rtystrat.bars.load_bars`.
     """
     if data is None:
         return load_sample("daily")
-    bars = load_bars(data, repair=repair)
+    bars = load_bars(data, repair=repair, source_tz=source_tz)
     if isinstance(data, pd.DataFrame):
         # An indicator frame keeps its columns (levels, SMAs, ...): load_bars validates only the bars.
         extra = [column for column in data.columns if column not in bars.columns and column != "time"]

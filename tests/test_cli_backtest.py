@@ -8,12 +8,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import rtystrat.api
 from rtystrat.api import backtest
 from rtystrat.cli import backtest as backtest_cli
-from rtystrat.errors import ParameterError, UnknownStrategyError
+from rtystrat.errors import DataError, ParameterError, UnknownStrategyError
 from rtystrat.sample import load_sample
 
 
@@ -206,6 +207,61 @@ def test_intraday_fill_policy_reads_the_minute_sample(capsys: pytest.CaptureFixt
     argv = ["backtest", "bullish_reversal", "--param", "rsi_max=none", "--start", "2025-01-01"]
     assert run_cli([*argv, "--fill-policy", "intraday", "--intraday", str(minute)]) == 0
     assert "# Ambiguous Trades" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def february_minutes() -> pd.DataFrame:
+    """Two weeks of the 1-minute sample around two ambiguous daily bars (2025-02-24 and 2025-02-26)."""
+    return load_sample("minute").loc["2025-02-20":"2025-03-05"]
+
+
+# Tight brackets on the daily sample: the bars of 2025-02-24 and 02-26 touch both stop and target.
+TIGHT = ["--param", "rsi_max=none", "--param", "reentry=true", "--param", "target=20pt"]
+TIGHT += ["--param", "stop_offset=10pt", "--param", "entry_band=30pt", "--start", "2025-02-01"]
+TIGHT += ["--end", "2025-03-05", "--fill-policy", "intraday"]
+
+
+def _trades(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text(encoding="utf-8"))["trades"]
+
+
+def test_intraday_file_in_exchange_time_is_read_with_source_tz(
+    tmp_path: Path, february_minutes: pd.DataFrame
+) -> None:
+    aware, naive = tmp_path / "aware.csv", tmp_path / "naive.csv"
+    february_minutes.to_csv(aware)
+    february_minutes.tz_localize(None).to_csv(naive)  # Chicago wall-clock times without an offset
+    argv = ["-q", "backtest", "bullish_reversal", *TIGHT]
+    assert run_cli([*argv, "--intraday", str(aware), "--json", str(tmp_path / "aware.json")]) == 0
+    chicago = [
+        "--intraday",
+        str(naive),
+        "--source-tz",
+        "America/Chicago",
+        "--json",
+        str(tmp_path / "tz.json"),
+    ]
+    assert run_cli([*argv, *chicago]) == 0
+    assert run_cli([*argv, "--intraday", str(naive), "--json", str(tmp_path / "utc.json")]) == 0
+    expected = _trades(tmp_path / "aware.json")
+    assert any(trade["ambiguous"] for trade in expected)
+    assert _trades(tmp_path / "tz.json") == expected
+    assert _trades(tmp_path / "utc.json") != expected  # read as UTC, the minutes land in the wrong sessions
+
+
+def test_intraday_file_gets_the_runs_repairs_and_they_are_reported(
+    tmp_path: Path, february_minutes: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = february_minutes.copy()
+    bad.iloc[3, bad.columns.get_loc("high")] = bad.iloc[3]["low"] - 1.0
+    path = tmp_path / "minutes.csv"
+    bad.to_csv(path)
+    argv = ["backtest", "bullish_reversal", *TIGHT, "--intraday", str(path)]
+    assert run_cli(argv) == 0
+    err = capsys.readouterr().err
+    assert "repaired minutes.csv: clip: 1 row with high below low: line 5 (2025-02-20 00:03:00-06:00)" in err
+    with pytest.raises(DataError, match=r"minutes\.csv: high below low at line 5"):
+        run_cli([*argv, "--repair", "none"])
 
 
 def test_python_api_validates_parameters_before_any_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -100,6 +100,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="lower-timeframe bars that resolve ambiguous bars (--fill-policy intraday)",
     )
+    parser.add_argument(
+        "--source-tz",
+        default="UTC",
+        metavar="ZONE",
+        help="time zone of timestamps without a UTC offset in --data/--intraday (default: UTC; "
+        "e.g. America/Chicago for exchange-time files)",
+    )
     parser.add_argument("--start", help="first date traded, YYYY-MM-DD (indicators warm up on earlier data)")
     parser.add_argument("--end", help="last date traded, YYYY-MM-DD")
 
@@ -111,20 +118,24 @@ def run_config(args: argparse.Namespace) -> RunConfig:
     return RunConfig(**{name: getattr(args, name) for name in names if getattr(args, name) is not None})
 
 
-def load(args: argparse.Namespace) -> Any:
-    """Load ``args.data`` (None: the sample) with ``args.repair``, reporting repairs on stderr.
+def load(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Return ``(bars, intraday bars or None)`` from ``args.data`` (None: the sample) and ``args.intraday``.
 
-    ``args.intraday`` is checked here and read by the engine.
+    Both files get the same ``--repair`` and ``--source-tz``; repairs are reported on stderr.
     """
     repair = None if args.repair.strip().lower() == "none" else args.repair
     for flag, path in (("--data", args.data), ("--intraday", args.intraday)):
         if path is not None and not Path(path).is_file():
             raise FileNotFoundError(f"{flag} {path!r} is not a file")
-    bars = load_data(args.data, repair=repair)
+    bars = load_data(args.data, repair=repair, source_tz=args.source_tz)
+    intraday = None
+    if args.intraday is not None:
+        intraday = load_data(args.intraday, repair=repair, source_tz=args.source_tz)
     if not args.quiet:
-        for line in repair_report(bars):
-            print(f"repaired {line}", file=sys.stderr)
-    return bars
+        for frame in (bars, intraday) if intraday is not None else (bars,):
+            for line in repair_report(frame):
+                print(f"repaired {frame.attrs['source']}: {line}", file=sys.stderr)
+    return bars, intraday
 
 
 def parse_params(items: list[str]) -> dict[str, str]:
@@ -156,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
     check_output("--plot", args.plot)
     classes = resolve_strategies(args.strategy, args.strategy_path)
     strategy_parameters(classes, params)
-    result = backtest(classes, load(args), config=config, intraday=args.intraday, **params)
+    bars, intraday = load(args)
+    result = backtest(classes, bars, config=config, intraday=intraday, **params)
     print(result.summary())
     if args.json:
         result.to_json(args.json)

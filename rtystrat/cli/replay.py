@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     args.quiet = getattr(args, "quiet", False)
     config = run_config(args)
     check_output("--json", args.json)
-    replay = replay_article(load(args), config=config, intraday=args.intraday)
+    bars, intraday = load(args)
+    replay = replay_article(bars, config=config, intraday=intraday)
     print(replay.summary())
     if args.json:
         Path(args.json).write_text(
