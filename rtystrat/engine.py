@@ -215,7 +215,7 @@ def indicator_frame_for(
     frame.attrs = {**frame.attrs, "tick_size": config.spec.tick_size}
     whole = frame.index
     if config.start is not None or config.end is not None:
-        frame = frame.loc[config.start : config.end]
+        frame = frame.loc[slice(*_window(config, pd.DatetimeIndex(whole)))]
     if len(frame) < 2:
         source = frame.attrs.get("source", "<DataFrame>")
         count = "no bars" if len(frame) == 0 else "only 1 bar"
@@ -223,6 +223,28 @@ def indicator_frame_for(
         covers = f"{_day(whole[0])} .. {_day(whole[-1])}" if len(whole) else "nothing"
         raise DataError(f"{source}: {count} to trade {window}; the data covers {covers} (2 bars are needed)")
     return frame
+
+
+def _window(config: RunConfig, index: pd.DatetimeIndex) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Return the run's ``(start, end)`` as bounds comparable with `index`, the end date inclusive.
+
+    A bound without a zone is a wall-clock time in the index's zone; one with a UTC offset is an instant
+    (on tz-naive daily bars, its written date). An end at midnight means that whole day, so intraday bars
+    of the end date are traded.
+    """
+
+    def local(value: str | None) -> pd.Timestamp | None:
+        if value is None:
+            return None
+        stamp = pd.Timestamp(value)
+        if index.tz is None:
+            return stamp.tz_localize(None) if stamp.tz is not None else stamp
+        return stamp.tz_localize(index.tz) if stamp.tz is None else stamp.tz_convert(index.tz)
+
+    start, end = local(config.start), local(config.end)
+    if end is not None and end == end.normalize():
+        end = end + pd.DateOffset(days=1) - pd.Timedelta(1, unit="ns")
+    return start, end
 
 
 def _day(when: str | pd.Timestamp | None) -> str | None:

@@ -176,6 +176,30 @@ def test_intraday_bars_covering_part_of_the_run_are_reported(
     assert "the other bars are resolved pessimistically" in caplog.text
 
 
+def test_an_end_date_includes_that_days_intraday_bars() -> None:
+    hours = pd.date_range("2024-03-11 00:00", "2024-03-15 23:00", freq="h", tz="America/Chicago", name="time")
+    rng = np.random.default_rng(5)
+    close = 2000.0 + np.cumsum(rng.normal(0.0, 2.0, len(hours))).round(1)
+    hourly = pd.DataFrame(
+        {"open": close, "high": close + 1.0, "low": close - 1.0, "close": close, "volume": 1.0}, index=hours
+    )
+    result = run_backtest(Busy, hourly, config=RunConfig(start="2024-03-12", end="2024-03-13"))
+    assert result.equity.index[0] == pd.Timestamp("2024-03-12 00:00", tz="America/Chicago")
+    assert result.equity.index[-1] == pd.Timestamp("2024-03-13 23:00", tz="America/Chicago")
+    # a bound with a UTC offset is an instant: 2024-03-12 06:00 UTC is 01:00 in Chicago
+    result = run_backtest(Busy, hourly, config=RunConfig(start="2024-03-12T06:00:00+00:00"))
+    assert result.equity.index[0] == pd.Timestamp("2024-03-12 01:00", tz="America/Chicago")
+
+
+def test_a_bound_with_a_utc_offset_on_daily_bars_names_its_date(bars: pd.DataFrame) -> None:
+    window = RunConfig(start="2015-01-02T00:00:00+00:00", end="2015-03-31T00:00:00+00:00")
+    result = run_backtest(Busy, bars, config=window)
+    assert (result.equity.index[0], result.equity.index[-1]) == (
+        pd.Timestamp("2015-01-02"),
+        pd.Timestamp("2015-03-31"),
+    )
+
+
 def test_a_window_outside_the_data_names_the_window_and_the_data(bars: pd.DataFrame) -> None:
     with pytest.raises(
         DataError,
