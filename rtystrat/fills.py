@@ -54,7 +54,9 @@ not replay the trades that would have followed a different exit, nor re-price an
 kept the trade open (a limit entry's bar whose high may have preceded the fill).
 
 MAE/MFE count each bar's range while the trade is live, except that the exit bar counts only its open and
-the exit price and an entry bar with a fill inside the bar counts only what must have followed the fill.
+the exit price, and an entry bar with a fill inside the bar counts its favourable side only as far as it must
+have followed the fill, but its adverse extreme in full — as the stop check does (a stop entry's bar may have
+made its adverse extreme before the fill).
 
 Kernel-facing API
 -----------------
