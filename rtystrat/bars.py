@@ -195,6 +195,8 @@ def _load(
     strict: bool,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     repairs = _parse_repair(repair)
+    _check_zone("tz", tz)
+    _check_zone("source_tz", source_tz)
     raw = _read(source)
     times, daily = _parse_times(raw, tz or EXCHANGE_TZ, source_tz)
     frame = _columns(raw, times, adjusted)
@@ -296,6 +298,18 @@ def _check_period(period: str) -> str:
             f"period: unknown value {period!r}{suggest(period, PERIODS)}; choose from {PERIODS}"
         )
     return period
+
+
+def _check_zone(name: str, zone: str | None) -> None:
+    """Raise ParameterError naming `name` when `zone` is not a time zone pandas knows."""
+    if zone is None:
+        return
+    try:
+        pd.Timestamp(0).tz_localize(zone)
+    except (KeyError, ValueError, TypeError):
+        raise ParameterError(
+            f"{name}={zone!r}: unknown time zone; use an IANA name such as 'America/Chicago' or 'UTC'"
+        ) from None
 
 
 def _parse_repair(repair: str | Iterable[str] | None) -> frozenset[str]:

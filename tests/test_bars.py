@@ -351,6 +351,13 @@ def test_ambiguous_local_time_is_an_error_not_a_guess(tmp_path: Path) -> None:
         load_bars(path, source_tz="America/Chicago")
 
 
+@pytest.mark.parametrize("name", ["tz", "source_tz"])
+def test_unknown_time_zone_names_the_parameter(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, HEADER + "2024-03-12 14:30:00,1,2,1,2,1\n2024-03-12 14:31:00,2,3,2,3,1\n")
+    with pytest.raises(ParameterError, match=rf"^{name}='Mars/Phobos': unknown time zone; use an IANA name"):
+        load_bars(path, **{name: "Mars/Phobos"})
+
+
 def test_daily_data_stays_tz_naive(tmp_path: Path) -> None:
     bars = load_bars(write(tmp_path, HEADER + "2024-01-02 00:00:00-05:00,1,2,1,2,1\n"), tz="Europe/London")
     assert bars.index.tz is None
