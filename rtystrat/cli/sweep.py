@@ -148,10 +148,26 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
+def format_number(value: float) -> str:
+    """Format a statistic: whole numbers (counts) without decimals, others with three."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
+
+
+def format_frame(table: pd.DataFrame, *, index: bool = True) -> str:
+    """Format a table: float columns of whole numbers (counts) without decimals, others with three."""
+    formatters = {}
+    for column in table.columns:
+        values = table[column]
+        if pd.api.types.is_float_dtype(values):
+            whole = values.dropna().map(float.is_integer).all()
+            formatters[column] = (lambda v: f"{v:,.0f}") if whole else (lambda v: f"{v:,.3f}")
+    return table.to_string(index=index, formatters=formatters, na_rep="NaN")
+
+
 def _table(frame: pd.DataFrame, varied: list[str], columns: list[str]) -> str:
     """Format rows of a sweep frame: the varied parameters, then `columns`."""
     table = frame.reset_index()[[*varied, *(column for column in columns if column in frame)]]
-    return table.to_string(index=False, float_format=lambda value: f"{value:,.3f}")
+    return format_frame(table, index=False)
 
 
 def _heatmap_axes(names: list[str]) -> tuple[str, str]:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from rtystrat.cli.sweep import add_run_options, load_inputs
+from rtystrat.cli.sweep import add_run_options, format_frame, format_number, load_inputs
 
 EPILOG = """\
 example:
@@ -66,14 +66,14 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not quiet,
     )
-    print(result.windows.to_string(float_format=lambda value: f"{value:,.3f}"))
+    print(format_frame(result.windows))
     print()
     keys = ["Return [%]", "CAGR [%]", "Max. Drawdown [%]", "Sharpe Ratio", "# Trades", "Expectancy [R]",
             "Net P&L [$]", "Walk-Forward Efficiency"]  # fmt: skip
     stats = result.stats.reindex(keys)
     width = max(len(key) for key in keys)
     for key, value in stats.items():
-        print(f"{key:<{width}}  {value:,.3f}")
+        print(f"{key:<{width}}  {format_number(value)}")
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=1, allow_nan=False), encoding="utf-8")
     return 0
