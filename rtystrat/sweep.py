@@ -25,6 +25,7 @@ import concurrent.futures as cf
 import contextlib
 import dataclasses
 import functools
+import hashlib
 import inspect
 import itertools
 import logging
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from rtystrat import kernel
 from rtystrat.errors import ParameterError, suggest
@@ -332,13 +333,10 @@ def _run_combinations(
                 else:
                     yield position, params
 
-    with (
-        bar,
-        _open_executor(executor, workers, _Payload(f"{job.engine}:{fingerprint}", payload_data)) as (
-            pool,
-            reference,
-        ),
-    ):
+    payload = _Payload(
+        f"{engine}:{fingerprint}:{hashlib.sha256(config.encode()).hexdigest()[:16]}", payload_data
+    )
+    with bar, _open_executor(executor, workers, payload) as (pool, reference):
         for position, stats in _stream(
             pool, _run_batch, job, reference, todo(), batch_size=batch_size, max_pending=2 * parallel
         ):

@@ -217,7 +217,7 @@ def walk_forward(
     -------
     WalkForwardResult
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     strategy = _resolve_strategy(strategy)
     bars = _resolve_data(data)
