@@ -77,6 +77,16 @@ _EXPORTS: dict[str, str] = {
     "estimate_bars_per_year": "rtystrat.metrics",
     "monte_carlo": "rtystrat.montecarlo",
     "MonteCarloResult": "rtystrat.montecarlo",
+    # tuning
+    "ParameterSpace": "rtystrat.space",
+    "parse_grid": "rtystrat.space",
+    "sweep": "rtystrat.sweep",
+    "rank": "rtystrat.sweep",
+    "best_parameters": "rtystrat.sweep",
+    "row_parameters": "rtystrat.sweep",
+    "walk_forward": "rtystrat.walkforward",
+    "WalkForwardResult": "rtystrat.walkforward",
+    "ResultStore": "rtystrat.store",
     # plots and reports
     "plot_equity": "rtystrat.plotting",
     "plot_price": "rtystrat.plotting",

@@ -17,7 +17,15 @@ from rtystrat import __version__
 from rtystrat.errors import RtystratError
 
 # Order here is the order in `rtystrat --help`.
-_SUBCOMMANDS: tuple[str, ...] = ("backtest", "replay", "levels", "report", "data")
+_SUBCOMMANDS: tuple[str, ...] = (
+    "backtest",
+    "replay",
+    "levels",
+    "sweep",
+    "walkforward",
+    "report",
+    "data",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
