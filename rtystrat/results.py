@@ -203,7 +203,8 @@ class BacktestResult:
         setups = sorted(self.trades["setup"].unique()) if "setup" in self.trades else []
         lines = [
             f"{_format_time(index[0])} → {_format_time(index[-1])}  ·  {len(index):,} bars  ·  "
-            f"{len(self.trades):,} trades" + (f"  ·  setups: {', '.join(map(str, setups))}" if setups else "")
+            f"{len(self.trades):,} trade{'' if len(self.trades) == 1 else 's'}"
+            + (f"  ·  setups: {', '.join(map(str, setups))}" if setups else "")
         ]
         cells = [(key, _format_value(key, value)) for key, value in self.stats.items()]
         half = (len(cells) + 1) // 2

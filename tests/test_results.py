@@ -170,6 +170,11 @@ def test_summary_is_aligned_in_two_columns(result: BacktestResult) -> None:
     assert "setup" in lines[lines.index("") + 1] and "Expectancy [R]" in lines[lines.index("") + 1]
 
 
+def test_summary_says_one_trade_not_one_trades(trades: pd.DataFrame, equity: pd.Series) -> None:
+    one = BacktestResult.from_run(trades.iloc[:1], equity, params={}, config=_Config())
+    assert one.summary().splitlines()[0].endswith("120 bars  ·  1 trade  ·  setups: bullish_reversal")
+
+
 def test_to_html_delegates_to_the_report_module(result: BacktestResult, monkeypatch) -> None:
     report = types.ModuleType("rtystrat.report")
     report.render_html = lambda res: f"<html>{len(res.trades)} trades</html>"
