@@ -13,7 +13,8 @@ from rtystrat.errors import DataError, ParameterError, RtystratError, UnknownStr
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> module that defines it. The sweep function stays in `rtystrat.sweep`: exporting it here
+# would shadow the submodule of the same name (`from rtystrat import sweep` must give one thing).
 _EXPORTS: dict[str, str] = {
     # data
     "load_bars": "rtystrat.bars",
@@ -80,7 +81,6 @@ _EXPORTS: dict[str, str] = {
     # tuning
     "ParameterSpace": "rtystrat.space",
     "parse_grid": "rtystrat.space",
-    "sweep": "rtystrat.sweep",
     "rank": "rtystrat.sweep",
     "best_parameters": "rtystrat.sweep",
     "row_parameters": "rtystrat.sweep",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -36,12 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'rtystrat COMMAND --help' for a command's options and an example.",
     )
     parser.add_argument("--version", action="version", version=f"rtystrat {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show full tracebacks on errors")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    _add_common_options(parser, default=False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _SUBCOMMANDS:
         importlib.import_module(f"rtystrat.cli.{name}").register(subparsers)
+    # The same switches after the subcommand (`rtystrat backtest both -q`); SUPPRESS keeps a switch given
+    # before the subcommand from being reset by the subparser's default.
+    for subparser in subparsers.choices.values():
+        _add_common_options(subparser, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="show full tracebacks on errors"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=default, help="no progress bars or repair reports"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `rtystrat backtest both | head`: the reader left; say nothing more and don't let Python's
+        # shutdown flush raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m rtystrat.cli`

@@ -1,0 +1,51 @@
+"""The top-level command: help, common switches on either side of the subcommand, one-line errors, pipes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from rtystrat.cli import _SUBCOMMANDS, build_parser, main
+
+
+@pytest.mark.parametrize("command", _SUBCOMMANDS)
+def test_every_subcommand_help_shows_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"rtystrat {command}" in capsys.readouterr().out.split("usage:", 1)[1]
+
+
+@pytest.mark.parametrize("argv", [["-q", "levels"], ["levels", "-q"]])
+def test_quiet_is_accepted_before_and_after_the_subcommand(argv: list[str]) -> None:
+    args = build_parser().parse_args([*argv, "--data", "x.csv", "--date", "2025-03-13"])
+    assert args.quiet is True
+    assert args.verbose is False
+
+
+def test_user_error_is_one_line_on_stderr_with_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backtest", "no_such_setup"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("rtystrat backtest: error:")
+    assert "no_such_setup" in err
+
+
+def test_reader_closing_the_pipe_ends_quietly() -> None:
+    # `rtystrat backtest --list | head`: the reader is gone before the first write.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rtystrat", "backtest", "--list"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    os.close(write_end)
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 141
