@@ -44,6 +44,11 @@ class RunConfig:
     runonce : bool
         backtrader's vectorised mode (True) or bar-by-bar mode (False); results are identical.
 
+    Raises
+    ------
+    ParameterError
+        For an unknown setting (with "did you mean" and the valid names) or an impossible value.
+
     Examples
     --------
     >>> RunConfig(fill_policy="optimistic", contracts=3).commission
@@ -61,6 +66,11 @@ class RunConfig:
     start: str | None = None
     end: str | None = None
     runonce: bool = True
+
+    def __new__(cls, *args: Any, **settings: Any) -> RunConfig:
+        # Checked before the generated __init__, which would reject a misspelt name with a bare TypeError.
+        _check_names(settings)
+        return super().__new__(cls)
 
     def __post_init__(self) -> None:
         spec = get_contract(self.contract)
@@ -127,7 +137,6 @@ class RunConfig:
 
     def replace(self, **changes: Any) -> RunConfig:
         """Return a copy with `changes` applied (validated like a new config)."""
-        _check_names(changes)
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,11 +146,11 @@ class RunConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
         """Build a config from :meth:`to_dict` output (unknown keys are an error)."""
-        _check_names(data)
         return cls(**data)
 
 
 def _check_names(data: Mapping[str, Any]) -> None:
+    """Raise ParameterError for a key that is not a setting, with a suggestion and the valid names."""
     names = [field.name for field in dataclasses.fields(RunConfig)]
     for key in data:
         if key not in names:
