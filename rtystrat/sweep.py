@@ -358,10 +358,15 @@ def _keep(item: tuple[int, dict[str, Any]] | str, invalid: list[str]) -> bool:
 
 
 def _frame(names: list[str], runs: list[_Run]) -> pd.DataFrame:
-    if len(names) > 1:
-        index = pd.MultiIndex.from_tuples([run.values for run in runs], names=names)
-    else:
-        index = pd.Index([run.values[0] for run in runs], name=names[0])
+    values = [run.values for run in runs]
+    if len(names) == 1:
+        index = pd.Index([value for (value,) in values], name=names[0])
+    elif values:
+        index = pd.MultiIndex.from_tuples(values, names=names)
+    else:  # every combination was impossible: still index by the parameters
+        index = pd.MultiIndex.from_arrays([[] for _ in names], names=names)
+    if not runs:
+        return pd.DataFrame(index=index)
     return pd.DataFrame.from_records([run.stats for run in runs], index=index)
 
 
@@ -483,18 +488,34 @@ def sweep(
         frame = _run_combinations(strategy, job, bars, payload, space.names, space, total, **options)
         if confirm_top and engine == "kernel" and not frame.empty:
             top = rank(frame, objective, min_trades=min_trades, maximize=maximize).head(confirm_top)
-            names = list(frame.index.names)
-            combinations = [row_parameters(top, row) for row in range(len(top))]
-            backtrader_job = job._replace(engine="backtrader", full_stats=True)
-            confirmed = _run_combinations(
-                strategy,
-                backtrader_job,
-                bars,
-                _backtrader_frame(strategy, bars, config),
-                names,
-                combinations,
-                len(combinations),
-                **options,
-            )
-            frame = frame.join(confirmed.add_prefix("Backtrader "))
+            frame = _confirm(frame, top, strategy, job, bars, min_trades, options)
     return frame
+
+
+def _confirm(
+    frame: pd.DataFrame,
+    top: pd.DataFrame,
+    strategy: type,
+    job: _Job,
+    bars: pd.DataFrame,
+    min_trades: int,
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """Rerun the `top` rows of a kernel sweep in backtrader; join their statistics as "Backtrader <stat>"."""
+    if top.empty:
+        _LOG.warning(
+            "confirm_top: no run has %d or more trades; nothing to confirm in backtrader", min_trades
+        )
+        return frame
+    combinations = [row_parameters(top, row) for row in range(len(top))]
+    confirmed = _run_combinations(
+        strategy,
+        job._replace(engine="backtrader", full_stats=True),
+        bars,
+        _backtrader_frame(strategy, bars, job.config),
+        list(frame.index.names),
+        combinations,
+        len(combinations),
+        **options,
+    )
+    return frame.join(confirmed.add_prefix("Backtrader "))

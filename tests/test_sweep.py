@@ -235,6 +235,33 @@ def test_confirm_top_reruns_the_best_in_backtrader_with_the_same_answer(bars: pd
     assert "Backtrader Sortino Ratio" in frame  # backtrader's run reports every statistic
 
 
+def test_confirm_top_with_no_run_reaching_min_trades_confirms_nothing_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # With the default RSI filter the setup trades 6 times in 18 years: no run reaches 10 trades.
+    grid = {"stop_offset": "5:40:5pt", "target": "pivot,mid,r1"}
+    with caplog.at_level(logging.WARNING, logger="rtystrat.sweep"):
+        frame = sweep(
+            "bullish_reversal", load_sample("daily"), grid, executor="serial", progress=False, min_trades=10,
+            confirm_top=3,
+        )  # fmt: skip
+    assert len(frame) == 24 and frame["# Trades"].max() < 10
+    assert list(frame.columns) == list(kernel.FAST_STATS)  # no "Backtrader ..." columns: nothing ran
+    assert "confirm_top: no run has 10 or more trades; nothing to confirm" in caplog.text
+
+
+def test_a_grid_of_only_impossible_combinations_gives_an_empty_frame_indexed_by_them(
+    bars: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="rtystrat.sweep"):
+        frame = sweep(
+            "bullish_reversal", bars, {"target": ["0pt"], "stop_offset": ["5pt", "10pt"]}, executor="serial",
+            progress=False,
+        )  # fmt: skip
+    assert frame.empty and frame.index.names == ["target", "stop_offset"]
+    assert "2 impossible combination(s) skipped" in caplog.text
+
+
 def test_rank_and_best_parameters_respect_min_trades(serial_frame: pd.DataFrame) -> None:
     ranked = rank(serial_frame, "Net P&L [$]", min_trades=0)
     assert ranked["Net P&L [$]"].is_monotonic_decreasing
