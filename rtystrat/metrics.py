@@ -4,6 +4,9 @@ Conventions, shared by every function here:
 
 - ``equity`` is a ``pd.Series`` of account value in $ at each bar close, indexed by bar time. Returns are
   simple bar returns ``r_t = E_t / E_{t-1} - 1``; the first bar is the anchor and has no return.
+- A wiped-out account: after a bar whose equity is at or below zero there is no capital to earn a return
+  on, so that return is NaN, and the return statistics (volatility, Sharpe, Sortino) leave NaN returns out,
+  as empyrical does. A period that starts with no capital has no return and no drawdown (NaN).
 - Functions return fractions (0.12); :func:`compute_stats` reports percentages in keys ending ``[%]``.
 - Drawdowns are negative (−0.25 = 25 % below the running peak); durations are pandas ``Timedelta``.
 - Standard deviations are sample deviations (``ddof=1``), as in empyrical.
@@ -103,14 +106,20 @@ def _per_bar_rate(risk_free: float, bars_per_year: float) -> float:
 
 # --- equity and returns
 def equity_returns(equity: pd.Series) -> pd.Series:
-    """Return simple bar returns ``r_t = E_t / E_{t-1} - 1`` (one fewer than the equity bars)."""
+    """Return simple bar returns ``r_t = E_t / E_{t-1} - 1`` (one fewer than the equity bars).
+
+    ``r_t`` is NaN when ``E_{t-1} <= 0``: an account with no capital earns no return.
+    """
     values = equity.to_numpy(dtype=float)
-    return pd.Series(values[1:] / values[:-1] - 1.0, index=equity.index[1:], name="return")
+    before, after = values[:-1], values[1:]
+    growth = np.divide(after, before, out=np.full(len(after), np.nan), where=before > 0)
+    return pd.Series(growth - 1.0, index=equity.index[1:], name="return")
 
 
 def total_return(equity: pd.Series) -> float:
-    """Return ``E_last / E_first - 1``."""
-    return float(equity.iloc[-1] / equity.iloc[0] - 1.0)
+    """Return ``E_last / E_first - 1`` (NaN when ``E_first <= 0``: no capital to return on)."""
+    first = float(equity.iloc[0])
+    return float(equity.iloc[-1]) / first - 1.0 if first > 0 else float("nan")
 
 
 def cagr(equity: pd.Series, bars_per_year: float) -> float:
@@ -119,17 +128,24 @@ def cagr(equity: pd.Series, bars_per_year: float) -> float:
     ``(n - 1) / A`` is the length in years (n equity bars, n − 1 returns); this is empyrical's
     ``annual_return``. An account that ends at or below zero returns −1 (−100 %).
     """
-    growth = equity.iloc[-1] / equity.iloc[0]
+    growth = total_return(equity) + 1.0
     if growth <= 0:
         return -1.0
     return float(growth ** (bars_per_year / (len(equity) - 1)) - 1.0)
 
 
+def _defined(returns: pd.Series) -> np.ndarray:
+    """Return the returns as an array without NaN (bars after the account had no capital)."""
+    values = returns.to_numpy(dtype=float)
+    return values[~np.isnan(values)]
+
+
 def annual_volatility(returns: pd.Series, bars_per_year: float) -> float:
-    """Return the annualised volatility ``std(r, ddof=1) · sqrt(A)``."""
-    if len(returns) < 2:
+    """Return the annualised volatility ``std(r, ddof=1) · sqrt(A)`` (NaN returns left out)."""
+    values = _defined(returns)
+    if len(values) < 2:
         return float("nan")
-    return float(np.std(returns.to_numpy(dtype=float), ddof=1) * np.sqrt(bars_per_year))
+    return float(np.std(values, ddof=1) * np.sqrt(bars_per_year))
 
 
 def _safe_ratio(numerator: float, denominator: float) -> float:
@@ -141,13 +157,14 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
 def sharpe_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.0) -> float:
     """Return the annualised Sharpe ratio ``mean(r - rf) / std(r - rf, ddof=1) · sqrt(A)``.
 
-    ``rf`` is the per-bar equivalent of the annual `risk_free`. Constant returns have zero deviation: the
-    ratio is ±inf (NaN when the mean excess return is also zero). Reference: Sharpe (1994), "The Sharpe
-    Ratio", Journal of Portfolio Management 21(1).
+    ``rf`` is the per-bar equivalent of the annual `risk_free`; NaN returns are left out. Constant returns
+    have zero deviation: the ratio is ±inf (NaN when the mean excess return is also zero). Reference:
+    Sharpe (1994), "The Sharpe Ratio", Journal of Portfolio Management 21(1).
     """
-    if len(returns) < 2:
+    values = _defined(returns)
+    if len(values) < 2:
         return float("nan")
-    excess = returns.to_numpy(dtype=float) - _per_bar_rate(risk_free, bars_per_year)
+    excess = values - _per_bar_rate(risk_free, bars_per_year)
     # identical values leave a ~1e-18 residue in the floating-point std; treat it as the exact zero it is
     std = 0.0 if np.ptp(excess) == 0 else np.std(excess, ddof=1)
     return _safe_ratio(excess.mean(), std) * np.sqrt(bars_per_year)
@@ -156,21 +173,26 @@ def sharpe_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.
 def sortino_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.0) -> float:
     """Return the annualised Sortino ratio ``mean(r - rf) / DD · sqrt(A)``.
 
-    The downside deviation is taken over *all* n returns, with returns above the target counting as zero:
-    ``DD = sqrt(mean(min(r - rf, 0)^2))`` (target = per-bar risk-free rate). References: Sortino & Price
-    (1994), "Performance measurement in a downside risk framework", Journal of Investing 3(3); Rollinger &
-    Hoffman (2013), "Sortino: a 'sharper' ratio".
+    The downside deviation is taken over *all* n returns (NaN returns left out), with returns above the
+    target counting as zero: ``DD = sqrt(mean(min(r - rf, 0)^2))`` (target = per-bar risk-free rate).
+    References: Sortino & Price (1994), "Performance measurement in a downside risk framework", Journal of
+    Investing 3(3); Rollinger & Hoffman (2013), "Sortino: a 'sharper' ratio".
     """
-    if len(returns) < 2:
+    values = _defined(returns)
+    if len(values) < 2:
         return float("nan")
-    excess = returns.to_numpy(dtype=float) - _per_bar_rate(risk_free, bars_per_year)
+    excess = values - _per_bar_rate(risk_free, bars_per_year)
     downside = np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2))
     return _safe_ratio(excess.mean(), downside) * np.sqrt(bars_per_year)
 
 
 def drawdown_series(equity: pd.Series) -> pd.Series:
-    """Return the drawdown from the running peak, ``E_t / max_{s<=t} E_s - 1`` (≤ 0)."""
-    return (equity / equity.cummax() - 1.0).rename("drawdown")
+    """Return the drawdown from the running peak, ``E_t / max_{s<=t} E_s - 1`` (≤ 0).
+
+    NaN while the running peak is at or below zero (a period that starts with no capital).
+    """
+    peak = equity.cummax()
+    return (equity / peak.where(peak > 0) - 1.0).rename("drawdown")
 
 
 def max_drawdown(equity: pd.Series) -> float:

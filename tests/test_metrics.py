@@ -361,3 +361,34 @@ def test_constant_returns_give_infinite_sharpe_like_empyrical() -> None:
     returns = pd.Series([0.001] * 10)
     assert metrics.sharpe_ratio(returns, A) == math.inf == empyrical.sharpe_ratio(returns, annualization=A)
     assert math.isnan(metrics.sharpe_ratio(pd.Series([0.0] * 10), A))
+
+
+# ------------------------------------------------------------------------------------- a wiped-out account
+def test_equity_that_reaches_zero_gives_defined_stats_without_numpy_warnings(trades: pd.DataFrame) -> None:
+    # −50 %, −100 %, then two bars with no capital: those returns are undefined (NaN) and left out.
+    times = pd.date_range("2024-01-01", periods=5, freq="D", name="time")
+    equity = pd.Series([100_000.0, 50_000.0, 0.0, 0.0, 0.0], index=times)
+    returns = metrics.equity_returns(equity)
+    np.testing.assert_array_equal(returns.to_numpy(), [-0.5, -1.0, np.nan, np.nan])
+    stats = metrics.compute_stats(equity, trades.iloc[:0], bars_per_year=A)
+    assert stats["Return [%]"] == stats["CAGR [%]"] == stats["Max. Drawdown [%]"] == -100.0
+    assert stats["Calmar Ratio"] == -1.0
+    # Over the two defined returns: mean −0.75, sample deviation sqrt(0.125), downside sqrt(0.625).
+    assert stats["Volatility (Ann.) [%]"] == pytest.approx(100 * math.sqrt(0.125 * A), rel=1e-12)
+    assert stats["Sharpe Ratio"] == pytest.approx(-0.75 / math.sqrt(0.125) * math.sqrt(A), rel=1e-12)
+    assert stats["Sortino Ratio"] == pytest.approx(-0.75 / math.sqrt(0.625) * math.sqrt(A), rel=1e-12)
+    # empyrical leaves NaN returns out the same way
+    assert stats["Sharpe Ratio"] == pytest.approx(empyrical.sharpe_ratio(returns, annualization=A), rel=1e-9)
+    assert stats["Sortino Ratio"] == pytest.approx(
+        empyrical.sortino_ratio(returns, annualization=A), rel=1e-9
+    )
+
+
+def test_a_year_that_starts_with_no_capital_has_no_return_or_drawdown() -> None:
+    times = pd.DatetimeIndex(["2023-12-28", "2023-12-29", "2024-01-02", "2024-01-03"], name="time")
+    equity = pd.Series([100_000.0, 0.0, 0.0, 0.0], index=times)
+    no_trades = pd.DataFrame({"exit_time": pd.DatetimeIndex([]), "pnl_net": [], "r_multiple": []})
+    table = metrics.stats_by_year(no_trades, equity)
+    np.testing.assert_array_equal(table["Return [%]"], [-100.0, np.nan])
+    np.testing.assert_array_equal(table["Max. Drawdown [%]"], [-100.0, np.nan])
+    np.testing.assert_array_equal(table["Net P&L [$]"], [-100_000.0, 0.0])
