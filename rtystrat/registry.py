@@ -37,6 +37,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "SETUP_GROUPS",
     "discover",
+    "file_reference",
     "get_strategy",
     "resolve_strategies",
     "search_paths",
@@ -48,6 +49,8 @@ ENTRY_POINT_GROUP = "rtystrat.strategies"
 SETUP_GROUPS: dict[str, tuple[str, ...]] = {"both": ("bullish_reversal", "bearish_breakdown")}
 
 _REPO_STRATEGIES = Path(__file__).resolve().parents[1] / "strategies"
+# Strategy files outside an importable package are imported as "<prefix><folder digest>.<file stem>".
+_PRIVATE_PREFIX = "_rtystrat_strategies_"
 
 
 def search_paths(paths: Iterable[str | Path] = ()) -> list[Path]:
@@ -144,6 +147,19 @@ def resolve_strategies(
     return classes
 
 
+def file_reference(strategy: type) -> str | None:
+    """Return ``"path/to/file.py:Class"`` for a strategy imported from a strategy file, else None.
+
+    Such a class lives in a module named privately for its folder, which no other process can import by
+    name; :func:`get_strategy` loads it from this reference there (a sweep's worker processes do). A class
+    of an importable module returns None: it is found by its module name.
+    """
+    module = sys.modules.get(strategy.__module__)
+    if not strategy.__module__.startswith(_PRIVATE_PREFIX) or module is None:
+        return None
+    return f"{module.__file__}:{strategy.__qualname__}"
+
+
 def _base() -> type:
     # Imported on use: the strategy base class pulls in backtrader, which this module's users may not need.
     from rtystrat.strategy import SetupStrategy
@@ -190,7 +206,7 @@ def _import_file(file: Path) -> ModuleType:
         if package in locations:
             return importlib.import_module(f"{package.name}.{file.stem}")
     digest = hashlib.sha1(str(package).encode()).hexdigest()[:10]
-    name = f"_rtystrat_strategies_{digest}.{file.stem}"
+    name = f"{_PRIVATE_PREFIX}{digest}.{file.stem}"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, file)

@@ -26,11 +26,9 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
-import inspect
 import itertools
 import logging
 import os
-import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -40,6 +38,7 @@ from tqdm import tqdm
 
 from rtystrat import kernel
 from rtystrat.errors import ParameterError, suggest
+from rtystrat.registry import file_reference, get_strategy
 from rtystrat.space import ParameterSpace
 from rtystrat.store import ResultStore, RunKey, canonical_json, code_version, data_fingerprint, plain
 
@@ -50,38 +49,28 @@ _LOG = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------------------------------------- workers
-class _StrategyFile(NamedTuple):
-    """A strategy class that pickle cannot import by name (loaded from a strategy folder): its
-    ``path/to/file.py:Class`` reference, which a worker loads through the registry."""
+def portable_strategy(strategy: type) -> type | str:
+    """Return `strategy`, or for a class from a strategy file the reference a worker process loads it from.
 
-    reference: str
-
-
-def portable_strategy(strategy: type) -> type | _StrategyFile:
-    """Return `strategy`, or a file reference a worker process can load when the class does not pickle."""
-    try:
-        pickle.dumps(strategy)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return _StrategyFile(f"{inspect.getsourcefile(strategy)}:{strategy.__qualname__}")
-    return strategy
+    Such a class's module is named privately in this process (:func:`rtystrat.registry.file_reference`).
+    """
+    return file_reference(strategy) or strategy
 
 
 @functools.cache
 def _load_strategy(reference: str) -> type:
-    from rtystrat.registry import get_strategy
-
     return get_strategy(reference)
 
 
-def worker_strategy(strategy: type | _StrategyFile) -> type:
+def worker_strategy(strategy: type | str) -> type:
     """Return the class behind :func:`portable_strategy`'s result (in a worker process)."""
-    return _load_strategy(strategy.reference) if isinstance(strategy, _StrategyFile) else strategy
+    return _load_strategy(strategy) if isinstance(strategy, str) else strategy
 
 
 class _Job(NamedTuple):
     """What a worker needs besides the data: picklable and small."""
 
-    strategy: type | _StrategyFile
+    strategy: type | str  # the class, or its file reference (portable_strategy)
     engine: str
     config: Any
     full_stats: bool
@@ -203,11 +192,7 @@ def _open_executor(spec: Any, workers: int | None, payload: _Payload) -> Iterato
 
 # -------------------------------------------------------------------------------------------------- sweep
 def _resolve_strategy(strategy: str | type) -> type:
-    if isinstance(strategy, str):
-        from rtystrat.registry import get_strategy
-
-        return get_strategy(strategy)
-    return strategy
+    return get_strategy(strategy) if isinstance(strategy, str) else strategy
 
 
 def _resolve_data(data: pd.DataFrame | str | Path) -> pd.DataFrame:

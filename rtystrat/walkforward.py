@@ -103,7 +103,7 @@ def walk_forward_windows(
 
 
 class _WindowJob(NamedTuple):
-    strategy: type
+    strategy: type | str  # the class, or its file reference (sweep.portable_strategy)
     config: Any
     windows: tuple[Window, ...]
     full_stats: bool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -77,6 +78,18 @@ def test_strategy_path_adds_a_folder_and_its_files_import_under_private_names(tm
     assert cls.__module__.startswith("_rtystrat_strategies_")
     assert "custom" not in found  # the helper base class declares no name of its own
     assert get_strategy("third_setup", [tmp_path / "mine"]) is cls
+
+
+def test_a_strategy_file_class_has_a_reference_a_fresh_process_loads(tmp_path: Path) -> None:
+    path = write_strategy(tmp_path / "mine", "third.py", "third_setup")
+    cls = get_strategy("third_setup", [tmp_path / "mine"])
+    reference = registry.file_reference(cls)
+    assert reference == f"{path.resolve()}:ThirdSetup"
+    # A new interpreter has never imported the file: the reference alone finds it.
+    code = f"from rtystrat.registry import get_strategy; print(get_strategy({reference!r}).name)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "third_setup"
+    assert registry.file_reference(get_strategy("bullish_reversal")) is None  # importable by name
 
 
 def test_duplicate_names_are_an_error_naming_both_files(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import concurrent.futures as cf
 import json
 import logging
 import math
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -23,7 +24,6 @@ import pandas as pd
 import pytest
 
 from rtystrat import kernel
-from rtystrat import sweep as sweep_module
 from rtystrat.config import RunConfig
 from rtystrat.errors import ParameterError, UnknownStrategyError
 from rtystrat.registry import get_strategy
@@ -371,7 +371,16 @@ def test_sweep_command_needs_a_grid_and_guards_huge_grids() -> None:
         _cli(["sweep", "bullish_reversal", "--grid", "stop_offset=0:1000:1", "--grid", "entry_band=0:1000:1"])
 
 
-def test_sweep_module_has_no_private_strategy_pickling_surprises() -> None:
-    strategy = get_strategy("bullish_reversal")
-    portable = sweep_module.portable_strategy(strategy)
-    assert sweep_module.worker_strategy(portable).name == "bullish_reversal"
+def test_a_strategy_from_a_folder_runs_in_fresh_worker_processes(bars: pd.DataFrame, tmp_path: Path) -> None:
+    # Its module is named privately in this process; spawned workers import nothing of it beforehand.
+    recipe = Path(__file__).resolve().parents[1] / "strategies" / "bullish_reversal.py"
+    text = recipe.read_text(encoding="utf-8").replace('name = "bullish_reversal"', 'name = "my_reversal"')
+    (tmp_path / "my_reversal.py").write_text(text, encoding="utf-8")
+    strategy = get_strategy("my_reversal", [tmp_path])
+    grid = {"stop_offset": ["10pt", "20pt"], "rsi_max": ["none"]}
+    serial = sweep(strategy, bars, grid, executor="serial", progress=False)
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        spawned = sweep(strategy, bars, grid, executor=pool, progress=False)
+    pd.testing.assert_frame_equal(spawned, serial)
+    assert serial["# Trades"].min() > 0
