@@ -13,9 +13,6 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = sorted(path.stem for path in NOTEBOOKS.glob("*.py"))
 # Each notebook runs in a few seconds on smoke parameters; this only stops a hung kernel.
 CELL_TIMEOUT = 300
-# tqdm.auto warns inside a kernel without ipywidgets (the sweep's progress bar, even when disabled); it is
-# harmless and goes away once the sweep imports plain tqdm.
-TOLERATED_WARNINGS = ("TqdmWarning: IProgress not found",)
 
 
 def _cells(notebook: nbformat.NotebookNode) -> list[tuple[str, str]]:
@@ -64,9 +61,7 @@ def _streams(notebook: nbformat.NotebookNode, name: str) -> list[str]:
 @pytest.mark.parametrize("name", NAMES)
 def test_notebook_runs_top_to_bottom_without_errors_or_warnings(name: str) -> None:
     streams = _streams(_run(name), "stderr")
-    warnings = [
-        text for text in streams if "Warning" in text and not any(w in text for w in TOLERATED_WARNINGS)
-    ]
+    warnings = [text for text in streams if "Warning" in text]
     assert not warnings, warnings
 
 
