@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import importlib
 import json
 import logging
 import math
@@ -24,6 +25,7 @@ import pandas as pd
 import pytest
 
 from rtystrat import kernel
+from rtystrat.cli import build_parser
 from rtystrat.config import RunConfig
 from rtystrat.errors import ParameterError, UnknownStrategyError
 from rtystrat.registry import get_strategy
@@ -384,3 +386,20 @@ def test_a_strategy_from_a_folder_runs_in_fresh_worker_processes(bars: pd.DataFr
         spawned = sweep(strategy, bars, grid, executor=pool, progress=False)
     pd.testing.assert_frame_equal(spawned, serial)
     assert serial["# Trades"].min() > 0
+
+
+@pytest.mark.parametrize(
+    ("command", "flag"),
+    [("sweep", "--json"), ("sweep", "--heatmap"), ("walkforward", "--json"), ("walkforward", "--plot")],
+)
+def test_an_output_that_cannot_be_written_fails_before_any_run(
+    command: str, flag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = importlib.import_module(f"rtystrat.cli.{command}")
+    monkeypatch.setattr(module, "load_inputs", lambda args: pytest.fail("the data were read"))
+    missing = tmp_path / "no" / "folder" / "out.png"
+    args = build_parser().parse_args(
+        [command, "bullish_reversal", "--grid", "stop_offset=10:20:10pt", flag, str(missing)]
+    )
+    with pytest.raises(ParameterError, match=rf"^{flag} '.*out\.png': the folder .*folder' does not exist$"):
+        args.func(args)

@@ -155,15 +155,16 @@ def test_walkforward_command_runs_on_a_file(tmp_path: Path, capsys: pytest.Captu
     load_sample("daily").loc["2018-01-01":].to_csv(data)
     parser = argparse.ArgumentParser()
     command.register(parser.add_subparsers())
-    out = tmp_path / "wf.json"
+    out, png = tmp_path / "wf.json", tmp_path / "wf.png"
     args = parser.parse_args(
         [
             "walkforward", "bullish_reversal", "--data", str(data), "--grid", "stop_offset=10:30:10pt",
             "--grid", "target=pivot,mid", "--param", "rsi_max=none", "--train", "24", "--test", "12",
-            "--min-trades", "2", "--json", str(out),
+            "--min-trades", "2", "--json", str(out), "--plot", str(png),
         ]
     )  # fmt: skip
     assert args.func(args) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
     assert "Walk-Forward Efficiency" in printed
     result = json.loads(out.read_text())

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import Any
 
-from rtystrat.api import backtest, load_data, strategy_parameters
-from rtystrat.bars import repair_report
+import pandas as pd
+
+from rtystrat.api import backtest, strategy_parameters
+from rtystrat.cli.common import add_data_options, check_input, read_bars
 from rtystrat.cli.outputs import check_output
 from rtystrat.config import RunConfig
 from rtystrat.errors import ParameterError
 from rtystrat.fills import POLICIES
 from rtystrat.registry import SETUP_GROUPS, discover, resolve_strategies
-
-# Real vendor files have bars whose high/low miss the open/close and stray weekend rows; these two repairs
-# are applied by default and reported on stderr (never silently). `--repair none` refuses such files.
-DEFAULT_REPAIR = "clip,drop_weekend"
 
 EPILOG = """\
 examples:
@@ -47,9 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="STRATEGY",
         help="strategy name, 'both', or module:Class (several run in one account)",
     )
-    parser.add_argument(
-        "--data", metavar="FILE", help="bars file, CSV or Parquet (default: the shipped sample)"
-    )
+    add_data_options(parser, data_help="bars file, CSV or Parquet (default: the shipped sample)")
     parser.add_argument(
         "--param",
         action="append",
@@ -75,11 +69,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the run settings shared by ``backtest`` and ``replay`` (all default to :class:`RunConfig`)."""
-    parser.add_argument(
-        "--repair",
-        default=DEFAULT_REPAIR,
-        help=f"data repairs, comma-separated, or 'none' (default: {DEFAULT_REPAIR}; reported on stderr)",
-    )
     parser.add_argument("--contract", help="contract symbol (default: RTY)")
     parser.add_argument(
         "--fill-policy", choices=POLICIES, help="bar with stop and target both touched (default: pessimistic)"
@@ -98,14 +87,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--intraday",
         metavar="FILE",
-        help="lower-timeframe bars that resolve ambiguous bars (--fill-policy intraday)",
-    )
-    parser.add_argument(
-        "--source-tz",
-        default="UTC",
-        metavar="ZONE",
-        help="time zone of timestamps without a UTC offset in --data/--intraday (default: UTC; "
-        "e.g. America/Chicago for exchange-time files)",
+        help="lower-timeframe bars that resolve ambiguous bars (--fill-policy intraday); read with the "
+        "same --repair and --source-tz as --data",
     )
     parser.add_argument("--start", help="first date traded, YYYY-MM-DD (indicators warm up on earlier data)")
     parser.add_argument("--end", help="last date traded, YYYY-MM-DD")
@@ -118,23 +101,14 @@ def run_config(args: argparse.Namespace) -> RunConfig:
     return RunConfig(**{name: getattr(args, name) for name in names if getattr(args, name) is not None})
 
 
-def load(args: argparse.Namespace) -> tuple[Any, Any]:
+def load(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Return ``(bars, intraday bars or None)`` from ``args.data`` (None: the sample) and ``args.intraday``.
 
     Both files get the same ``--repair`` and ``--source-tz``; repairs are reported on stderr.
     """
-    repair = None if args.repair.strip().lower() == "none" else args.repair
-    for flag, path in (("--data", args.data), ("--intraday", args.intraday)):
-        if path is not None and not Path(path).is_file():
-            raise FileNotFoundError(f"{flag} {path!r} is not a file")
-    bars = load_data(args.data, repair=repair, source_tz=args.source_tz)
-    intraday = None
-    if args.intraday is not None:
-        intraday = load_data(args.intraday, repair=repair, source_tz=args.source_tz)
-    if not args.quiet:
-        for frame in (bars, intraday) if intraday is not None else (bars,):
-            for line in repair_report(frame):
-                print(f"repaired {frame.attrs['source']}: {line}", file=sys.stderr)
+    check_input("--intraday", args.intraday)  # before reading a possibly large --data
+    bars = read_bars(args, args.data)
+    intraday = None if args.intraday is None else read_bars(args, args.intraday, flag="--intraday")
     return bars, intraday
 
 

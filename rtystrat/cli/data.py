@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from rtystrat.bars import REPAIRS, Problem, bar_interval, inspect_bars, is_intraday, repair_report
+from rtystrat.cli.common import add_load_options, repairs, report_repairs
 from rtystrat.cli.outputs import check_output
 from rtystrat.continuous import build_continuous, load_contract_files
 
@@ -93,17 +94,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_load_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--repair", help=f"comma-separated repairs: {', '.join(REPAIRS)}")
+    # No repair by default: these actions exist to show what a file needs.
+    add_load_options(parser, repair=None)
     parser.add_argument("--tz", help="time zone of intraday results (default: America/Chicago)")
-    parser.add_argument(
-        "--source-tz", default="UTC", help="time zone of naive intraday timestamps in the file (default: UTC)"
-    )
 
 
 def run_validate(args: argparse.Namespace) -> int:
     """Print the validation report of ``args.file``; return 0 when it loads cleanly, else 1."""
     bars, problems = inspect_bars(
-        args.file, tz=args.tz, source_tz=args.source_tz, repair=args.repair, adjusted=args.adjusted
+        args.file, tz=args.tz, source_tz=args.source_tz, repair=repairs(args), adjusted=args.adjusted
     )
     times = pd.DatetimeIndex(bars.index)
     valid = times[~times.isna()].sort_values()
@@ -124,7 +123,7 @@ def run_validate(args: argparse.Namespace) -> int:
         fixes = sorted({problem.repairs[0] for problem in problems}, key=REPAIRS.index)
         verdict = f"FAILED: {len(problems)} problem(s); --repair {','.join(fixes)} would load it"
     else:
-        verdict = "OK: loads" + (f" with --repair {args.repair}" if args.repair else "")
+        verdict = "OK: loads" + (f" with --repair {repairs(args)}" if repairs(args) else "")
     print(f"{'result':<{width}}  {verdict}")
     return 1 if problems else 0
 
@@ -134,8 +133,10 @@ def run_continuous(args: argparse.Namespace) -> int:
     output = check_output("-o", args.output)
     check_output("--schedule", args.schedule)
     contracts = load_contract_files(
-        args.folder, root=args.root, tz=args.tz, source_tz=args.source_tz, repair=args.repair
+        args.folder, root=args.root, tz=args.tz, source_tz=args.source_tz, repair=repairs(args)
     )
+    for bars in contracts.values():
+        report_repairs(bars)
     series = build_continuous(contracts, roll=args.roll, adjust=args.adjust)
     _write(series.bars, output)
     if args.schedule:

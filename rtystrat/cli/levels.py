@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
-from rtystrat.bars import load_bars, repair_report
+from rtystrat.cli.common import add_data_options, read_bars
 from rtystrat.features import levels_table
 from rtystrat.levels import PERIODS, PIVOT_METHODS
-
-# A read-only table tolerates the two quirks real vendor files have: bars whose high/low do not contain the
-# open/close (clipped to them: the traded prices win) and weekend rows in daily data (dropped). Anything
-# else still fails loudly; what was repaired is reported on stderr.
-DEFAULT_REPAIR = "clip,drop_weekend"
 
 EPILOG = """\
 example:
@@ -36,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
     )
-    parser.add_argument("--data", required=True, metavar="FILE", help="bars file (CSV or Parquet)")
+    add_data_options(parser, data_help="bars file (CSV or Parquet)", required=True)
     parser.add_argument("--date", required=True, help="session date, YYYY-MM-DD")
     parser.add_argument("--price", type=float, help="intraday price to use instead of the day's close")
     parser.add_argument("--period", default="M", choices=PERIODS, help="pivot period (default: M)")
@@ -50,22 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--round-step", type=float, default=100.0, help="spacing of round-number levels (default: 100)"
     )
-    parser.add_argument(
-        "--repair",
-        default=DEFAULT_REPAIR,
-        help=f"load repairs, comma-separated, or 'none' (default: {DEFAULT_REPAIR})",
-    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the levels table for ``args.date``; return 0."""
-    repair = None if args.repair.lower() == "none" else args.repair
-    bars = load_bars(args.data, repair=repair)
-    if not getattr(args, "quiet", False):
-        for line in repair_report(bars):
-            print(f"repaired {line}", file=sys.stderr)
+    bars = read_bars(args, args.data)
     table = levels_table(
         bars,
         args.date,

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from rtystrat.cli.backtest import add_run_arguments, load, run_config
+from rtystrat.cli.common import add_data_options
 from rtystrat.cli.outputs import check_output
 from rtystrat.replay import replay_article
 
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
     )
     parser.add_argument("analysis", choices=("article",), help="which analysis to replay")
-    parser.add_argument("--data", required=True, metavar="FILE", help="bars file covering the analysis date")
+    add_data_options(parser, data_help="bars file covering the analysis date", required=True)
     add_run_arguments(parser)
     parser.add_argument("--json", metavar="OUT", help="write the result and the per-leg outcome as JSON")
     parser.set_defaults(func=run)

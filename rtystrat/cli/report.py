@@ -7,11 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rtystrat.cli.common import add_data_options, read_bars
 from rtystrat.errors import DataError
-
-# The chart only displays the bars, so it tolerates what real vendor files have (as `rtystrat levels` does):
-# high/low not containing open/close (clipped) and weekend rows in daily data (dropped).
-DEFAULT_REPAIR = "clip,drop_weekend"
 
 EPILOG = """\
 example:
@@ -36,16 +33,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-o", "--output", type=Path, help="HTML file to write (default: RESULT with the suffix .html)"
     )
-    parser.add_argument(
-        "--data",
-        type=Path,
-        metavar="FILE",
-        help="the bars the backtest ran on: adds a price chart with monthly levels, SMA 50/100, RSI 14",
-    )
-    parser.add_argument(
-        "--repair",
-        default=DEFAULT_REPAIR,
-        help=f"repairs when loading --data, comma-separated, or 'none' (default: {DEFAULT_REPAIR})",
+    add_data_options(
+        parser,
+        data_help="the bars the backtest ran on: adds a price chart with monthly levels, SMA 50/100, RSI 14",
     )
     parser.add_argument("--title", help="page title (default: 'Backtest report' and the setups)")
     parser.set_defaults(func=run)
@@ -59,8 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.result.is_file():
         raise DataError(f"{args.result}: no such result file (write one with 'rtystrat backtest ... --json')")
     result = BacktestResult.from_json(args.result)
-    repair = None if args.repair.lower() == "none" else args.repair
-    bars = None if args.data is None else _bars(args.data, repair, result.equity.index)
+    bars = None if args.data is None else _bars(args, result.equity.index)
     output = args.output or args.result.with_suffix(".html")
     output.write_text(render_html(result, bars=bars, title=args.title), encoding="utf-8")
     if not getattr(args, "quiet", False):
@@ -68,15 +57,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bars(path: Path, repair: str | None, index: Any) -> Any:
-    """Indicator frame of the bars at `path`, cut to the backtest's period (indicators warm up before it)."""
-    from rtystrat.bars import load_bars
+def _bars(args: argparse.Namespace, index: Any) -> Any:
+    """Indicator frame of the ``--data`` bars, cut to the backtest's period (indicators warm up before it)."""
     from rtystrat.features import indicator_frame
 
-    frame = indicator_frame(
-        load_bars(path, repair=repair), levels="M:classic", sma=(50, 100), rsi=14, atr=None
-    )
+    frame = indicator_frame(read_bars(args, args.data), levels="M:classic", sma=(50, 100), rsi=14, atr=None)
     window = frame.loc[index[0] : index[-1]]
     if window.empty:
-        raise DataError(f"{path}: no bars between {index[0]} and {index[-1]}, the period of the result")
+        raise DataError(f"{args.data}: no bars between {index[0]} and {index[-1]}, the period of the result")
     return window

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from rtystrat.cli.common import add_data_options, read_bars
+from rtystrat.cli.outputs import check_output
 from rtystrat.errors import ParameterError
 from rtystrat.space import ParameterSpace, parse_grid
 from rtystrat.store import plain
@@ -37,10 +39,7 @@ N in backtrader and reports those statistics.
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Add the data, strategy-path and run-setting options shared by ``sweep`` and ``walkforward``."""
     parser.add_argument("strategy", metavar="STRATEGY", help="strategy name, e.g. bullish_reversal")
-    parser.add_argument(
-        "--data", metavar="FILE", help="bars file (CSV or Parquet); default: the daily sample"
-    )
-    parser.add_argument("--repair", help="load repairs, comma-separated (see 'rtystrat data validate')")
+    add_data_options(parser, data_help="bars file (CSV or Parquet); default: the daily sample")
     parser.add_argument(
         "--grid", action="append", default=[], metavar="NAME=SPEC", help="parameter axis (repeatable)"
     )
@@ -93,19 +92,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, ParameterSpace, Any]:
     """Return the strategy, bars, parameter space and run config the options describe."""
-    from rtystrat.bars import load_bars
     from rtystrat.config import RunConfig
     from rtystrat.registry import get_strategy
 
     strategy = get_strategy(args.strategy, args.strategy_path)
-    if args.data:
-        bars = load_bars(args.data, repair=args.repair)
-    else:
-        from rtystrat.sample import load_sample
-
-        bars = load_sample("daily")
-        if not getattr(args, "quiet", False):
-            print("no --data: using the synthetic daily sample", file=sys.stderr)
+    bars = read_bars(args, args.data)
+    if args.data is None and not getattr(args, "quiet", False):
+        print("no --data: using the synthetic daily sample", file=sys.stderr)
     axes: dict[str, Any] = dict(parse_grid(args.grid))
     if not axes:
         raise ParameterError("sweep: give at least one --grid NAME=SPEC")
@@ -184,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the sweep the options describe; print the ranking; write JSON and heatmap on request."""
     from rtystrat.sweep import rank, sweep
 
+    check_output("--json", args.json)
+    check_output("--heatmap", args.heatmap)
     strategy, bars, space, config = load_inputs(args)
     quiet = getattr(args, "quiet", False)
     if not quiet:

@@ -7,13 +7,14 @@ import json
 import sys
 from pathlib import Path
 
+from rtystrat.cli.outputs import check_output
 from rtystrat.cli.sweep import add_run_options, format_frame, format_number, load_inputs
 
 EPILOG = """\
 example:
   rtystrat walkforward bullish_reversal --data RTY_F_yahoo_daily.csv \\
       --grid stop_offset=5:40:5pt --grid target=pivot,mid,r1 --param rsi_max=none \\
-      --train 24 --test 6 --json walkforward.json
+      --train 24 --test 6 --json walkforward.json --plot walkforward.png
 
 Each window optimises the objective on --train months (runs with fewer than --min-trades trades do not
 count), then trades the winning parameters on the next --test months; the test windows are stitched into
@@ -40,13 +41,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--anchored", action="store_true", help="training windows all start at the first month"
     )
     parser.add_argument("--min-trades", type=int, default=5, help="fewest training trades a run needs")
+    parser.add_argument(
+        "--plot", metavar="OUT", help="save the out-of-sample equity over the windows (PNG/SVG/PDF)"
+    )
     parser.set_defaults(func=run, executor="serial")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the walk-forward the options describe; print windows and out-of-sample stats; write JSON."""
+    """Run the walk-forward the options describe; print windows and out-of-sample stats; write JSON/plot."""
     from rtystrat.walkforward import walk_forward
 
+    check_output("--json", args.json)
+    check_output("--plot", args.plot)
     strategy, bars, space, config = load_inputs(args)
     quiet = getattr(args, "quiet", False)
     if not quiet:
@@ -76,4 +82,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{key:<{width}}  {format_number(value)}")
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=1, allow_nan=False), encoding="utf-8")
+    if args.plot:
+        from rtystrat.plotting import plot_walkforward  # matplotlib only when a figure is asked for
+
+        plot_walkforward(result, path=args.plot)
     return 0
