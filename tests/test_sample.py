@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rtystrat.api import backtest
 from rtystrat.bars import load_bars, resample_bars
 from rtystrat.errors import ParameterError
 from rtystrat.sample import (
@@ -20,6 +21,7 @@ from rtystrat.sample import (
     load_sample,
     write_sample,
 )
+from rtystrat.ta import rsi
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -98,6 +100,19 @@ def test_daily_sample_touches_s2_and_breaks_to_s3(daily: pd.DataFrame) -> None:
     assert [str(period) for period in bars.index[reached_s3 & (bars.index.year == 2025)]] == ["2025-04"]
     drawdown = daily["close"] / daily["close"].cummax() - 1
     assert drawdown.min() == pytest.approx(-0.48, abs=0.005)
+
+
+def test_with_default_parameters_the_setups_trade_before_2025_but_not_in_it(daily: pd.DataFrame) -> None:
+    # data/README.md says so: February 2025's touch of S2 has RSI(14) >= 31 (the bullish reversal wants
+    # < 30) and April's fall closes no lower than 2,527.9, above the 2,500 the bearish breakdown sells.
+    trades = backtest("both", daily).trades
+    assert len(trades) == 12
+    assert trades["entry_time"].max() == pd.Timestamp("2024-11-12")
+    february = rsi(daily["close"], 14).loc["2025-02"]
+    assert february.min() == pytest.approx(31.04, abs=0.01)
+    assert daily.loc["2025-04", "close"].min() == 2527.9
+    relaxed = backtest("bullish_reversal", daily, rsi_max=None).trades.set_index("entry_time")
+    assert relaxed.loc["2025-02-27", ["entry_price", "exit_reason"]].tolist() == [2650.1, "target"]
 
 
 def test_load_sample_regenerates_in_memory_without_the_files(
