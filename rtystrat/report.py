@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from rtystrat import plotting
+from rtystrat import formatting, plotting
+from rtystrat.formatting import config_facts, format_time, format_value, run_facts
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -35,26 +36,10 @@ HEADLINE = (
     "Expectancy [R]",
     "Sharpe Ratio",
 )
-TRADE_COLUMNS = (
-    "setup",
-    "direction",
-    "entry_time",
-    "entry_price",
-    "exit_time",
-    "exit_price",
-    "exit_reason",
-    "contracts",
-    "pnl_points",
-    "pnl_net",
-    "r_multiple",
-    "mae_r",
-    "mfe_r",
-    "bars_held",
-    "ambiguous",
-)
+# The page has room for the excursions, bars held and same-bar ambiguity too.
+TRADE_COLUMNS = (*formatting.TRADE_COLUMNS, "mae_r", "mfe_r", "bars_held", "ambiguous")
 # Cells of these columns/rows are green when positive and red when negative.
 _SIGNED = ("Return", "P&L", "Expectancy", "pnl_", "r_multiple", "Trade [")
-_COUNTS = ("Bars", "Max. Consecutive Wins", "Max. Consecutive Losses", "contracts", "bars_held")
 _STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
        color: #1f2328; margin: 0; background: #f6f8fa; }
@@ -102,12 +87,9 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
     trades = result.trades
     setups = sorted(map(str, trades["setup"].unique())) if "setup" in trades else []
     title = title or "Backtest report" + (f": {', '.join(setups)}" if setups else "")
-    index = result.equity.index
-    facts = [
-        f"{_time(index[0])} → {_time(index[-1])}",
-        f"{len(index):,} bars",
-        f"{len(trades):,} trades",
-        *(f"{key.replace('_', ' ')} {_text(key, value)}" for key, value in _shown_config(result.config)),
+    facts = run_facts(result.equity.index, trades)
+    facts += [
+        f"{key.replace('_', ' ')} {format_value(key, value)}" for key, value in config_facts(result.config)
     ]
     body = [
         f"<h1>{html.escape(title)}</h1>",
@@ -145,7 +127,7 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
     ]
     # Run settings are keyed "config.<name>" so they never clash with a strategy parameter's name.
     settings = {**dict(_flatten(result.params)), **dict(_flatten(result.config, "config."))}
-    shown = {name: "none" if value is None else _text(name, value) for name, value in settings.items()}
+    shown = {name: "none" if value is None else format_value(name, value) for name, value in settings.items()}
     table = pd.Series(shown, dtype=object).rename_axis("Name").to_frame("Value")
     body += ["<h2>Parameters and run settings</h2>", _table(table)]
     return (
@@ -154,12 +136,6 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
         f"<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n"
         "<body><main>\n" + "\n".join(body) + "\n</main></body>\n</html>\n"
     )
-
-
-def _shown_config(config: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
-    for key in ("contract", "cash", "fill_policy", "slippage_ticks", "commission_per_side", "contracts"):
-        if config.get(key) is not None:
-            yield key, config[key]
 
 
 def _flatten(values: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
@@ -189,7 +165,8 @@ def _image(fig: Figure, alt: str) -> str:
 def _cards(stats: pd.Series) -> str:
     cards = [
         f'<div class="card"><div class="label">{html.escape(key)}</div>'
-        f'<div class="value{_sign_class(key, stats[key])}">{html.escape(_text(key, stats[key]))}</div></div>'
+        f'<div class="value{_sign_class(key, stats[key])}">{html.escape(format_value(key, stats[key]))}</div>'
+        "</div>"
         for key in HEADLINE
         if key in stats
     ]
@@ -225,7 +202,7 @@ def _table(table: pd.DataFrame | None) -> str:
             # A transposed stats table has the statistic in the row label: it decides the format.
             key = label if table.index.name == "Statistic" else column
             css = ("num" if _is_number(value) else "") + _sign_class(key, value)
-            cells.append(f'<td class="{css.strip()}">{html.escape(_text(key, value))}</td>')
+            cells.append(f'<td class="{css.strip()}">{html.escape(format_value(key, value))}</td>')
         rows.append(f"<tr>{''.join(cells)}</tr>")
     index_name = html.escape(str(table.index.name or ""))
     return (
@@ -249,28 +226,5 @@ def _sign_class(key: Any, value: Any) -> str:
     return " pos" if value > 0 else " neg" if value < 0 else ""
 
 
-def _time(value: pd.Timestamp) -> str:
-    if value.hour == value.minute == value.second == 0:
-        return value.strftime("%Y-%m-%d")
-    return value.strftime("%Y-%m-%d %H:%M")
-
-
 def _label(value: Any) -> str:
-    return _time(value) if isinstance(value, pd.Timestamp) else str(value)
-
-
-def _text(key: Any, value: Any) -> str:
-    """Format one cell: counts as integers, other numbers with two decimals, dates without midnight."""
-    if value is None or value is pd.NaT or (isinstance(value, float | np.floating) and math.isnan(value)):
-        return "n/a"
-    if isinstance(value, pd.Timestamp):
-        return _time(value)
-    if isinstance(value, pd.Timedelta):
-        days = value / pd.Timedelta(days=1)
-        return f"{days:,.0f} days" if days == int(days) else str(value)
-    if not _is_number(value):
-        return str(value)
-    whole_days = str(key).endswith("[days]") and float(value).is_integer()
-    if isinstance(value, int | np.integer) or str(key).startswith("# ") or str(key) in _COUNTS or whole_days:
-        return f"{int(value):,}" if math.isfinite(value) else str(value)
-    return f"{value:,.2f}"
+    return format_time(value) if isinstance(value, pd.Timestamp) else str(value)

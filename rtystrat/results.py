@@ -29,25 +29,12 @@ import pandas as pd
 
 from rtystrat import metrics
 from rtystrat.errors import DataError
+from rtystrat.formatting import TRADE_COLUMNS, config_facts, format_time, format_value, is_count, run_facts
 
 __all__ = ["SCHEMA", "BacktestResult"]
 
 SCHEMA = "rtystrat.result/1"
 
-_COUNT_KEYS = ("Bars", "Max. Consecutive Wins", "Max. Consecutive Losses")
-_TRADE_COLUMNS = (
-    "setup",
-    "direction",
-    "entry_time",
-    "entry_price",
-    "exit_time",
-    "exit_price",
-    "exit_reason",
-    "contracts",
-    "pnl_points",
-    "pnl_net",
-    "r_multiple",
-)
 _SUMMARY_BY_SETUP = ("# Trades", "Win Rate [%]", "Profit Factor", "Expectancy [R]", "Net P&L [$]")
 
 
@@ -199,14 +186,11 @@ class BacktestResult:
     # --- text
     def summary(self) -> str:
         """Return a compact, aligned two-column text summary for a terminal."""
-        index = self.equity.index
         setups = sorted(self.trades["setup"].unique()) if "setup" in self.trades else []
-        lines = [
-            f"{_format_time(index[0])} → {_format_time(index[-1])}  ·  {len(index):,} bars  ·  "
-            f"{len(self.trades):,} trade{'' if len(self.trades) == 1 else 's'}"
-            + (f"  ·  setups: {', '.join(map(str, setups))}" if setups else "")
-        ]
-        cells = [(key, _format_value(key, value)) for key, value in self.stats.items()]
+        facts = run_facts(self.equity.index, self.trades)
+        facts += [f"setups: {', '.join(map(str, setups))}"] if setups else []
+        lines = ["  ·  ".join(facts)]
+        cells = [(key, format_value(key, value)) for key, value in self.stats.items()]
         half = (len(cells) + 1) // 2
         left, right = cells[:half], cells[half:]
         key_width = max(len(key) for key, _ in cells)
@@ -231,7 +215,7 @@ class BacktestResult:
         sections.append(("By year", self.by_year()))
         drawdowns = self.drawdowns(5)
         sections.append(("Deepest drawdowns", drawdowns.set_axis(drawdowns.index + 1).rename_axis("rank")))
-        columns = [column for column in _TRADE_COLUMNS if column in self.trades]
+        columns = [column for column in TRADE_COLUMNS if column in self.trades]
         sections.append(("Trades", self.trades[columns]))
         blocks = ["# Backtest report", _markdown_facts(self.config)]
         blocks += [f"## {title}\n\n{_markdown_table(table)}" for title, table in sections]
@@ -272,14 +256,10 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _is_count(key: Any) -> bool:
-    return isinstance(key, str) and (key.startswith("# ") or key in _COUNT_KEYS)
-
-
 def _stat_value(key: str, value: float) -> float | int | None:
     if not math.isfinite(value):
         return None
-    if _is_count(key):
+    if is_count(key):
         return int(value)
     return float(value)
 
@@ -321,39 +301,16 @@ def _frame(records: list[dict[str, Any]], dtypes: Mapping[str, str]) -> pd.DataF
     return frame
 
 
-# --- formatting
-def _format_time(value: pd.Timestamp) -> str:
-    if value.hour == value.minute == value.second == 0:
-        return value.strftime("%Y-%m-%d")
-    return value.strftime("%Y-%m-%d %H:%M")
-
-
-def _format_value(key: Any, value: Any) -> str:
-    """Format one table cell: counts as integers, money and ratios with 2 decimals, times as dates."""
-    if value is None or value is pd.NaT or (isinstance(value, float | np.floating) and math.isnan(value)):
-        return "n/a"
-    if isinstance(value, pd.Timestamp):
-        return _format_time(value)
-    if isinstance(value, pd.Timedelta):
-        days = value / pd.Timedelta(days=1)
-        return f"{days:,.0f} days" if days == int(days) else str(value)
-    if isinstance(value, bool | np.bool_ | str):
-        return str(value)
-    if isinstance(value, int | np.integer) or _is_count(key):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        return "inf" if value == math.inf else "-inf" if value == -math.inf else f"{value:,.2f}"
-    return str(value)
-
-
+# --- tables
 def _cells(table: pd.DataFrame) -> tuple[list[str], list[list[str]], list[bool]]:
     """Return the header, formatted rows and a right-align flag per column (numbers right)."""
     header = [str(table.index.name or "")] + [str(column) for column in table.columns]
+    # A transposed statistics table has the statistic in the row label: it decides the format.
+    by_row = table.index.name == "Statistic"
     rows = [
-        [_format_time(label) if isinstance(label, pd.Timestamp) else str(label)]
-        # a count is named by its column, or by its row in a transposed statistics table
+        [format_time(label) if isinstance(label, pd.Timestamp) else str(label)]
         + [
-            _format_value(label if _is_count(label) else column, value)
+            format_value(label if by_row else column, value)
             for column, value in zip(table.columns, row, strict=True)
         ]
         for label, row in zip(table.index, table.itertuples(index=False), strict=True)
@@ -385,6 +342,4 @@ def _markdown_table(table: pd.DataFrame) -> str:
 
 
 def _markdown_facts(config: Mapping[str, Any]) -> str:
-    shown = ("contract", "cash", "fill_policy", "slippage_ticks", "commission_per_side", "contracts")
-    facts = [f"{key.replace('_', ' ')}: **{config[key]}**" for key in shown if config.get(key) is not None]
-    return " · ".join(facts)
+    return " · ".join(f"{key.replace('_', ' ')}: **{value}**" for key, value in config_facts(config))

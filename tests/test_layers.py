@@ -20,6 +20,7 @@ PURE_MODULES = (
     "setups",
     "offsets",
     "fills",
+    "formatting",
     "metrics",
     "montecarlo",
     "sample",
