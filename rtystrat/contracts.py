@@ -55,6 +55,7 @@ __all__ = [
     "ContractSpec",
     "business_day",
     "contract_code",
+    "exchange_holidays",
     "expiry_date",
     "get_contract",
     "parse_contract_code",
@@ -321,11 +322,25 @@ _HOLIDAY_RULES = (
 
 
 @functools.cache
+def _calendar() -> AbstractHolidayCalendar:
+    return AbstractHolidayCalendar(name="exchange", rules=list(_HOLIDAY_RULES))
+
+
+def exchange_holidays(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
+    """Return the exchange's full-day closures (US equity-market holidays) from `start` to `end`.
+
+    Examples
+    --------
+    >>> exchange_holidays("2025-01-01", "2025-01-31").strftime("%m-%d").tolist()
+    ['01-01', '01-20']
+    """
+    return _calendar().holidays(start, end)
+
+
+@functools.cache
 def business_day() -> pd.offsets.CustomBusinessDay:
-    """Return the exchange business-day offset (weekdays minus US equity-market holidays)."""
-    return pd.offsets.CustomBusinessDay(
-        calendar=AbstractHolidayCalendar(name="exchange", rules=list(_HOLIDAY_RULES))
-    )
+    """Return the exchange business-day offset (weekdays minus :func:`exchange_holidays`)."""
+    return pd.offsets.CustomBusinessDay(calendar=_calendar())
 
 
 def expiry_date(symbol: str, year: int, month: int) -> dt.date:

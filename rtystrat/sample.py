@@ -34,26 +34,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.holiday import (
-    GoodFriday,
-    Holiday,
-    USLaborDay,
-    USMartinLutherKingJr,
-    USMemorialDay,
-    USPresidentsDay,
-    USThanksgivingDay,
-    nearest_workday,
-    sunday_to_monday,
-)
+from pandas.tseries.holiday import USThanksgivingDay
 
 from rtystrat.bars import EXCHANGE_TZ, is_intraday, load_bars
+from rtystrat.contracts import exchange_holidays
 from rtystrat.errors import ParameterError, suggest
 
 __all__ = [
     "DAILY_FILE",
     "MINUTE_FILE",
     "SEED",
-    "exchange_holidays",
     "generate_daily",
     "generate_minute",
     "load_sample",
@@ -75,25 +65,6 @@ _DRIFT = np.array([0.16, 0.0, -0.60])
 _VOLATILITY = np.array([0.16, 0.22, 0.38])
 _DURATION = np.array([250.0, 90.0, 40.0])
 _NEXT = np.array([[0.0, 0.7, 0.3], [0.6, 0.0, 0.4], [0.5, 0.5, 0.0]])
-
-_HOLIDAYS = (
-    Holiday("New Year's Day", month=1, day=1, observance=sunday_to_monday),
-    USMartinLutherKingJr,
-    USPresidentsDay,
-    GoodFriday,
-    USMemorialDay,
-    Holiday("Juneteenth", month=6, day=19, start_date="2022-06-19", observance=nearest_workday),
-    Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
-    USLaborDay,
-    USThanksgivingDay,
-    Holiday("Christmas Day", month=12, day=25, observance=nearest_workday),
-)
-
-
-def exchange_holidays(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
-    """Return the full-day closures of the sample's calendar (the NYSE holidays) between two dates."""
-    dates = [rule.dates(start, end) for rule in _HOLIDAYS]
-    return pd.DatetimeIndex(sorted(set().union(*dates)))
 
 
 def generate_daily(

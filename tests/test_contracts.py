@@ -15,6 +15,7 @@ from rtystrat.contracts import (
     ContractSpec,
     business_day,
     contract_code,
+    exchange_holidays,
     expiry_date,
     get_contract,
     parse_contract_code,
@@ -221,6 +222,17 @@ def test_expiry_is_third_friday_or_business_day_before(
 def test_expiry_rejects_unlisted_month() -> None:
     with pytest.raises(ParameterError, match="RTY lists no contract in month 7"):
         expiry_date("RTY", 2026, 7)
+
+
+def test_exchange_holidays_are_the_nyse_full_closures() -> None:
+    # NYSE holiday calendar 2025; 2022: Juneteenth observed Monday the 20th, and New Year's Day on a
+    # Saturday is not made up on Friday 31 December 2021.
+    assert exchange_holidays("2025-01-01", "2025-12-31").strftime("%m-%d").tolist() == [
+        "01-01", "01-20", "02-17", "04-18", "05-26", "06-19", "07-04", "09-01", "11-27", "12-25",
+    ]  # fmt: skip
+    late_2021 = exchange_holidays("2021-06-01", "2022-06-30").strftime("%Y-%m-%d").tolist()
+    assert late_2021 == ["2021-07-05", "2021-09-06", "2021-11-25", "2021-12-24", "2022-01-01", "2022-01-17",
+                         "2022-02-21", "2022-04-15", "2022-05-30", "2022-06-20"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
