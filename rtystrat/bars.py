@@ -5,25 +5,23 @@ float64 columns ``open, high, low, close, volume``, plus ``contract`` (str) and 
 source has them. Daily bars are tz-naive dates at midnight; intraday bars are tz-aware, in the exchange's
 time zone (America/Chicago for CME equity-index futures).
 
-Validation is vectorised (a million-row minute file loads in seconds) and fails in one line naming the
-file, the problem and the first offending row. Repairs happen only when asked for with ``repair=`` and
-are recorded in ``frame.attrs["repairs"]``.
+Files are read by :mod:`rtystrat.readers` (columns and timestamps in any common layout); this module
+validates the values. Validation is vectorised (a million-row minute file loads in seconds) and fails in
+one line naming the file, the problem and the first offending row. Repairs happen only when asked for with
+``repair=`` and are recorded in ``frame.attrs["repairs"]``.
 """
 
 from __future__ import annotations
 
-import gzip
-import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.api import guess_datetime_format
 
 from rtystrat.errors import DataError, ParameterError, suggest
+from rtystrat.readers import PRICE_COLUMNS, RawTable, bar_columns, parse_times, read_table
 
 __all__ = [
     "EXCHANGE_TZ",
@@ -41,23 +39,8 @@ __all__ = [
 ]
 
 EXCHANGE_TZ = "America/Chicago"
-PRICE_COLUMNS = ("open", "high", "low", "close")
 REPAIRS = ("drop", "clip", "drop_weekend", "sort")
 PERIODS = ("D", "W", "M", "Q")
-
-# Column names are compared after lower-casing and removing everything but letters and digits, so
-# "Adj Close", "adj_close" and "AdjClose" are one name. The first alias present wins.
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "time": ("time", "datetime", "timestamp", "date"),
-    "open": ("open", "o"),
-    "high": ("high", "h"),
-    "low": ("low", "l"),
-    "close": ("close", "c", "last", "settle"),
-    "volume": ("volume", "vol", "v"),
-    "adj_close": ("adjclose",),
-    "contract": ("contract",),
-    "open_interest": ("openinterest", "oi"),
-}
 
 
 @dataclass(frozen=True)
@@ -81,21 +64,6 @@ class Problem:
         tail = f", and {more} more row{'s' if more > 1 else ''}" if more else ""
         hint = " or ".join(repr(name) for name in self.repairs)
         return f"{source}: {self.description} at {self.rows[0]}: {self.detail}{tail}; repair={hint} fixes it"
-
-
-@dataclass
-class _Raw:
-    """A table as read, before validation: columns by canonical name plus where each row came from."""
-
-    source: str
-    name: str
-    columns: dict[str, pd.Series]
-    positions: np.ndarray  # 1-based line number in the file, or row number for in-memory tables
-    unit: str  # "line" or "row"
-
-    def where(self, index: np.ndarray | Iterable[int]) -> tuple[str, ...]:
-        times = self.columns["time"]
-        return tuple(f"{self.unit} {self.positions[i]} ({times.iloc[i]})" for i in index)
 
 
 def load_bars(
@@ -197,9 +165,9 @@ def _load(
     repairs = _parse_repair(repair)
     _check_zone("tz", tz)
     _check_zone("source_tz", source_tz)
-    raw = _read(source)
-    times, daily = _parse_times(raw, tz or EXCHANGE_TZ, source_tz)
-    frame = _columns(raw, times, adjusted)
+    raw = read_table(source)
+    times, daily = parse_times(raw, tz or EXCHANGE_TZ, source_tz)
+    frame = bar_columns(raw, times, adjusted)
     frame, repaired, problems = _validate(frame, raw, daily, repairs, strict)
     frame.attrs = {"source": raw.name, "repairs": repaired}
     return frame, problems
@@ -325,172 +293,6 @@ def _parse_repair(repair: str | Iterable[str] | None) -> frozenset[str]:
     return frozenset(names)
 
 
-def _read(source: str | Path | pd.DataFrame) -> _Raw:
-    if isinstance(source, pd.DataFrame):
-        table, label, name, unit = source, "<DataFrame>", "<DataFrame>", "row"
-        if isinstance(table.index, pd.DatetimeIndex):
-            table = table.reset_index(names=table.index.name or "time")
-        positions = np.arange(1, len(table) + 1)
-    else:
-        if not isinstance(source, str | os.PathLike):
-            raise DataError(f"source: expected a file path or a DataFrame, got {type(source).__name__}")
-        path = Path(source)
-        label, name = str(source), path.name
-        if not path.exists():
-            raise FileNotFoundError(f"{label}: no such file")
-        if path.is_dir():
-            raise DataError(f"{label}: is a folder, not a bars file")
-        if path.suffix.lower() in (".parquet", ".pq"):
-            try:
-                table, unit = pd.read_parquet(path), "row"
-            except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
-                raise DataError(f"{label}: cannot read as Parquet ({_first_line(exc)})") from None
-            if isinstance(table.index, pd.DatetimeIndex):
-                table = table.reset_index(names=table.index.name or "time")
-            positions = np.arange(1, len(table) + 1)
-        else:
-            table, positions, unit = _read_csv(path, label)
-    if len(table) == 0:
-        raise DataError(f"{label}: empty file, no rows")
-    return _Raw(label, name, _match_columns(table, label), positions, unit)
-
-
-def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, str]:
-    try:
-        # Blank lines are kept (as all-NaN rows) and removed below, so that row i stays at line i + 2.
-        table = pd.read_csv(path, sep=_separator(path), skip_blank_lines=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{label}: empty file, no rows") from None
-    except UnicodeDecodeError:
-        raise DataError(
-            f"{label}: cannot read as CSV text (not UTF-8; a binary or spreadsheet file?)"
-        ) from None
-    except (pd.errors.ParserError, OSError) as exc:  # OSError: e.g. a .gz suffix on a file that is not gzip
-        raise DataError(f"{label}: cannot read as CSV ({_first_line(exc)})") from None
-    positions = np.arange(2, len(table) + 2)
-    blank = table.isna().all(axis=1).to_numpy()
-    if blank.any():
-        table, positions = table.loc[~blank].reset_index(drop=True), positions[~blank]
-    return table, positions, "line"
-
-
-def _first_line(exc: BaseException) -> str:
-    """Return the first line of an exception's message (library errors can span several lines)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _separator(path: Path) -> str:
-    """Return the field separator of the header line: comma unless the header has only semicolons/tabs."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        header = handle.readline()
-    for separator in (",", ";", "\t"):
-        if separator in header:
-            return separator
-    return ","
-
-
-def _match_columns(table: pd.DataFrame, label: str) -> dict[str, pd.Series]:
-    keys: dict[str, str] = {}
-    for column in table.columns:
-        keys.setdefault(re.sub(r"[^a-z0-9]", "", str(column).lower()), column)
-    found: dict[str, pd.Series] = {}
-    for canonical, aliases in _ALIASES.items():
-        for alias in aliases:
-            if alias in keys:
-                found[canonical] = table[keys[alias]]
-                break
-    if "date" in keys and "time" in keys:
-        # Separate date and time-of-day columns (common in platform exports): join them.
-        found["time"] = table[keys["date"]].astype(str) + " " + table[keys["time"]].astype(str)
-    missing = [name for name in ("time", *PRICE_COLUMNS) if name not in found]
-    if missing:
-        names = ", ".join(repr(name) for name in missing)
-        listed = ", ".join(str(column) for column in table.columns)
-        raise DataError(f"{label}: missing column{'s' if len(missing) > 1 else ''} {names} (found: {listed})")
-    return found
-
-
-def _parse_times(raw: _Raw, tz: str, source_tz: str) -> tuple[pd.DatetimeIndex, bool]:
-    """Parse the time column; return it (NaT where unparseable) and whether the bars are daily."""
-    column = raw.columns["time"]
-    if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
-        times = column
-    elif pd.api.types.is_numeric_dtype(column):
-        times = _numeric_times(column)
-    else:
-        text = column.astype(str).str.strip()
-        try:
-            times = pd.to_datetime(text, format="ISO8601", errors="coerce")
-        except ValueError:  # mixed UTC offsets (real IBKR files): one instant each, in UTC
-            times = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-        if times.isna().all():
-            times = _guess_format(text)
-    times = pd.DatetimeIndex(times)
-    valid = times[~times.isna()]
-    local = valid.tz_localize(None) if valid.tz is not None else valid
-    daily = bool(len(local)) and bool((local == local.normalize()).all())
-    if daily:
-        times = times.tz_localize(None) if times.tz is not None else times
-    else:
-        try:
-            if times.tz is None:
-                times = times.tz_localize(source_tz, ambiguous="raise", nonexistent="raise")
-            times = times.tz_convert(tz)
-        except (ValueError, KeyError) as exc:  # KeyError: unknown zone name
-            raise DataError(
-                f"{raw.source}: cannot place timestamps in time zone {source_tz!r}: {exc}"
-            ) from None
-    return times.as_unit("ns"), daily
-
-
-def _numeric_times(column: pd.Series) -> pd.DatetimeIndex:
-    """Parse integer stamps: YYYYMMDD dates (IBKR daily) or epoch seconds/milliseconds/nanoseconds."""
-    values = pd.to_numeric(column, errors="coerce")
-    median = float(values.median())
-    if 1e7 <= median < 1e8:
-        return pd.DatetimeIndex(
-            pd.to_datetime(values.astype("Int64").astype(str), format="%Y%m%d", errors="coerce")
-        )
-    unit = "s" if median < 1e11 else "ms" if median < 1e14 else "ns"
-    return pd.DatetimeIndex(pd.to_datetime(values, unit=unit, errors="coerce", utc=True))
-
-
-def _guess_format(text: pd.Series) -> pd.Series:
-    """Parse non-ISO stamps (e.g. ``03/14/2025``) in the format pandas infers from the first readable one."""
-    for sample in text.head(100):
-        fmt = guess_datetime_format(sample)
-        if fmt:
-            try:
-                return pd.to_datetime(text, format=fmt, errors="coerce")
-            except ValueError:
-                return pd.to_datetime(text, format=fmt, errors="coerce", utc=True)
-    return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-
-
-def _columns(raw: _Raw, times: pd.DatetimeIndex, adjusted: bool) -> pd.DataFrame:
-    data = {name: pd.to_numeric(raw.columns[name], errors="coerce").to_numpy(float) for name in PRICE_COLUMNS}
-    if "volume" in raw.columns:
-        data["volume"] = np.nan_to_num(pd.to_numeric(raw.columns["volume"], errors="coerce").to_numpy(float))
-    else:
-        data["volume"] = np.zeros(len(times))
-    if adjusted:
-        if "adj_close" not in raw.columns:
-            found = ", ".join(raw.columns)
-            raise DataError(f"{raw.source}: adjusted=True needs an 'Adj Close' column (found: {found})")
-        adj_close = pd.to_numeric(raw.columns["adj_close"], errors="coerce").to_numpy(float)
-        factor = adj_close / data["close"]
-        for name in ("open", "high", "low"):
-            data[name] = data[name] * factor
-        data["close"] = adj_close
-    if "open_interest" in raw.columns:
-        data["open_interest"] = pd.to_numeric(raw.columns["open_interest"], errors="coerce").to_numpy(float)
-    if "contract" in raw.columns:
-        data["contract"] = raw.columns["contract"].astype(str).to_numpy()
-    return pd.DataFrame(data, index=pd.DatetimeIndex(times, name="time"))
-
-
 # Checks in the order they run: (name, description, repairs that fix it). Weekend rows go first because
 # the stray Sunday row of real files also has inconsistent OHLC; dropping it first reports it once.
 _CHECKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -522,7 +324,7 @@ _MASKS: dict[str, Callable[[dict[str, np.ndarray], pd.DatetimeIndex], np.ndarray
 
 
 def _validate(
-    frame: pd.DataFrame, raw: _Raw, daily: bool, repairs: frozenset[str], strict: bool
+    frame: pd.DataFrame, raw: RawTable, daily: bool, repairs: frozenset[str], strict: bool
 ) -> tuple[pd.DataFrame, list[dict], list[Problem]]:
     """Run the checks in order; repair what `repairs` allows, raise (strict) or collect the rest."""
     order = np.arange(len(frame))  # positions into `raw` of the rows still in `frame`

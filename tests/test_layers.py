@@ -23,6 +23,7 @@ PURE_MODULES = (
     "formatting",
     "metrics",
     "montecarlo",
+    "readers",
     "sample",
     "space",
 )
