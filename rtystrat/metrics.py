@@ -13,8 +13,8 @@ Conventions, shared by every function here:
 - Annualisation uses ``A`` = bars per year measured from the data's own timestamps
   (:func:`estimate_bars_per_year`), not a constant 252; with daily bars it comes out ≈ 252.
 - ``risk_free`` is an *annual* rate (0.04 = 4 %), turned into a per-bar rate ``(1 + rf)^(1/A) - 1``.
-- A trade is a win when ``pnl_net > 0`` and a loss when ``pnl_net < 0``; a break-even trade is neither but
-  counts in ``# Trades`` (so the win rate is wins over all trades).
+- The trade-log statistics (win rate, payoff and profit factor, expectancy, SQN, Kelly, streaks, exposure)
+  live in :mod:`rtystrat.tradestats` and are re-exported here; a trade is a win when ``pnl_net > 0``.
 
 The return-based definitions equal empyrical-reloaded's (``annual_return``, ``annual_volatility``,
 ``sharpe_ratio``, ``sortino_ratio``, ``calmar_ratio``, ``max_drawdown``) when it is given ``annualization=A``
@@ -23,12 +23,24 @@ and a per-bar risk-free rate; the tests check that to 1e-9.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 
 from rtystrat.errors import DataError, ParameterError
+from rtystrat.tradestats import (
+    expectancy,
+    exposure,
+    kelly_fraction,
+    longest_streaks,
+    payoff_ratio,
+    profit_factor,
+    safe_ratio,
+    sqn,
+    trade_column,
+    trade_stats,
+    trade_times,
+    win_rate,
+)
 
 __all__ = [
     "annual_volatility",
@@ -148,12 +160,6 @@ def annual_volatility(returns: pd.Series, bars_per_year: float) -> float:
     return float(np.std(values, ddof=1) * np.sqrt(bars_per_year))
 
 
-def _safe_ratio(numerator: float, denominator: float) -> float:
-    if denominator == 0:
-        return float("nan") if numerator == 0 else float(np.sign(numerator) * np.inf)
-    return float(numerator / denominator)
-
-
 def sharpe_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.0) -> float:
     """Return the annualised Sharpe ratio ``mean(r - rf) / std(r - rf, ddof=1) · sqrt(A)``.
 
@@ -167,7 +173,7 @@ def sharpe_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.
     excess = values - _per_bar_rate(risk_free, bars_per_year)
     # identical values leave a ~1e-18 residue in the floating-point std; treat it as the exact zero it is
     std = 0.0 if np.ptp(excess) == 0 else np.std(excess, ddof=1)
-    return _safe_ratio(excess.mean(), std) * np.sqrt(bars_per_year)
+    return safe_ratio(excess.mean(), std) * np.sqrt(bars_per_year)
 
 
 def sortino_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.0) -> float:
@@ -183,7 +189,7 @@ def sortino_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0
         return float("nan")
     excess = values - _per_bar_rate(risk_free, bars_per_year)
     downside = np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2))
-    return _safe_ratio(excess.mean(), downside) * np.sqrt(bars_per_year)
+    return safe_ratio(excess.mean(), downside) * np.sqrt(bars_per_year)
 
 
 def drawdown_series(equity: pd.Series) -> pd.Series:
@@ -250,162 +256,6 @@ def drawdown_table(equity: pd.Series, top: int | None = 5) -> pd.DataFrame:
     )
     table = table.sort_values("Depth [%]", kind="stable").reset_index(drop=True)
     return table if top is None else table.head(top)
-
-
-# --- trade metrics
-def _array(values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    return array[~np.isnan(array)]
-
-
-def win_rate(pnl: Sequence[float] | np.ndarray | pd.Series) -> float:
-    """Return ``#(pnl > 0) / #trades`` (NaN without trades)."""
-    pnl = _array(pnl)
-    return float(np.mean(pnl > 0)) if len(pnl) else float("nan")
-
-
-def payoff_ratio(pnl: Sequence[float] | np.ndarray | pd.Series) -> float:
-    """Return ``mean(winning pnl) / |mean(losing pnl)|`` (inf without losses, NaN without wins)."""
-    pnl = _array(pnl)
-    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
-    if not len(wins):
-        return float("nan")
-    return float(wins.mean() / -losses.mean()) if len(losses) else float("inf")
-
-
-def profit_factor(pnl: Sequence[float] | np.ndarray | pd.Series) -> float:
-    """Return gross profit over gross loss ``Σ pnl⁺ / |Σ pnl⁻|`` (inf without losses, NaN without either)."""
-    pnl = _array(pnl)
-    return _safe_ratio(pnl[pnl > 0].sum(), -pnl[pnl < 0].sum())
-
-
-def expectancy(values: Sequence[float] | np.ndarray | pd.Series) -> float:
-    """Return the mean outcome per trade, ``Σ x / n`` ($ for net P&L, R for R multiples).
-
-    Equal to ``W · avg win − (1 − W) · |avg loss|`` (Tharp, "Trade Your Way to Financial Freedom", 2007).
-    """
-    values = _array(values)
-    return float(values.mean()) if len(values) else float("nan")
-
-
-def sqn(r_multiples: Sequence[float] | np.ndarray | pd.Series) -> float:
-    """Return Van Tharp's System Quality Number ``sqrt(n) · mean(R) / std(R, ddof=1)``.
-
-    Uncapped n, as first published (Tharp, "The Definitive Guide to Position Sizing", 2008); NaN for n < 2.
-    """
-    r = _array(r_multiples)
-    if len(r) < 2:
-        return float("nan")
-    return _safe_ratio(r.mean(), np.std(r, ddof=1)) * np.sqrt(len(r))
-
-
-def kelly_fraction(pnl: Sequence[float] | np.ndarray | pd.Series) -> float:
-    """Return the Kelly fraction ``W - (1 - W) / payoff`` with W the win rate.
-
-    The fraction of capital to risk per trade that maximises expected log growth for a two-outcome bet
-    (Kelly 1956, "A New Interpretation of Information Rate"); negative means the system has no edge.
-    """
-    rate, payoff = win_rate(pnl), payoff_ratio(pnl)
-    return float(rate - (1.0 - rate) / payoff)
-
-
-def longest_streaks(pnl: Sequence[float] | np.ndarray | pd.Series) -> tuple[int, int]:
-    """Return the longest runs of consecutive winning and losing trades, in trade order."""
-    pnl = _array(pnl)
-
-    def longest(mask: np.ndarray) -> int:
-        edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-        lengths = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-        return int(lengths.max()) if len(lengths) else 0
-
-    return longest(pnl > 0), longest(pnl < 0)
-
-
-def exposure(trades: pd.DataFrame, index: pd.DatetimeIndex) -> float:
-    """Return the fraction of bars during which a position was open.
-
-    A trade occupies every bar from the one containing ``entry_time`` to the one containing ``exit_time``
-    (the bar containing time t is the last bar starting at or before t), both included; overlapping trades
-    (several setups, one account) count a bar once.
-    """
-    if not len(index):
-        return float("nan")
-    if not len(trades):
-        return 0.0
-    first = index.searchsorted(_trade_times(trades, "entry_time", index), side="right") - 1
-    last = index.searchsorted(_trade_times(trades, "exit_time", index), side="right") - 1
-    depth = np.zeros(len(index) + 1, dtype=np.int64)
-    np.add.at(depth, np.clip(first, 0, None), 1)
-    np.add.at(depth, last + 1, -1)
-    return float(np.mean(np.cumsum(depth[:-1]) > 0))
-
-
-def _trade_times(trades: pd.DataFrame, column: str, index: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Return a trade-time column in the time zone of the equity index."""
-    times = pd.DatetimeIndex(trades[column])
-    if (times.tz is None) != (index.tz is None):
-        zone = "tz-naive" if times.tz is None else f"in {times.tz}"
-        other = "tz-naive" if index.tz is None else f"in {index.tz}"
-        raise DataError(f"trades: column {column!r} is {zone} but the equity index is {other}")
-    return times if times.tz is None else times.tz_convert(index.tz)
-
-
-def _sorted_trades(trades: pd.DataFrame) -> pd.DataFrame:
-    # streaks and "trade order" mean the order in which results were realised
-    return trades.sort_values("exit_time", kind="stable") if "exit_time" in trades else trades
-
-
-def _column(trades: pd.DataFrame, name: str) -> pd.Series:
-    return trades[name] if name in trades else pd.Series(np.nan, index=trades.index)
-
-
-def trade_stats(trades: pd.DataFrame, index: pd.DatetimeIndex, years: float) -> pd.Series:
-    """Compute the trade-log statistics of :func:`compute_stats` for one set of trades.
-
-    Parameters
-    ----------
-    trades : pd.DataFrame
-        Trade log (columns ``pnl_net``, ``r_multiple``, ``entry_time``, ``exit_time``, ...).
-    index : pd.DatetimeIndex
-        Bar times of the equity curve (for exposure).
-    years : float
-        Length of the sample in years (for trades per year).
-    """
-    trades = _sorted_trades(trades)
-    pnl, r = _column(trades, "pnl_net"), _column(trades, "r_multiple")
-    wins, losses = pnl[pnl > 0], pnl[pnl < 0]
-    streak_win, streak_loss = longest_streaks(pnl)
-    stats = {
-        "# Trades": float(len(trades)),
-        "Trades per Year": len(trades) / years if years > 0 else float("nan"),
-        "Exposure Time [%]": exposure(trades, index) * 100.0,
-        "Win Rate [%]": win_rate(pnl) * 100.0,
-        "Avg. Win [$]": float(wins.mean()) if len(wins) else float("nan"),
-        "Avg. Loss [$]": float(losses.mean()) if len(losses) else float("nan"),
-        "Payoff Ratio": payoff_ratio(pnl),
-        "Profit Factor": profit_factor(pnl),
-        "Expectancy [$]": expectancy(pnl),
-        "Expectancy [R]": expectancy(r),
-        "SQN": sqn(r),
-        "Kelly Fraction": kelly_fraction(pnl),
-        "Best Trade [$]": float(pnl.max()) if len(pnl) else float("nan"),
-        "Worst Trade [$]": float(pnl.min()) if len(pnl) else float("nan"),
-        "Best Trade [R]": float(r.max()) if r.notna().any() else float("nan"),
-        "Worst Trade [R]": float(r.min()) if r.notna().any() else float("nan"),
-        "Max. Consecutive Wins": float(streak_win),
-        "Max. Consecutive Losses": float(streak_loss),
-        "Avg. Bars Held": float(_column(trades, "bars_held").mean()) if len(trades) else float("nan"),
-        "Net P&L [$]": float(pnl.sum()),
-        "Commission [$]": float(_column(trades, "commission").sum()),
-        "Slippage [$]": float(_column(trades, "slippage").sum()),
-    }
-    if "ambiguous" in trades:
-        stats["# Ambiguous Trades"] = float(trades["ambiguous"].astype(bool).sum())
-    # the pessimistic/optimistic same-bar replays bound the P&L when bars were ambiguous
-    for band in ("pessimistic", "optimistic"):
-        if f"pnl_net_{band}" in trades:
-            stats[f"Net P&L {band.capitalize()} [$]"] = float(trades[f"pnl_net_{band}"].sum())
-    return pd.Series(stats, dtype=float)
 
 
 # --- the summary
@@ -524,19 +374,19 @@ def stats_by_year(trades: pd.DataFrame, equity: pd.Series) -> pd.DataFrame:
     Trades count in the year of their exit.
     """
     equity = _validated_equity(equity)
-    exits = _trade_times(trades, "exit_time", equity.index).year if len(trades) else pd.Index([], dtype=int)
+    exits = trade_times(trades, "exit_time", equity.index).year if len(trades) else pd.Index([], dtype=int)
     rows, anchor = {}, equity.iloc[:1]
     for year, values in equity.groupby(equity.index.year, sort=True):
         path = pd.concat([anchor, values])
         in_year = trades[exits == year] if len(trades) else trades
-        pnl = _column(in_year, "pnl_net")
+        pnl = trade_column(in_year, "pnl_net")
         rows[year] = {
             "Return [%]": total_return(path) * 100.0,
             "Net P&L [$]": float(path.iloc[-1] - path.iloc[0]),
             "Max. Drawdown [%]": max_drawdown(path) * 100.0,
             "# Trades": float(len(in_year)),
             "Win Rate [%]": win_rate(pnl) * 100.0,
-            "Expectancy [R]": expectancy(_column(in_year, "r_multiple")),
+            "Expectancy [R]": expectancy(trade_column(in_year, "r_multiple")),
         }
         anchor = values.iloc[-1:]
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("year")

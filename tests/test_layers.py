@@ -26,6 +26,7 @@ PURE_MODULES = (
     "readers",
     "sample",
     "space",
+    "tradestats",
 )
 FORBIDDEN = ("backtrader", "matplotlib")
 
