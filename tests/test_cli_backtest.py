@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import textwrap
 from pathlib import Path
@@ -14,17 +13,14 @@ import pytest
 import rtystrat.api
 from rtystrat.api import backtest
 from rtystrat.cli import backtest as backtest_cli
+from rtystrat.cli import build_parser
 from rtystrat.errors import DataError, ParameterError, UnknownStrategyError
 from rtystrat.sample import load_sample
 
 
 def run_cli(argv: list[str]) -> int:
-    """Parse `argv` as ``rtystrat backtest ...`` with the top-level flags, and run the handler."""
-    parser = argparse.ArgumentParser(prog="rtystrat")
-    parser.add_argument("-v", "--verbose", action="store_true")
-    parser.add_argument("-q", "--quiet", action="store_true")
-    backtest_cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
+    """Run ``rtystrat ARGV``'s handler; errors propagate (``main`` would print them)."""
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

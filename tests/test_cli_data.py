@@ -1,25 +1,22 @@
-"""``rtystrat data validate`` and ``rtystrat data continuous`` through their own parser."""
+"""``rtystrat data validate`` and ``rtystrat data continuous``."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from rtystrat.bars import load_bars
-from rtystrat.cli import data
+from rtystrat.cli import build_parser
 from rtystrat.errors import DataError, ParameterError
 
 SAMPLE_DAILY = Path(__file__).resolve().parents[1] / "data" / "rty_sample_daily.csv"
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rtystrat")
-    parser.add_argument("-q", "--quiet", action="store_true")
-    data.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
+    """Run ``rtystrat ARGV``'s handler; errors propagate (``main`` would print them)."""
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 
@@ -101,15 +98,22 @@ def write_contract(folder: Path, name: str, start: str, end: str, close: float) 
     frame.to_csv(folder / name)
 
 
+@pytest.fixture
+def two_contracts(tmp_path: Path) -> Path:
+    """A folder with RTYH25 (2025-03-03 → 03-21, flat at 2,000) and RTYM25 (→ 03-31, flat at 2,020)."""
+    write_contract(tmp_path, "RTY_202503.csv", "2025-03-03", "2025-03-21", 2000.0)
+    write_contract(tmp_path, "RTY_202506.csv", "2025-03-03", "2025-03-31", 2020.0)
+    return tmp_path
+
+
 def test_continuous_rolls_five_business_days_before_expiry_with_difference_adjustment(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    two_contracts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # RTYH25 expires on the third Friday of March 2025, the 21st; five exchange business days earlier is
     # Friday the 14th. The roll happens at that session's close: the 14th is the last RTYH25 row.
-    write_contract(tmp_path, "RTY_202503.csv", "2025-03-03", "2025-03-21", 2000.0)
-    write_contract(tmp_path, "RTY_202506.csv", "2025-03-03", "2025-03-31", 2020.0)
     output, schedule = tmp_path / "out.csv", tmp_path / "rolls.csv"
-    argv = ["data", "continuous", str(tmp_path), "--root", "RTY", "--adjust", "difference", "-o", str(output)]
+    argv = ["data", "continuous", str(two_contracts), "--root", "RTY", "--adjust", "difference"]
+    argv += ["-o", str(output)]
     assert run([*argv, "--schedule", str(schedule)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("RTY: 21 rows from 2 contract files, 2025-03-03 → 2025-03-31,")
@@ -128,11 +132,9 @@ def test_continuous_rolls_five_business_days_before_expiry_with_difference_adjus
     ]
 
 
-def test_continuous_writes_parquet_and_unadjusted_prices(tmp_path: Path) -> None:
-    write_contract(tmp_path, "RTY_202503.csv", "2025-03-03", "2025-03-21", 2000.0)
-    write_contract(tmp_path, "RTY_202506.csv", "2025-03-03", "2025-03-31", 2020.0)
+def test_continuous_writes_parquet_and_unadjusted_prices(two_contracts: Path, tmp_path: Path) -> None:
     output = tmp_path / "out.parquet"
-    assert run(["-q", "data", "continuous", str(tmp_path), "-o", str(output)]) == 0
+    assert run(["-q", "data", "continuous", str(two_contracts), "-o", str(output)]) == 0
     bars = load_bars(output)
     assert bars.loc["2025-03-14", "close"] == 2000.0 and bars.loc["2025-03-17", "close"] == 2020.0
 

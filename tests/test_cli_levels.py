@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -12,17 +11,13 @@ import pytest
 
 import rtystrat.cli
 from rtystrat.bars import load_bars
-from rtystrat.cli import levels as levels_command
 from rtystrat.errors import DataError, ParameterError
 from rtystrat.features import levels_table
 
 
 def _levels(argv: list[str]) -> int:
-    """Run ``rtystrat levels ARGV`` through the subcommand's own parser."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quiet", action="store_true")
-    levels_command.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["levels", *argv])
+    """Run ``rtystrat levels ARGV``'s handler; errors propagate (``main`` would print them)."""
+    args = rtystrat.cli.build_parser().parse_args(["levels", *argv])
     return args.func(args)
 
 
@@ -123,11 +118,7 @@ def test_bad_input_is_a_one_line_error(crafted_csv: Path, argv: list[str], error
     assert "\n" not in str(caught.value)
 
 
-def test_through_the_rtystrat_command_an_error_exits_2_with_one_line(
-    crafted_csv: Path, capsys, monkeypatch
-) -> None:
-    if "levels" not in rtystrat.cli._SUBCOMMANDS:  # until the command is registered for everyone
-        monkeypatch.setattr(rtystrat.cli, "_SUBCOMMANDS", (*rtystrat.cli._SUBCOMMANDS, "levels"))
+def test_through_the_rtystrat_command_an_error_exits_2_with_one_line(crafted_csv: Path, capsys) -> None:
     assert rtystrat.cli.main(["levels", "--data", str(crafted_csv), "--date", "2031-01-01"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("rtystrat levels: error: crafted.csv: date 2031-01-01 is outside the data")

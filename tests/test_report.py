@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
 import re
 from html.parser import HTMLParser
@@ -12,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.cli import report as report_command
+from rtystrat.cli import build_parser
 from rtystrat.errors import DataError
 from rtystrat.report import render_html
 from rtystrat.results import BacktestResult
@@ -213,10 +212,8 @@ def test_a_run_without_trades_still_reports(result: BacktestResult) -> None:
 
 
 def _run_command(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quiet", action="store_true")
-    report_command.register(parser.add_subparsers())
-    args = parser.parse_args(["--quiet", "report", *argv])
+    """Run ``rtystrat --quiet report ARGV``'s handler; errors propagate (``main`` would print them)."""
+    args = build_parser().parse_args(["--quiet", "report", *argv])
     return args.func(args)
 
 

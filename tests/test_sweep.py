@@ -3,7 +3,6 @@ SIGKILL, bounded in-flight work, confirmation in backtrader, and the ``sweep`` c
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures as cf
 import importlib
 import json
@@ -326,11 +325,8 @@ def test_bad_requests_fail_in_one_line_before_any_run(
 
 
 def _cli(argv: list[str]) -> int:
-    from rtystrat.cli import sweep as command
-
-    parser = argparse.ArgumentParser()
-    command.register(parser.add_subparsers())
-    args = parser.parse_args(argv)
+    """Run ``rtystrat ARGV``'s handler; errors propagate (``main`` would print them)."""
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import math
@@ -148,15 +147,13 @@ def test_result_serialises_to_plain_json(regime_result: Any) -> None:
 
 
 def test_walkforward_command_runs_on_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from rtystrat.cli import walkforward as command
+    from rtystrat.cli import build_parser
     from rtystrat.sample import load_sample
 
     data = tmp_path / "bars.csv"
     load_sample("daily").loc["2018-01-01":].to_csv(data)
-    parser = argparse.ArgumentParser()
-    command.register(parser.add_subparsers())
     out, png = tmp_path / "wf.json", tmp_path / "wf.png"
-    args = parser.parse_args(
+    args = build_parser().parse_args(
         [
             "walkforward", "bullish_reversal", "--data", str(data), "--grid", "stop_offset=10:30:10pt",
             "--grid", "target=pivot,mid", "--param", "rsi_max=none", "--train", "24", "--test", "12",

@@ -90,14 +90,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, ParameterSpace, Any]:
-    """Return the strategy, bars, parameter space and run config the options describe."""
+def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, ParameterSpace, dict[str, Any]]:
+    """Return the strategy, bars and parameter space the options describe, and the keyword arguments that
+    ``sweep`` and ``walk_forward`` share (run config, objective, executor, progress, ...)."""
     from rtystrat.config import RunConfig
     from rtystrat.registry import get_strategy
 
+    quiet = getattr(args, "quiet", False)
     strategy = get_strategy(args.strategy, args.strategy_path)
     bars = read_bars(args, args.data)
-    if args.data is None and not getattr(args, "quiet", False):
+    if args.data is None and not quiet:
         print("no --data: using the synthetic daily sample", file=sys.stderr)
     axes: dict[str, Any] = dict(parse_grid(args.grid))
     if not axes:
@@ -121,7 +123,18 @@ def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, Parameter
         contracts=args.contracts,
         risk_per_trade=args.risk_per_trade,
     )
-    return strategy, bars, space, config
+    if not quiet:
+        print(f"{strategy.name}: {space.describe()}", file=sys.stderr)
+    shared = {
+        "config": config,
+        "objective": args.objective,
+        "min_trades": args.min_trades,
+        "maximize": not args.minimize,
+        "executor": args.executor,
+        "workers": args.workers,
+        "progress": not quiet,
+    }
+    return strategy, bars, space, shared
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -179,24 +192,15 @@ def run(args: argparse.Namespace) -> int:
 
     check_output("--json", args.json)
     check_output("--heatmap", args.heatmap)
-    strategy, bars, space, config = load_inputs(args)
-    quiet = getattr(args, "quiet", False)
-    if not quiet:
-        print(f"{strategy.name}: {space.describe()}", file=sys.stderr)
+    strategy, bars, space, shared = load_inputs(args)
     frame = sweep(
         strategy,
         bars,
         space,
         engine=args.engine,
-        config=config,
-        executor=args.executor,
-        workers=args.workers,
         store=args.store,
-        objective=args.objective,
-        min_trades=args.min_trades,
-        maximize=not args.minimize,
         confirm_top=args.confirm_top,
-        progress=not quiet,
+        **shared,
     )
     varied = [name for name in frame.index.names if len(space.axes[name]) > 1]
     shown = list(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from rtystrat.cli.outputs import check_output
@@ -53,24 +52,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_output("--json", args.json)
     check_output("--plot", args.plot)
-    strategy, bars, space, config = load_inputs(args)
-    quiet = getattr(args, "quiet", False)
-    if not quiet:
-        print(f"{strategy.name}: {space.describe()}", file=sys.stderr)
+    strategy, bars, space, shared = load_inputs(args)
     result = walk_forward(
-        strategy,
-        bars,
-        space,
-        train=args.train,
-        test=args.test,
-        anchored=args.anchored,
-        objective=args.objective,
-        min_trades=args.min_trades,
-        maximize=not args.minimize,
-        config=config,
-        executor=args.executor,
-        workers=args.workers,
-        progress=not quiet,
+        strategy, bars, space, train=args.train, test=args.test, anchored=args.anchored, **shared
     )
     print(format_frame(result.windows))
     print()
