@@ -2,13 +2,8 @@
 
 :func:`sweep` runs one strategy over every combination of a :class:`~rtystrat.space.ParameterSpace` and
 returns a frame indexed by the parameters (one row per run, one column per statistic), as backtesting.py's
-optimiser does. Runs go to any :class:`concurrent.futures.Executor` in bounded batches:
-
-- ``"process"`` (default): a local process pool on all cores; each worker receives the prepared data once,
-  at start-up, never per task;
-- ``"dask-local"``: a local Dask cluster on the loopback interface; ``"dask://HOST:PORT"``: an existing Dask
-  scheduler (optional extra ``rtystrat[dask]``); the data are scattered to every worker once;
-- ``"serial"``: in the calling process; or any ``Executor`` / ``distributed.Client`` object.
+optimiser does. Runs go in bounded batches to a process pool (default), a Dask cluster, the calling process
+or any executor (:mod:`rtystrat.executors`); each worker receives the prepared data once, never per task.
 
 Memory stays flat: at most a few batches are in flight, workers return statistics only (never trade logs),
 and each finished run is written to the optional :class:`~rtystrat.store.ResultStore` and committed at once,
@@ -21,15 +16,13 @@ candidates through backtrader and adds their statistics as ``"Backtrader <stat>"
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import itertools
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,7 +31,16 @@ from tqdm import tqdm
 
 from rtystrat import kernel
 from rtystrat.errors import ParameterError, suggest
-from rtystrat.registry import file_reference, get_strategy
+from rtystrat.executors import (
+    Installed,
+    Payload,
+    open_executor,
+    payload_data,
+    portable_strategy,
+    stream,
+    worker_strategy,
+)
+from rtystrat.registry import get_strategy
 from rtystrat.space import ParameterSpace
 from rtystrat.store import ResultStore, RunKey, canonical_json, code_version, data_fingerprint, plain
 
@@ -49,24 +51,6 @@ _LOG = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------------------------------------- workers
-def portable_strategy(strategy: type) -> type | str:
-    """Return `strategy`, or for a class from a strategy file the reference a worker process loads it from.
-
-    Such a class's module is named privately in this process (:func:`rtystrat.registry.file_reference`).
-    """
-    return file_reference(strategy) or strategy
-
-
-@functools.cache
-def _load_strategy(reference: str) -> type:
-    return get_strategy(reference)
-
-
-def worker_strategy(strategy: type | str) -> type:
-    """Return the class behind :func:`portable_strategy`'s result (in a worker process)."""
-    return _load_strategy(strategy) if isinstance(strategy, str) else strategy
-
-
 class _Job(NamedTuple):
     """What a worker needs besides the data: picklable and small."""
 
@@ -74,34 +58,6 @@ class _Job(NamedTuple):
     engine: str
     config: Any
     full_stats: bool
-
-
-class _Payload(NamedTuple):
-    """The data a worker computes on (prepared for one engine, data set and run config)."""
-
-    tag: str  # "<engine>:<data fingerprint>:<config hash>", so an installed payload is never mistaken
-    data: Any  # kernel.KernelData for the kernel, the bar frame for backtrader
-
-
-class _Installed(NamedTuple):
-    """Reference to the payload a process-pool worker received once, at start-up."""
-
-    tag: str
-
-
-_WORKER_DATA: dict[str, Any] = {}
-
-
-def _install(payload: _Payload) -> None:
-    """Keep `payload` in this worker process (process-pool initializer; the pool ends with the sweep)."""
-    _WORKER_DATA.clear()
-    _WORKER_DATA[payload.tag] = payload.data
-
-
-def _data(reference: _Payload | _Installed) -> Any:
-    # A payload passed with each task (serial, thread or user executors) or scattered once (Dask) is used
-    # as it comes: caching it in this module would keep it alive after the sweep.
-    return _WORKER_DATA[reference.tag] if isinstance(reference, _Installed) else reference.data
 
 
 def _evaluate(job: _Job, data: Any, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,81 +72,13 @@ def _evaluate(job: _Job, data: Any, params: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _run_batch(
-    job: _Job, reference: _Payload | _Installed, batch: list[tuple[int, dict[str, Any]]]
+    job: _Job, reference: Payload | Installed, batch: list[tuple[int, dict[str, Any]]]
 ) -> list[tuple[int, dict[str, Any]]]:
     """Worker task: evaluate a batch of ``(position, params)`` and return ``(position, stats)`` pairs."""
-    data = _data(reference)
+    data = payload_data(reference)
     return [(position, _evaluate(job, data, params)) for position, params in batch]
 
 
-# ----------------------------------------------------------------------------------------------- executors
-class _SerialExecutor(cf.Executor):
-    """Run each task at submission, in the calling process (no pickling, easy to debug)."""
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> cf.Future:
-        future: cf.Future = cf.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the caller through the future, as a pool would
-            future.set_exception(exc)
-        return future
-
-
-def _is_dask_client(obj: Any) -> bool:
-    return type(obj).__module__.startswith("distributed") and hasattr(obj, "scatter")
-
-
-@contextlib.contextmanager
-def _open_executor(spec: Any, workers: int | None, payload: _Payload) -> Iterator[tuple[cf.Executor, Any]]:
-    """Yield ``(executor, data reference)`` for `spec`, shutting down only what was opened here."""
-    if spec is None or spec == "process":
-        with cf.ProcessPoolExecutor(
-            max_workers=workers or os.cpu_count(), initializer=_install, initargs=(payload,)
-        ) as pool:
-            yield pool, _Installed(payload.tag)
-    elif spec == "serial":
-        yield _SerialExecutor(), payload
-    elif isinstance(spec, str) and (spec == "dask-local" or spec.startswith("dask://")):
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:
-            raise ParameterError(f"executor={spec!r} needs Dask: pip install 'rtystrat[dask]'") from None
-        with contextlib.ExitStack() as stack:
-            if spec == "dask-local":
-                # Loopback only and no dashboard: nothing listens beyond this machine.
-                cluster = stack.enter_context(
-                    LocalCluster(
-                        n_workers=workers or os.cpu_count(),
-                        threads_per_worker=1,
-                        processes=True,
-                        host="127.0.0.1",
-                        dashboard_address=None,
-                    )
-                )
-                client = stack.enter_context(Client(cluster))
-            else:
-                try:
-                    client = stack.enter_context(Client("tcp://" + spec.removeprefix("dask://"), timeout=30))
-                except OSError as exc:
-                    raise ParameterError(
-                        f"executor={spec!r}: cannot reach the Dask scheduler ({exc})"
-                    ) from None
-            yield client.get_executor(), client.scatter(payload, broadcast=True)
-    elif _is_dask_client(spec):
-        yield spec.get_executor(), spec.scatter(payload, broadcast=True)
-    elif isinstance(spec, cf.Executor):
-        client = getattr(spec, "_client", None)  # a distributed ClientExecutor: scatter once
-        reference = client.scatter(payload, broadcast=True) if _is_dask_client(client) else payload
-        yield spec, reference
-    else:
-        choices = ("process", "serial", "dask-local", "dask://HOST:PORT")
-        raise ParameterError(
-            f"executor={spec!r}: expected one of {', '.join(choices)}{suggest(str(spec), choices)}, "
-            "or an Executor"
-        )
-
-
-# -------------------------------------------------------------------------------------------------- sweep
 def _resolve_strategy(strategy: str | type) -> type:
     return get_strategy(strategy) if isinstance(strategy, str) else strategy
 
@@ -235,37 +123,6 @@ def _check_axes(strategy: type, space: ParameterSpace) -> None:
     for name, values in space.axes.items():
         for value in values:
             strategy.parameters[name].convert(value, owner=strategy.name)
-
-
-def _stream(
-    executor: cf.Executor,
-    task: Callable[[Any, Any, list[Any]], list[Any]],
-    job: Any,
-    reference: Any,
-    items: Iterable[Any],
-    *,
-    batch_size: int,
-    max_pending: int,
-) -> Iterator[Any]:
-    """Submit ``task(job, reference, batch)`` over batches of `items`, at most `max_pending` in flight, and
-    yield the results of each batch as it finishes (in completion order)."""
-    pending: set[cf.Future] = set()
-    iterator = iter(items)
-    try:
-        while True:
-            while len(pending) < max_pending:
-                batch = list(itertools.islice(iterator, batch_size))
-                if not batch:
-                    break
-                pending.add(executor.submit(task, job, reference, batch))
-            if not pending:
-                return
-            finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for future in finished:
-                yield from future.result()
-    finally:
-        for future in pending:
-            future.cancel()
 
 
 def _config_dict(config: Any) -> dict[str, Any]:
@@ -318,11 +175,11 @@ def _run_combinations(
                 else:
                     yield position, params
 
-    payload = _Payload(
+    payload = Payload(
         f"{engine}:{fingerprint}:{hashlib.sha256(config.encode()).hexdigest()[:16]}", payload_data
     )
-    with bar, _open_executor(executor, workers, payload) as (pool, reference):
-        for position, stats in _stream(
+    with bar, open_executor(executor, workers, payload) as (pool, reference):
+        for position, stats in stream(
             pool, _run_batch, job, reference, todo(), batch_size=batch_size, max_pending=2 * parallel
         ):
             run = runs[position]

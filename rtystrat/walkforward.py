@@ -37,20 +37,22 @@ import pandas as pd
 from rtystrat import kernel, metrics
 from rtystrat.bars import session_dates
 from rtystrat.errors import DataError, ParameterError
+from rtystrat.executors import (
+    Payload,
+    open_executor,
+    payload_data,
+    portable_strategy,
+    stream,
+    worker_strategy,
+)
 from rtystrat.space import ParameterSpace
 from rtystrat.store import data_fingerprint, plain
 from rtystrat.sweep import (
     _check_axes,
-    _data,
     _default_config,
-    _open_executor,
-    _Payload,
     _resolve_data,
     _resolve_strategy,
-    _stream,
     _validated,
-    portable_strategy,
-    worker_strategy,
 )
 
 __all__ = ["WalkForwardResult", "Window", "walk_forward", "walk_forward_windows"]
@@ -103,7 +105,7 @@ def walk_forward_windows(
 
 
 class _WindowJob(NamedTuple):
-    strategy: type | str  # the class, or its file reference (sweep.portable_strategy)
+    strategy: type | str  # the class, or its file reference (executors.portable_strategy)
     config: Any
     windows: tuple[Window, ...]
     full_stats: bool
@@ -113,7 +115,7 @@ def _train_batch(
     job: _WindowJob, reference: Any, batch: list[tuple[int, dict[str, Any]]]
 ) -> list[tuple[int, list[dict[str, float]]]]:
     """Worker task: per combination, the statistics of each training window."""
-    data = _data(reference)
+    data = payload_data(reference)
     strategy = worker_strategy(job.strategy)
     results = []
     for position, params in batch:
@@ -231,15 +233,15 @@ def walk_forward(
     items = [item for item in _validated(strategy, space) if not isinstance(item, str)]
     parallel = workers or os.cpu_count() or 1
     batch_size = max(1, min(16, len(items) // (parallel * 8)))
-    payload = _Payload(f"walk-forward:{data_fingerprint(bars)}:{id(prepared)}", prepared)
+    payload = Payload(f"walk-forward:{data_fingerprint(bars)}:{id(prepared)}", prepared)
     results: dict[int, list[dict[str, float]]] = {}
     with (
         tqdm(
             total=len(items), disable=not progress, unit="run", desc=f"{strategy.name} [walk-forward]"
         ) as bar,
-        _open_executor(executor, workers, payload) as (pool, reference),
+        open_executor(executor, workers, payload) as (pool, reference),
     ):
-        for position, window_stats in _stream(
+        for position, window_stats in stream(
             pool, _train_batch, job, reference, items, batch_size=batch_size, max_pending=2 * parallel
         ):
             results[position] = window_stats

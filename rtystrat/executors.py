@@ -1,0 +1,183 @@
+"""Run batches of work on any executor, with the data sent to each worker once.
+
+Sweeps and walk-forward runs evaluate many parameter combinations on one prepared data set. This module
+ships that data and the work:
+
+- ``"process"`` (default): a local process pool on all cores; each worker receives the data once, at
+  start-up (:class:`Payload` through the pool's initializer), never per task;
+- ``"dask-local"``: a local Dask cluster on the loopback interface; ``"dask://HOST:PORT"``: an existing Dask
+  scheduler (optional extra ``rtystrat[dask]``); the data are scattered to every worker once;
+- ``"serial"``: in the calling process; or any ``Executor`` / ``distributed.Client`` object.
+
+:func:`stream` keeps at most a few batches in flight, so memory stays flat however large the grid.
+Strategy classes cross to workers through :func:`portable_strategy`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import functools
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
+
+from rtystrat.errors import ParameterError, suggest
+from rtystrat.registry import file_reference, get_strategy
+
+__all__ = [
+    "EXECUTORS",
+    "Installed",
+    "Payload",
+    "open_executor",
+    "payload_data",
+    "portable_strategy",
+    "stream",
+    "worker_strategy",
+]
+
+#: Executors named by a string (an ``Executor`` or ``distributed.Client`` object also works).
+EXECUTORS = ("process", "serial", "dask-local", "dask://HOST:PORT")
+
+
+def portable_strategy(strategy: type) -> type | str:
+    """Return `strategy`, or for a class from a strategy file the reference a worker process loads it from.
+
+    Such a class's module is named privately in this process (:func:`rtystrat.registry.file_reference`).
+    """
+    return file_reference(strategy) or strategy
+
+
+@functools.cache
+def _load_strategy(reference: str) -> type:
+    return get_strategy(reference)
+
+
+def worker_strategy(strategy: type | str) -> type:
+    """Return the class behind :func:`portable_strategy`'s result (in a worker process)."""
+    return _load_strategy(strategy) if isinstance(strategy, str) else strategy
+
+
+class Payload(NamedTuple):
+    """The data a worker computes on (prepared for one engine, data set and run config)."""
+
+    tag: str  # "<engine>:<data fingerprint>:<config hash>", so an installed payload is never mistaken
+    data: Any  # kernel.KernelData for the kernel, the bar frame for backtrader
+
+
+class Installed(NamedTuple):
+    """Reference to the payload a process-pool worker received once, at start-up."""
+
+    tag: str
+
+
+_WORKER_DATA: dict[str, Any] = {}
+
+
+def _install(payload: Payload) -> None:
+    """Keep `payload` in this worker process (process-pool initializer; the pool ends with the run)."""
+    _WORKER_DATA.clear()
+    _WORKER_DATA[payload.tag] = payload.data
+
+
+def payload_data(reference: Payload | Installed) -> Any:
+    # A payload passed with each task (serial, thread or user executors) or scattered once (Dask) is used
+    # as it comes: caching it in this module would keep it alive after the sweep.
+    return _WORKER_DATA[reference.tag] if isinstance(reference, Installed) else reference.data
+
+
+class _SerialExecutor(cf.Executor):
+    """Run each task at submission, in the calling process (no pickling, easy to debug)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _is_dask_client(obj: Any) -> bool:
+    return type(obj).__module__.startswith("distributed") and hasattr(obj, "scatter")
+
+
+@contextlib.contextmanager
+def open_executor(spec: Any, workers: int | None, payload: Payload) -> Iterator[tuple[cf.Executor, Any]]:
+    """Yield ``(executor, data reference)`` for `spec`, shutting down only what was opened here."""
+    if spec is None or spec == "process":
+        with cf.ProcessPoolExecutor(
+            max_workers=workers or os.cpu_count(), initializer=_install, initargs=(payload,)
+        ) as pool:
+            yield pool, Installed(payload.tag)
+    elif spec == "serial":
+        yield _SerialExecutor(), payload
+    elif isinstance(spec, str) and (spec == "dask-local" or spec.startswith("dask://")):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ParameterError(f"executor={spec!r} needs Dask: pip install 'rtystrat[dask]'") from None
+        with contextlib.ExitStack() as stack:
+            if spec == "dask-local":
+                # Loopback only and no dashboard: nothing listens beyond this machine.
+                cluster = stack.enter_context(
+                    LocalCluster(
+                        n_workers=workers or os.cpu_count(),
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                    )
+                )
+                client = stack.enter_context(Client(cluster))
+            else:
+                try:
+                    client = stack.enter_context(Client("tcp://" + spec.removeprefix("dask://"), timeout=30))
+                except OSError as exc:
+                    raise ParameterError(
+                        f"executor={spec!r}: cannot reach the Dask scheduler ({exc})"
+                    ) from None
+            yield client.get_executor(), client.scatter(payload, broadcast=True)
+    elif _is_dask_client(spec):
+        yield spec.get_executor(), spec.scatter(payload, broadcast=True)
+    elif isinstance(spec, cf.Executor):
+        client = getattr(spec, "_client", None)  # a distributed ClientExecutor: scatter once
+        reference = client.scatter(payload, broadcast=True) if _is_dask_client(client) else payload
+        yield spec, reference
+    else:
+        raise ParameterError(
+            f"executor={spec!r}: expected one of {', '.join(EXECUTORS)}{suggest(str(spec), EXECUTORS)}, "
+            "or an Executor"
+        )
+
+
+def stream(
+    executor: cf.Executor,
+    task: Callable[[Any, Any, list[Any]], list[Any]],
+    job: Any,
+    reference: Any,
+    items: Iterable[Any],
+    *,
+    batch_size: int,
+    max_pending: int,
+) -> Iterator[Any]:
+    """Submit ``task(job, reference, batch)`` over batches of `items`, at most `max_pending` in flight, and
+    yield the results of each batch as it finishes (in completion order)."""
+    pending: set[cf.Future] = set()
+    iterator = iter(items)
+    try:
+        while True:
+            while len(pending) < max_pending:
+                batch = list(itertools.islice(iterator, batch_size))
+                if not batch:
+                    break
+                pending.add(executor.submit(task, job, reference, batch))
+            if not pending:
+                return
+            finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in finished:
+                yield from future.result()
+    finally:
+        for future in pending:
+            future.cancel()
