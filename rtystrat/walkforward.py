@@ -170,7 +170,7 @@ class WalkForwardResult:
 
 def _best(
     stats: list[tuple[dict[str, Any], dict[str, float]]], objective: str, min_trades: int, maximize: bool
-):
+) -> tuple[dict[str, Any], dict[str, float]] | None:
     """Return the ``(params, stats)`` with the best objective (first in grid order on ties), or None."""
     best, best_value = None, -math.inf
     for params, values in stats:
