@@ -34,17 +34,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from rtystrat import kernel, metrics
+from rtystrat import executors, kernel, metrics
 from rtystrat.bars import session_dates
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.executors import (
-    Payload,
-    open_executor,
-    payload_data,
-    portable_strategy,
-    stream,
-    worker_strategy,
-)
 from rtystrat.space import ParameterSpace
 from rtystrat.store import data_fingerprint, plain
 from rtystrat.sweep import (
@@ -115,8 +107,8 @@ def _train_batch(
     job: _WindowJob, reference: Any, batch: list[tuple[int, dict[str, Any]]]
 ) -> list[tuple[int, list[dict[str, float]]]]:
     """Worker task: per combination, the statistics of each training window."""
-    data = payload_data(reference)
-    strategy = worker_strategy(job.strategy)
+    data = executors.payload_data(reference)
+    strategy = executors.worker_strategy(job.strategy)
     results = []
     for position, params in batch:
         plans = kernel.plans(strategy, data, params)
@@ -228,20 +220,22 @@ def walk_forward(
     _check_axes(strategy, space)
     prepared = kernel.prepare(strategy, bars, config)
     windows = tuple(walk_forward_windows(prepared.index, train, test, anchored=anchored))
-    job = _WindowJob(portable_strategy(strategy), config, windows, objective not in kernel.FAST_STATS)
+    job = _WindowJob(
+        executors.portable_strategy(strategy), config, windows, objective not in kernel.FAST_STATS
+    )
     per_window: list[list[tuple[dict[str, Any], dict[str, float]]]] = [[] for _ in windows]
     items = [item for item in _validated(strategy, space) if not isinstance(item, str)]
     parallel = workers or os.cpu_count() or 1
     batch_size = max(1, min(16, len(items) // (parallel * 8)))
-    payload = Payload(f"walk-forward:{data_fingerprint(bars)}:{id(prepared)}", prepared)
+    payload = executors.Payload(f"walk-forward:{data_fingerprint(bars)}:{id(prepared)}", prepared)
     results: dict[int, list[dict[str, float]]] = {}
     with (
         tqdm(
             total=len(items), disable=not progress, unit="run", desc=f"{strategy.name} [walk-forward]"
         ) as bar,
-        open_executor(executor, workers, payload) as (pool, reference),
+        executors.open_executor(executor, workers, payload) as (pool, reference),
     ):
-        for position, window_stats in stream(
+        for position, window_stats in executors.stream(
             pool, _train_batch, job, reference, items, batch_size=batch_size, max_pending=2 * parallel
         ):
             results[position] = window_stats
