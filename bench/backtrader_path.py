@@ -1,42 +1,158 @@
-"""rtystrat's backtrader path for one run vs a plain backtrader script of the same strategy.
+"""rtystrat's backtrader path for one run vs plain backtrader scripts of the same strategy.
 
-Run: ``python -m bench.backtrader_path``. The plain script is what a backtrader user writes for the bullish
-reversal (buy limit at the monthly S2, stop 13 points under it, target the pivot, out after 10 sessions):
-stock ``PandasData`` feed with the level columns as extra lines, default observers, per-bar Python in
-``next()``, backtrader's own ``buy_bracket``, a futures commission scheme and fixed slippage. Both run on
-the same indicator frame. Their trades differ where backtrader's native fills differ from rtystrat's
-(children live only from the bar after the entry, stop before target on a bar touching both, ...); the
-script prints how many trades agree. Medians over --repeats runs, measured in this run.
+Run: ``python -m bench.backtrader_path``. The strategy is the bullish reversal as rtystrat's recipe
+defines it (buy limit at the monthly S2, stop 13 points under S2, target the pivot, RSI(14) below 40, out
+after 10 sessions, one fill per month), over 5,000 daily bars. Three ways to run it:
+
+1. rtystrat: ``run_backtest(strategy, bars, params=...)`` — indicator frame, plans, a feed without indicator
+   lines, statistics.
+2. The plain backtrader script a user writes for the same rule: a stock ``PandasData`` feed of the bars,
+   backtrader's own ``RSI`` indicator, monthly pivots computed bar by bar in ``next()``, the default
+   observers (``stdstats``) and per-bar decisions in ``next()``; it executes through rtystrat's
+   ``FuturesBroker`` and the documented bracket API (``SetupStrategy.enter_bracket``), so it books the
+   same fills — the script asserts that its trades equal rtystrat's.
+3. The same script with backtrader's native ``buy_bracket`` instead: its stop and target start working
+   only after the entry bar, and a bar touching both takes the stop; it books different trades, and the
+   script counts how many agree.
+
+Medians over --repeats runs, measured in this run.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import backtrader as bt
 import pandas as pd
 
 from bench.common import daily_bars, median_seconds, print_table
+from rtystrat.analyzers import TradeRecorder
+from rtystrat.broker import FuturesBroker, futures_commission
 from rtystrat.config import RunConfig
-from rtystrat.engine import indicator_frame_for, run_backtest
+from rtystrat.contracts import get_contract, round_to_tick
+from rtystrat.engine import run_backtest
 from rtystrat.registry import get_strategy
+from rtystrat.strategy import SetupStrategy
+
+PARAMS = {"entry": "limit", "stop_offset": "13pt", "target": "pivot", "rsi_max": 40.0, "max_hold": 10}
+COMPARED = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason", "contracts"]
 
 
-class LevelsData(bt.feeds.PandasData):
-    """OHLCV plus the monthly pivot levels the strategy reads."""
+class Order(NamedTuple):
+    """The bracket a flat strategy places at this close: a buy limit working the next bar."""
 
-    lines = ("pivot", "s2")
-    params = (("pivot", "P"), ("s2", "S2"))
+    entry: float
+    stop: float
+    target: float
 
 
-class PlainBullishReversal(bt.Strategy):
-    """The bullish reversal as plain backtrader: one bracket at a time, renewed each bar while flat."""
+class ReversalRule:
+    """The bullish reversal decided one bar at a time from the bar, its RSI and the next session's date.
 
-    params = (("stop_offset", 13.0), ("max_hold", 10), ("tick", 0.1))
+    Monthly classic pivots of the previous complete month (the first month of the data may be partial, so
+    its levels are not used). An order placed at a close works on the next bar at the next bar's levels —
+    at the close of a month's last session that month is complete, and the next session's date is
+    calendar knowledge (backtrader exposes it on preloaded data). One fill per month: once an order's
+    price is traded through, the month takes no more orders, whether that order was placed or not.
+    """
+
+    def __init__(self, stop_offset: float, rsi_max: float, tick: float) -> None:
+        self.stop_offset, self.rsi_max, self.tick = stop_offset, rsi_max, tick
+        self.month: tuple[int, int] | None = None
+        self.months_seen = 0
+        self.high = self.low = self.close = math.nan
+        self.levels: tuple[float, float] | None = None  # (P, S2) in force on the current bar
+        self.pending = math.nan  # price of the order decided at the previous close
+        self.filled_month: tuple[int, int] | None = None
+
+    def _pivots(self) -> tuple[float, float] | None:
+        if self.months_seen < 2:  # the data's first month may have started mid-month
+            return None
+        pivot = (self.high + self.low + self.close) / 3.0
+        return pivot, pivot - (self.high - self.low)
+
+    def on_bar(
+        self,
+        when: pd.Timestamp,
+        following: pd.Timestamp | None,
+        high: float,
+        low: float,
+        close: float,
+        rsi: float,
+    ) -> Order | None:
+        """Take bar `when` (`following`: the next session's date, None on the last bar); return the order."""
+        month = (when.year, when.month)
+        if month != self.month:
+            self.levels = self._pivots()
+            self.month, self.months_seen = month, self.months_seen + 1
+            self.high, self.low = high, low
+        self.high, self.low, self.close = max(self.high, high), min(self.low, low), close
+        if low < self.pending:  # yesterday's order price traded through: this month's signal is taken
+            self.filled_month = month
+        self.pending = math.nan
+        if following is None:
+            return None
+        next_month = (following.year, following.month)
+        levels = self._pivots() if next_month != month else self.levels
+        if levels is None:
+            return None
+        pivot, s2 = levels
+        entry = round_to_tick(s2, self.tick, "down")
+        stop = s2 - self.stop_offset
+        if not (close > entry and rsi < self.rsi_max and pivot > entry and stop < entry):
+            return None
+        self.pending = entry
+        if next_month == month and self.filled_month == month:
+            return None
+        return Order(entry, stop, pivot)
+
+
+class _RuleDriven(bt.Strategy):
+    """What both plain scripts share: backtrader's RSI in ``__init__``, the rule applied in ``next()``."""
+
+    params = (("stop_offset", 13.0), ("rsi_max", 40.0), ("max_hold", 10), ("tick", 0.1))
 
     def __init__(self) -> None:
+        self.rsi = bt.indicators.RSI(self.data.close, period=14, safediv=True)
+        self.rule = ReversalRule(self.p.stop_offset, self.p.rsi_max, self.p.tick)
+
+    def prenext(self) -> None:
+        self.next()  # the pivots count every bar, before the RSI has warmed up too
+
+    def decide(self) -> Order | None:
+        following = self.data.datetime.date(1) if len(self.data) < self.data.buflen() else None
+        return self.rule.on_bar(
+            pd.Timestamp(self.data.datetime.date(0)),
+            None if following is None else pd.Timestamp(following),
+            self.data.high[0],
+            self.data.low[0],
+            self.data.close[0],
+            self.rsi[0],
+        )
+
+
+class PlainBullishReversal(_RuleDriven, SetupStrategy):
+    """The plain script: decisions in ``next()``, executed by rtystrat's bracket API."""
+
+    name = "bullish_reversal"
+    indicators = None
+
+    def next(self) -> None:
+        order = self.decide()
+        if order is not None and self.is_flat:
+            self.enter_bracket("long", "limit", *order, max_hold=self.p.max_hold)
+
+
+class NativeBracketReversal(_RuleDriven):
+    """The plain script with backtrader's native ``buy_bracket``, renewed each bar while flat."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.working: list[bt.Order] = []
-        self.entry_bar = None
+        self.entry_bar: int | None = None
         self.round_trips: list[tuple[pd.Timestamp, pd.Timestamp]] = []
 
     def notify_order(self, order: bt.Order) -> None:
@@ -53,40 +169,58 @@ class PlainBullishReversal(bt.Strategy):
             )
 
     def next(self) -> None:
+        order = self.decide()
         if self.position:
             if self.entry_bar is not None and len(self) - self.entry_bar + 1 >= self.p.max_hold:
-                for order in list(self.working):
-                    self.cancel(order)
+                for working in list(self.working):
+                    self.cancel(working)
                 self.close()
             return
-        if self.working:
+        if order is None or self.working:
             return
-        s2, pivot, close = self.data.s2[0], self.data.pivot[0], self.data.close[0]
-        if not (close > s2 < pivot):  # NaN levels compare False: no trade before the first month
-            return
-        entry = round(s2 / self.p.tick) * self.p.tick
-        orders = self.buy_bracket(
-            price=entry,
-            exectype=bt.Order.Limit,
-            stopprice=entry - self.p.stop_offset,
-            limitprice=pivot,
-            valid=self.data.datetime.date(0) + pd.Timedelta(days=1),
+        self.working.extend(
+            self.buy_bracket(
+                price=order.entry,
+                exectype=bt.Order.Limit,
+                stopprice=order.stop,
+                limitprice=order.target,
+                valid=self.data.datetime.date(0) + pd.Timedelta(days=1),
+            )
         )
-        self.working.extend(orders)
 
 
-def plain_run(frame: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Run the plain script; return its round trips as (entry time, exit time) pairs."""
+def plain_run(bars: pd.DataFrame) -> pd.DataFrame:
+    """Run the plain script through rtystrat's broker; return its trade log."""
+    config = RunConfig()
     cerebro = bt.Cerebro()  # defaults: runonce, preload, stdstats observers
-    cerebro.adddata(LevelsData(dataname=frame))
+    cerebro.adddata(bt.feeds.PandasData(dataname=bars))
     cerebro.addstrategy(PlainBullishReversal)
+    broker = FuturesBroker(fill_settings=config.fill_settings(), contract=config.contract)
+    broker.setcash(config.cash)
+    broker.addcommissioninfo(futures_commission(config.spec))
+    cerebro.broker = broker
+    cerebro.addanalyzer(TradeRecorder, _name="trades")
+    (strategy,) = cerebro.run()
+    return strategy.analyzers.trades.get_analysis()
+
+
+def native_run(bars: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Run the native-bracket script; return its round trips as (entry time, exit time) pairs."""
+    spec = get_contract("RTY")
+    cerebro = bt.Cerebro()
+    cerebro.adddata(bt.feeds.PandasData(dataname=bars))
+    cerebro.addstrategy(NativeBracketReversal)
     cerebro.broker.setcash(100_000.0)
     cerebro.broker.addcommissioninfo(
         bt.CommInfoBase(
-            commission=2.5, mult=50.0, margin=7_000.0, stocklike=False, commtype=bt.CommInfoBase.COMM_FIXED
+            commission=spec.commission_per_side,
+            mult=spec.multiplier,
+            margin=spec.initial_margin,
+            stocklike=False,
+            commtype=bt.CommInfoBase.COMM_FIXED,
         )
     )
-    cerebro.broker.set_slippage_fixed(0.1, slip_limit=False)
+    cerebro.broker.set_slippage_fixed(spec.tick_size, slip_limit=False)
     (strategy,) = cerebro.run()
     return strategy.round_trips
 
@@ -97,27 +231,38 @@ def main() -> None:
     args = parser.parse_args()
     strategy = get_strategy("bullish_reversal")
     bars = daily_bars()
-    frame = indicator_frame_for(strategy, bars, RunConfig())
-    params = {"rsi_max": None, "entry": "limit", "stop_offset": "13pt", "target": "pivot", "max_hold": 10}
-    ours = median_seconds(lambda: run_backtest(strategy, frame, params=params), args.repeats)
-    plain = median_seconds(lambda: plain_run(frame), args.repeats)
-    trades = run_backtest(strategy, frame, params=params).trades
-    plain_trades = set(plain_run(frame))
-    same = plain_trades & set(zip(trades["entry_time"], trades["exit_time"], strict=True))
+
+    ours = run_backtest(strategy, bars, params=PARAMS).trades
+    plain = plain_run(bars)
+    pd.testing.assert_frame_equal(plain[COMPARED], ours[COMPARED])  # the same trades, or no comparison
+    native = set(native_run(bars))
+    same_days = native & set(zip(ours["entry_time"], ours["exit_time"], strict=True))
+
+    def timed(run: Callable[[], object]) -> float:
+        return median_seconds(run, args.repeats)
+
+    seconds = {
+        "ours": timed(lambda: run_backtest(strategy, bars, params=PARAMS)),
+        "plain": timed(lambda: plain_run(bars)),
+        "native": timed(lambda: native_run(bars)),
+    }
     rows = [
-        (
-            "rtystrat run_backtest (bracket fills on the entry bar)",
-            f"{ours * 1e3:,.0f} ms",
-            f"{plain / ours:.2f}x",
-        ),
-        ("plain backtrader script (native buy_bracket)", f"{plain * 1e3:,.0f} ms", "1.00x"),
+        ("rtystrat run_backtest (from bars: indicators, plans, lean feed, stats)", "ours"),
+        ("plain backtrader script, rtystrat broker + enter_bracket (same trades)", "plain"),
+        ("plain backtrader script, native buy_bracket (different trades)", "native"),
     ]
     print_table(
-        f"One run over {len(bars):,} daily bars (median of {args.repeats})", rows, ["path", "time", "speed"]
+        f"One run over {len(bars):,} daily bars (median of {args.repeats})",
+        [
+            (label, f"{seconds[key] * 1e3:,.0f} ms", f"{seconds['plain'] / seconds[key]:.2f}x")
+            for label, key in rows
+        ],
+        ["path", "time", "vs plain script"],
     )
     print(
-        f"rtystrat trades: {len(trades)}; plain script trades: {len(plain_trades)}; "
-        f"same entry and exit day: {len(same)}"
+        f"rtystrat trades: {len(ours)}; plain script (rtystrat fills): {len(plain)}, identical entry/exit "
+        f"time, price, reason and contracts: {len(ours)}; native buy_bracket: {len(native)}, "
+        f"same entry and exit day as rtystrat: {len(same_days)}"
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bench.common import GRID_50, daily_bars, median_seconds, print_table
-from rtystrat import fills, kernel
+from rtystrat import fills, kernel, tradelog
 from rtystrat.analyzers import EquityRecorder, TradeRecorder
 from rtystrat.broker import FuturesBroker, futures_commission
 from rtystrat.config import RunConfig
@@ -53,7 +53,7 @@ def optstrategy(
     # optreturn strips the strategy from the analyzers; rebuild each trade log from the recorded fills.
     spec = config.spec
     logs = [
-        fills.trade_log(
+        tradelog.trade_log(
             np.array(result[0].analyzers.trades._records).reshape(-1, fills.FILL_FIELDS),
             frame.index,
             setup=strategy.name,

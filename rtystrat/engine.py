@@ -142,12 +142,21 @@ def _run(
     broker.setcash(config.cash)
     broker.addcommissioninfo(futures_commission(config.spec))
     cerebro.broker = broker
-    cerebro.adddata(make_feed(frame))
+    # a strategy trading its plans reads them from the frame: the feed carries only the lines code reads
+    cerebro.adddata(make_feed(frame, lines=_lines_read(classes)))
     for cls in classes:
         cerebro.addstrategy(cls, setup_params=setup_params[cls.name], frame=frame, intraday=sub_bars)
     cerebro.addanalyzer(TradeRecorder, _name="trades")
     cerebro.addanalyzer(EquityRecorder, _name="equity")
     return cerebro.run()
+
+
+def _lines_read(classes: list[type[SetupStrategy]]) -> list[str] | None:
+    """Return the indicator columns any of `classes` reads as feed lines (None: every column)."""
+    wanted = [cls.lines_read() for cls in classes]
+    if any(lines is None for lines in wanted):
+        return None
+    return sorted({line for lines in wanted for line in lines})
 
 
 def _strategy_classes(

@@ -2,9 +2,12 @@
 
 `make_feed(frame)` turns an indicator frame (`rtystrat.features.indicator_frame`) into a
 ``bt.feeds.PandasData`` whose extra lines are the frame's extra numeric columns, lower-cased:
-``p, s1..s3, r1..r3, sma_50, sma_100, rsi_14, atr_14`` and so on. A strategy reads them like any line
-(``self.data.lines.s2[0]``; note ``self.data.p`` is backtrader's shorthand for params, so the pivot is
-``self.data.lines.p``).
+``p, s1..s3, r1..r3, sma_50, sma_100, rsi_14, atr_14`` and so on — the "indicator feed". A strategy reads
+them like any line (``self.data.lines.s2[0]``; note ``self.data.p`` is backtrader's shorthand for params,
+so the pivot is ``self.data.lines.p``). `make_feed(frame, lines=[...])` carries only the named columns
+(``lines=[]``: OHLCV alone): each line costs a copy per bar, so the engine gives a strategy that trades
+its plans — which it reads from the frame — a feed without indicator lines
+(`rtystrat.strategy.SetupStrategy.lines_read`).
 
 Why a data feed with extra lines rather than backtrader indicators
 ------------------------------------------------------------------
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import keyword
+from collections.abc import Sequence
 
 import backtrader as bt
 import pandas as pd
@@ -102,14 +106,21 @@ def _feed_class(extra_lines: tuple[str, ...]) -> type[FrameFeed]:
     return type("IndicatorFeed", (FrameFeed,), {"lines": extra_lines, "params": params})
 
 
-def _extra_columns(frame: pd.DataFrame, source: str) -> list[str]:
-    """Return the numeric non-standard columns of `frame`, checked as backtrader line names."""
+def _extra_columns(frame: pd.DataFrame, source: str, lines: Sequence[str] | None) -> list[str]:
+    """Return the numeric non-standard columns of `frame` (those named in `lines`), checked as line names."""
+    wanted = None if lines is None else {str(line).lower() for line in lines}
+    available = {str(column).lower() for column in frame.columns}
+    for line in sorted(wanted or ()):
+        if line not in available:
+            raise DataError(f"{source}: line {line!r} has no column in the frame")
     reserved = _reserved_names()
     seen: dict[str, str] = {}
     for column in frame.columns:
         name = str(column).lower()
         if name in _STANDARD or not pd.api.types.is_numeric_dtype(frame[column]):
             continue  # standard lines are mapped by name; text (e.g. `contract`) cannot be a line
+        if wanted is not None and name not in wanted:
+            continue
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_") or name in reserved:
             raise DataError(f"{source}: column {column!r} cannot be a backtrader line name; rename it")
         if name in seen:
@@ -128,7 +139,9 @@ def _timeframe(frame: pd.DataFrame) -> tuple[int, int]:
     return bt.TimeFrame.Seconds, max(1, round(minutes * 60))
 
 
-def make_feed(frame: pd.DataFrame, name: str | None = None) -> FrameFeed:
+def make_feed(
+    frame: pd.DataFrame, name: str | None = None, *, lines: Sequence[str] | None = None
+) -> FrameFeed:
     """Return a backtrader feed of `frame` with one extra line per extra numeric column.
 
     Parameters
@@ -137,6 +150,9 @@ def make_feed(frame: pd.DataFrame, name: str | None = None) -> FrameFeed:
         Canonical bars, usually with indicator columns (`rtystrat.features.indicator_frame`).
     name : str, optional
         The feed's name in backtrader (``data._name``); defaults to ``frame.attrs["source"]``.
+    lines : sequence of str, optional
+        The extra columns to carry (names as in the frame or lower-cased); ``[]``: OHLCV only. Default:
+        every extra numeric column.
 
     Returns
     -------
@@ -152,7 +168,7 @@ def make_feed(frame: pd.DataFrame, name: str | None = None) -> FrameFeed:
         raise DataError(f"{source}: a feed needs column {missing[0]!r}")
     if not isinstance(frame.index, pd.DatetimeIndex):
         raise DataError(f"{source}: a feed needs a DatetimeIndex, got {type(frame.index).__name__}")
-    extra = _extra_columns(frame, source)
+    extra = _extra_columns(frame, source, lines)
     timezone = None if frame.index.tz is None else str(frame.index.tz)
     naive = frame.copy(deep=False)
     if timezone is not None:

@@ -84,17 +84,24 @@ sub_start, settings, cash) -> (trades, events)``
     One strategy over a whole series, looping ``step`` and ``arm`` exactly as the backtrader strategy does
     (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L).
     ``contract_id`` int64 (equal ids: same contract, see ``contract_ids``); ``sub_start`` int64 of length
-    ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``; zeros without sub-bars).
+    ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``), or empty without sub-bars.
     ``trades``: the EXIT records in order; ``events``: rows ``(bar, kind, contracts)`` for REJECTED and
-    SKIPPED entries. ``simulate_plans(bars, plans, settings, cash)`` calls it from a frame and Plans.
-``trade_log(trades, index, ...)`` turns EXIT records into the trade-log DataFrame (used by both paths).
+    SKIPPED entries. It is the one whole-series loop: the fast kernel calls it, and
+    ``simulate_plans(bars, plans, settings, cash)`` calls it from a frame and Plans.
+
+The trade log (one row per round trip, $ amounts) is built from EXIT records by :mod:`rtystrat.tradelog`.
+
+Every compiled function and every constant they read stays in this one module: numba's on-disk cache is
+keyed on a function's own source file, so a compiled caller elsewhere would keep running a stale copy of
+``step`` after this file changes (a kernel loop of its own once booked 1549.8000000000002 for 1549.8 that
+way). Python code elsewhere may use the layout constants freely.
 """
 
 from __future__ import annotations
 
 import decimal
 import math
-from collections.abc import Sequence
+from typing import Any
 
 import numba
 import numpy as np
@@ -105,7 +112,6 @@ from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, Plans
 __all__ = [
     "EXIT_REASONS",
     "POLICIES",
-    "TRADE_COLUMNS",
     "arm",
     "contract_ids",
     "make_settings",
@@ -113,7 +119,6 @@ __all__ = [
     "simulate",
     "simulate_plans",
     "step",
-    "trade_log",
 ]
 
 POLICIES = ("pessimistic", "optimistic", "ohlc_path", "intraday")
@@ -563,6 +568,63 @@ def step(
 
 
 @numba.njit(cache=True)
+def _cannot_fill(direction: int, entry_type: int, price: float, high: float, low: float, tick: float) -> bool:
+    """Whether a limit or stop entry order at `price` provably does not fill on a bar spanning `low`..`high`.
+
+    A long limit fills only below its price, a long stop only at or above it (a short: mirrored). The order
+    is rounded to the tick before it works, which moves it by at most a millionth of a tick toward the
+    bar, so a whole tick of margin makes the answer exact whatever the rounding.
+    """
+    if entry_type == ENTRY_MARKET or math.isnan(price):
+        return False
+    if entry_type == ENTRY_LIMIT:
+        return low >= price + tick if direction > 0 else high <= price - tick
+    return high < price - tick if direction > 0 else low > price + tick
+
+
+@numba.njit(cache=True)
+def _next_entry(
+    direction: np.ndarray,
+    entry_type: np.ndarray,
+    entry_price: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    sub_start: np.ndarray,
+    skip: bool,
+    settings: np.ndarray,
+    start: int,
+) -> int:
+    """Return the first plan row from `start` on that places an order, ``n`` when none does.
+
+    A row places none without a signal, on the last bar, or — with `skip` — when its order provably cannot
+    fill on the next bar and no sub-bars of that bar decide the fill. A tight loop of its own: scanned
+    inside :func:`simulate`'s loop it ran several times slower.
+    """
+    n = len(direction)
+    sub_bars_decide = len(sub_start) > 0 and settings[SET_POLICY] == INTRADAY
+    tick = settings[SET_TICK]
+    for i in range(start, n - 1):
+        if direction[i] == 0:
+            continue
+        if (
+            skip
+            and not (sub_bars_decide and sub_start[i + 2] > sub_start[i + 1])
+            and _cannot_fill(direction[i], entry_type[i], entry_price[i], high[i + 1], low[i + 1], tick)
+        ):
+            continue
+        return i
+    return n
+
+
+@numba.njit(cache=True)
+def _room(buffer: np.ndarray, used: int) -> np.ndarray:
+    """Return `buffer`, doubled in length when its `used` rows fill it."""
+    if used < len(buffer):
+        return buffer
+    return np.concatenate((buffer, np.empty_like(buffer)))
+
+
+@numba.njit(cache=True)
 def simulate(
     open_: np.ndarray,
     high: np.ndarray,
@@ -586,9 +648,18 @@ def simulate(
     settings: np.ndarray,
     cash: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Run one strategy's plans over a whole series; return ``(trades, events)`` (see module doc)."""
+    """Run one strategy's plans over a whole series; return ``(trades, events)`` (see module doc).
+
+    It skips only work that cannot change the outcome, which is most of the work on minute bars, where a
+    strategy is flat most of the time: ``step`` is not called while flat (it would return no fill), and an
+    entry order that works one bar and provably cannot fill on it (:func:`_cannot_fill`) is not placed — it
+    would expire unfilled and leave the state flat. That second skip is off when an order works longer,
+    when a risk budget sizes the trades (a size-0 skip is an event to report) and on bars whose sub-bars
+    decide the fill (their range may exceed the bar's). The backtrader strategy places every order; the
+    parity tests hold the two paths equal trade for trade.
+    """
     n = len(open_)
-    state = np.full(STATE_SIZE, np.nan)
+    state = np.full(STATE_SIZE, np.nan)  # new_state(), which is not compiled
     state[ST_PHASE] = FLAT
     state[ST_PENDING] = NO_EXIT
     out = np.empty((MAX_FILLS_PER_BAR, FILL_FIELDS))
@@ -598,37 +669,45 @@ def simulate(
     n_events = 0
     cost = 2.0 * settings[SET_COMMISSION]
     multiplier = settings[SET_MULTIPLIER]
-    for i in range(n):
-        roll_next = i + 1 < n and contract_id[i + 1] != contract_id[i]
-        count = step(
-            state, i, open_[i], high[i], low[i], close[i], sub_open, sub_high, sub_low, sub_close,
-            sub_start[i], sub_start[i + 1], invalidation[i], roll_next, i == n - 1, cash, settings, out,
-        )  # fmt: skip
-        for r in range(count):
-            kind = out[r, F_KIND]
-            if kind == EXIT:
-                if n_trades == len(trades):
-                    trades = np.concatenate((trades, np.empty_like(trades)))
-                trades[n_trades] = out[r]
-                n_trades += 1
-                points = out[r, F_DIRECTION] * (out[r, F_PRICE] - out[r, F_ENTRY_PRICE])
-                cash += (points * multiplier - cost) * out[r, F_CONTRACTS]
-            elif kind == REJECTED:
-                if n_events == len(events):
-                    events = np.concatenate((events, np.empty_like(events)))
-                events[n_events, 0], events[n_events, 1] = i, REJECTED
-                events[n_events, 2] = out[r, F_CONTRACTS]
-                n_events += 1
-        if state[ST_PHASE] == FLAT and direction[i] != 0 and i + 1 < n:
+    has_sub_bars = len(sub_start) > 0
+    skip = entry_valid_bars <= 1 and math.isnan(settings[SET_RISK])
+    i = 0
+    while i < n:
+        if state[ST_PHASE] != FLAT:
+            roll_next = i + 1 < n and contract_id[i + 1] != contract_id[i]
+            sub_first = sub_start[i] if has_sub_bars else 0
+            sub_last = sub_start[i + 1] if has_sub_bars else 0
+            count = step(
+                state, i, open_[i], high[i], low[i], close[i], sub_open, sub_high, sub_low, sub_close,
+                sub_first, sub_last, invalidation[i], roll_next, i == n - 1, cash, settings, out,
+            )  # fmt: skip
+            for r in range(count):
+                kind = out[r, F_KIND]
+                if kind == EXIT:
+                    trades = _room(trades, n_trades)
+                    trades[n_trades] = out[r]
+                    n_trades += 1
+                    points = out[r, F_DIRECTION] * (out[r, F_PRICE] - out[r, F_ENTRY_PRICE])
+                    cash += (points * multiplier - cost) * out[r, F_CONTRACTS]
+                elif kind == REJECTED:
+                    events = _room(events, n_events)
+                    events[n_events, 0], events[n_events, 1] = i, REJECTED
+                    events[n_events, 2] = out[r, F_CONTRACTS]
+                    n_events += 1
+        if state[ST_PHASE] == FLAT:
+            # flat bars pass without fills until a plan row places an order: jump to that row
+            i = _next_entry(direction, entry_type, entry_price, high, low, sub_start, skip, settings, i)
+            if i == n:
+                break
             contracts = arm(
                 state, i, direction[i], entry_type[i], entry_price[i], stop[i], target[i], close[i],
                 entry_valid_bars, anchor_to_fill, max_hold, settings,
             )  # fmt: skip
             if contracts == 0:
-                if n_events == len(events):
-                    events = np.concatenate((events, np.empty_like(events)))
+                events = _room(events, n_events)
                 events[n_events, 0], events[n_events, 1], events[n_events, 2] = i, SKIPPED, 0.0
                 n_events += 1
+        i += 1
     return trades[:n_trades].copy(), events[:n_events].copy()
 
 
@@ -644,10 +723,9 @@ def simulate_plans(
 
     `sub_bars` is ``(open, high, low, close, sub_start)`` for the ``intraday`` policy.
     """
-    n = len(bars)
     if sub_bars is None:
         empty = np.empty(0)
-        sub_bars = (empty, empty, empty, empty, np.zeros(n + 1, dtype=np.int64))
+        sub_bars = (empty, empty, empty, empty, np.empty(0, dtype=np.int64))
     return simulate(
         *(bars[column].to_numpy(np.float64) for column in ("open", "high", "low", "close")),
         contract_ids(bars),
@@ -672,119 +750,10 @@ def contract_ids(bars: pd.DataFrame) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-TRADE_COLUMNS = (
-    "setup",
-    "direction",
-    "contract",
-    "entry_time",
-    "entry_price",
-    "exit_time",
-    "exit_price",
-    "exit_reason",
-    "contracts",
-    "pnl_points",
-    "pnl_gross",
-    "commission",
-    "slippage",
-    "pnl_net",
-    "initial_risk_points",
-    "r_multiple",
-    "mae_points",
-    "mfe_points",
-    "mae_r",
-    "mfe_r",
-    "bars_held",
-    "duration",
-    "ambiguous",
-    "pnl_net_pessimistic",
-    "pnl_net_optimistic",
-    "stop",
-    "target",
-)
+def __getattr__(name: str) -> Any:
+    """Resolve the trade-log names that moved to :mod:`rtystrat.tradelog`, for importers not yet updated."""
+    if name in ("TRADE_COLUMNS", "trade_log"):
+        from rtystrat import tradelog  # imported here: tradelog reads this module's record layout
 
-
-def trade_log(
-    trades: np.ndarray,
-    index: pd.DatetimeIndex,
-    *,
-    setup: str | Sequence[str],
-    multiplier: float,
-    commission_per_side: float,
-    contracts_traded: Sequence[str] | np.ndarray | str,
-) -> pd.DataFrame:
-    """Return the trade log (columns :data:`TRADE_COLUMNS`) of EXIT records.
-
-    $ columns are per trade in total: ``pnl_gross = pnl_points × multiplier × contracts`` at the fill prices
-    (slippage included), ``commission = 2 × commission_per_side × contracts``, ``pnl_net = pnl_gross −
-    commission``; ``slippage`` is the $ part of ``pnl_gross`` lost to slippage. ``r_multiple = pnl_net /
-    (initial_risk_points × multiplier × contracts)`` (net of costs); ``mae_r``, ``mfe_r`` in points of
-    initial risk. ``bars_held`` counts bars from entry to exit (0: same bar).
-
-    Parameters
-    ----------
-    trades : ndarray
-        EXIT records (rows of :func:`simulate`'s ``trades``, or collected from :func:`step`).
-    index : DatetimeIndex
-        Bar times (tz kept).
-    setup : str or sequence of str
-        Setup name, one for all or one per trade.
-    contracts_traded : str or sequence
-        Contract name, one for all, or one per *bar* (the frame's ``contract`` column).
-    """
-    trades = np.asarray(trades, dtype=np.float64).reshape(-1, FILL_FIELDS)
-    entry_bar = trades[:, F_ENTRY_BAR].astype(np.int64)
-    exit_bar = trades[:, F_BAR].astype(np.int64)
-    direction = trades[:, F_DIRECTION]
-    contracts = trades[:, F_CONTRACTS]
-    entry_price = trades[:, F_ENTRY_PRICE]
-    scale = multiplier * contracts
-    commission = 2.0 * commission_per_side * contracts
-
-    def net(exit_price: np.ndarray) -> np.ndarray:
-        return direction * (exit_price - entry_price) * scale - commission
-
-    points = direction * (trades[:, F_PRICE] - entry_price)
-    risk = trades[:, F_INITIAL_RISK]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        risk_points = np.where(risk > 0, risk, np.nan)
-        pnl_net = points * scale - commission
-        names = (
-            np.full(len(trades), contracts_traded, dtype=object)
-            if isinstance(contracts_traded, str)
-            else np.asarray(contracts_traded, dtype=object)[entry_bar]
-        )
-        entry_time = index[entry_bar]
-        exit_time = index[exit_bar]
-        log = pd.DataFrame(
-            {
-                "setup": np.broadcast_to(np.asarray(setup, dtype=object), len(trades)),
-                "direction": np.where(direction > 0, "long", "short").astype(object),
-                "contract": names,
-                "entry_time": entry_time,
-                "entry_price": entry_price,
-                "exit_time": exit_time,
-                "exit_price": trades[:, F_PRICE],
-                "exit_reason": np.asarray(EXIT_REASONS, dtype=object)[trades[:, F_REASON].astype(np.int64)],
-                "contracts": contracts.astype(np.int64),
-                "pnl_points": points,
-                "pnl_gross": points * scale,
-                "commission": commission,
-                "slippage": trades[:, F_SLIPPAGE] * scale,
-                "pnl_net": pnl_net,
-                "initial_risk_points": risk_points,
-                "r_multiple": pnl_net / (risk_points * scale),
-                "mae_points": trades[:, F_MAE],
-                "mfe_points": trades[:, F_MFE],
-                "mae_r": trades[:, F_MAE] / risk_points,
-                "mfe_r": trades[:, F_MFE] / risk_points,
-                "bars_held": exit_bar - entry_bar,
-                "duration": exit_time - entry_time,
-                "ambiguous": trades[:, F_AMBIGUOUS] > 0,
-                "pnl_net_pessimistic": net(trades[:, F_PRICE_PESSIMISTIC]),
-                "pnl_net_optimistic": net(trades[:, F_PRICE_OPTIMISTIC]),
-                "stop": trades[:, F_STOP],
-                "target": trades[:, F_TARGET],
-            },
-            columns=list(TRADE_COLUMNS),
-        )
-    return log
+        return getattr(tradelog, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,8 +4,10 @@ No backtrader here. The kernel builds the indicator frame once per sweep (:func:
 strategy's pure setup function for its :class:`~rtystrat.plans.Plans` (:func:`plans`), and runs them through
 :func:`rtystrat.fills.simulate` — the same numba-compiled state machine, fill policy, tick rounding, slippage,
 commission, margin and sizing that the backtrader strategy calls bar by bar — so the two paths book the same
-trades (the parity tests check it trade for trade). The trade log comes from :func:`rtystrat.fills.trade_log`
-and the statistics from :mod:`rtystrat.metrics`, the functions the backtrader path uses.
+trades (the parity tests check it trade for trade). The trade log and the per-trade P&L come from
+:mod:`rtystrat.tradelog` and the statistics from :mod:`rtystrat.metrics`, the functions the backtrader path
+uses. No compiled function here reads another module's constants: numba's on-disk cache would not notice
+when those change.
 
 Equity is marked to market at each bar close: ``E_t = cash + Σ net P&L of trades closed by t + d · (close_t −
 entry) · multiplier · contracts − commission_per_side · contracts`` for a position open at ``t`` (its entry
@@ -19,25 +21,17 @@ Speed: a sweep evaluates thousands of combinations, so :func:`evaluate` computes
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 import pandas as pd
 
-from rtystrat import fills, metrics
+from rtystrat import fills, metrics, tradelog
+from rtystrat.columns import keep_columns
 from rtystrat.errors import ParameterError
-from rtystrat.fills import (
-    F_BAR,
-    F_CONTRACTS,
-    F_DIRECTION,
-    F_ENTRY_BAR,
-    F_ENTRY_PRICE,
-    F_INITIAL_RISK,
-    F_PRICE,
-)
-from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, Plans
+from rtystrat.fills import F_BAR, F_CONTRACTS, F_DIRECTION, F_ENTRY_BAR, F_ENTRY_PRICE, F_PRICE
+from rtystrat.plans import Plans
 
 __all__ = [
     "FAST_STATS",
@@ -143,36 +137,40 @@ def prepare(strategy: type, bars: pd.DataFrame, config: Any) -> KernelData:
 
 
 def plans(strategy: type, data: KernelData, params: dict[str, Any]) -> Plans:
-    """Return the strategy's plans for `params` over the whole prepared frame."""
+    """Return the strategy's plans for `params` over the whole prepared frame.
+
+    The frame is never changed after :func:`prepare`, so the setups keep the arrays that no parameter
+    changes from one combination to the next (:func:`rtystrat.columns.keep_columns`).
+    """
+    keep_columns(data.frame)
     return strategy.setup(data.frame, **params)
 
 
 @numba.njit(cache=True)
 def _mark_to_market(
     close: np.ndarray,
-    trades: np.ndarray,
-    start: int,
+    entry_bar: np.ndarray,
+    exit_bar: np.ndarray,
+    direction: np.ndarray,
+    contracts: np.ndarray,
+    entry_price: np.ndarray,
+    exit_price: np.ndarray,
     multiplier: float,
     commission_per_side: float,
     cash: float,
 ) -> np.ndarray:
-    """Equity at each close of `close` (bars ``start …``) from EXIT records in exit order (module doc)."""
+    """Equity at each close of `close` from the trades in exit order, bars counted from `close`'s first."""
     n = len(close)
     equity = np.empty(n)
     realised = cash
     filled = 0  # bars [0, filled) are written
-    for k in range(trades.shape[0]):
-        entry = int(trades[k, F_ENTRY_BAR]) - start
-        exit_ = int(trades[k, F_BAR]) - start
-        d = trades[k, F_DIRECTION]
-        contracts = trades[k, F_CONTRACTS]
-        price = trades[k, F_ENTRY_PRICE]
+    for k in range(len(entry_bar)):
+        entry, exit_, d, size = entry_bar[k], exit_bar[k], direction[k], contracts[k]
         for t in range(filled, entry):
             equity[t] = realised
         for t in range(max(entry, filled), exit_):
-            equity[t] = realised + (d * (close[t] - price) * multiplier - commission_per_side) * contracts
-        points = d * (trades[k, F_PRICE] - price)
-        realised += (points * multiplier - 2.0 * commission_per_side) * contracts
+            equity[t] = realised + (d * (close[t] - entry_price[k]) * multiplier - commission_per_side) * size
+        realised += (d * (exit_price[k] - entry_price[k]) * multiplier - 2.0 * commission_per_side) * size
         equity[exit_] = realised
         filled = exit_ + 1
     for t in range(filled, n):
@@ -180,111 +178,20 @@ def _mark_to_market(
     return equity
 
 
-@numba.njit(cache=True)
-def _cannot_fill(direction: int, entry_type: int, price: float, next_high: float, next_low: float) -> bool:
-    """Whether a one-bar limit or stop entry order provably does not fill on the next bar.
-
-    A long limit needs the next bar to trade below its price (rounding to the tick only lowers it), a
-    short limit above; a long stop needs the next high to reach its price (rounding only raises it), a
-    short stop the next low. Such an order is placed at the close and expires unfilled a bar later,
-    leaving nothing behind, so not placing it changes no fill.
-    """
-    if entry_type == ENTRY_MARKET or math.isnan(price):
-        return False
-    if entry_type == ENTRY_LIMIT:
-        return next_low >= price if direction > 0 else next_high <= price
-    return next_high < price if direction > 0 else next_low > price
-
-
-@numba.njit(cache=True)
-def _run_plans(
-    open_: np.ndarray,
-    high: np.ndarray,
-    low: np.ndarray,
-    close: np.ndarray,
-    contract_id: np.ndarray,
-    direction: np.ndarray,
-    entry_type: np.ndarray,
-    entry_price: np.ndarray,
-    stop: np.ndarray,
-    target: np.ndarray,
-    invalidation: np.ndarray,
-    max_hold: int,
-    entry_valid_bars: int,
-    anchor_to_fill: bool,
-    settings: np.ndarray,
-    cash: float,
-    skip_unfillable: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`rtystrat.fills.simulate` without sub-bars, doing only work that can change the outcome.
-
-    ``fills.step`` on a flat state with no working order returns without a fill, so it is not called
-    then; with `skip_unfillable`, orders that cannot fill on the next bar (:func:`_cannot_fill`) are not
-    placed. On minute data, where the strategy is flat most of the time, those two are most of the work.
-    The loop is otherwise ``fills.simulate``'s (same ``step`` and ``arm``, same order, same cash and
-    events), and the parity tests hold the two paths equal trade for trade.
-    """
-    n = len(open_)
-    state = np.full(fills.STATE_SIZE, np.nan)  # fills.new_state(), which is not compiled
-    state[fills.ST_PHASE] = fills.FLAT
-    state[fills.ST_PENDING] = fills.NO_EXIT
-    out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
-    no_sub_bars = np.empty(0)
-    trades = np.empty((16, fills.FILL_FIELDS))
-    events = np.empty((4, 3))
-    n_trades, n_events = 0, 0
-    cost = 2.0 * settings[fills.SET_COMMISSION]
-    multiplier = settings[fills.SET_MULTIPLIER]
-    for i in range(n):
-        if state[fills.ST_PHASE] != fills.FLAT:
-            roll_next = i + 1 < n and contract_id[i + 1] != contract_id[i]
-            count = fills.step(
-                state, i, open_[i], high[i], low[i], close[i], no_sub_bars, no_sub_bars, no_sub_bars,
-                no_sub_bars, 0, 0, invalidation[i], roll_next, i == n - 1, cash, settings, out,
-            )  # fmt: skip
-            for r in range(count):
-                if out[r, fills.F_KIND] == fills.EXIT:
-                    if n_trades == len(trades):
-                        trades = np.concatenate((trades, np.empty_like(trades)))
-                    trades[n_trades] = out[r]
-                    n_trades += 1
-                    points = out[r, F_DIRECTION] * (out[r, F_PRICE] - out[r, F_ENTRY_PRICE])
-                    cash += (points * multiplier - cost) * out[r, F_CONTRACTS]
-                elif out[r, fills.F_KIND] == fills.REJECTED:
-                    if n_events == len(events):
-                        events = np.concatenate((events, np.empty_like(events)))
-                    events[n_events, 0], events[n_events, 1] = i, fills.REJECTED
-                    events[n_events, 2] = out[r, F_CONTRACTS]
-                    n_events += 1
-        if state[fills.ST_PHASE] == fills.FLAT and direction[i] != 0 and i + 1 < n:
-            if skip_unfillable and _cannot_fill(
-                direction[i], entry_type[i], entry_price[i], high[i + 1], low[i + 1]
-            ):
-                continue
-            contracts = fills.arm(
-                state, i, direction[i], entry_type[i], entry_price[i], stop[i], target[i], close[i],
-                entry_valid_bars, anchor_to_fill, max_hold, settings,
-            )  # fmt: skip
-            if contracts == 0:
-                if n_events == len(events):
-                    events = np.concatenate((events, np.empty_like(events)))
-                events[n_events, 0], events[n_events, 1], events[n_events, 2] = i, fills.SKIPPED, 0.0
-                n_events += 1
-    return trades[:n_trades].copy(), events[:n_events].copy()
+_NO_SUB_BARS = np.empty(0)
+_NO_SUB_START = np.empty(0, dtype=np.int64)
 
 
 def simulate(
     data: KernelData, plans: Plans, config: Any = None, start: int = 0, stop: int | None = None
 ) -> KernelRun:
-    """Run `plans` through the compiled fill rules on bars ``[start, stop)``; positions close at the end.
+    """Run `plans` (:func:`rtystrat.fills.simulate`) on bars ``[start, stop)``; positions close at the end.
 
-    Entry orders that provably cannot fill are not placed (:func:`_cannot_fill`) when each order works
-    for one bar and no risk budget sizes the trades (a size-0 skip must still be counted). `config` is
-    accepted for symmetry with the engine; the run constants were fixed by :func:`prepare`.
+    `config` is accepted for symmetry with the engine; the run constants were fixed by :func:`prepare`.
     """
     stop = len(data.close) if stop is None else stop
     window = slice(start, stop)
-    trades, events = _run_plans(
+    trades, events = fills.simulate(
         data.open[window],
         data.high[window],
         data.low[window],
@@ -299,36 +206,39 @@ def simulate(
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
+        _NO_SUB_BARS,
+        _NO_SUB_BARS,
+        _NO_SUB_BARS,
+        _NO_SUB_BARS,
+        _NO_SUB_START,
         data.settings,
         data.cash,
-        plans.entry_valid_bars <= 1 and math.isnan(data.settings[fills.SET_RISK]),
+    )
+    equity = _mark_to_market(
+        data.close[window],
+        trades[:, F_ENTRY_BAR].astype(np.int64),
+        trades[:, F_BAR].astype(np.int64),
+        trades[:, F_DIRECTION],
+        trades[:, F_CONTRACTS],
+        trades[:, F_ENTRY_PRICE],
+        trades[:, F_PRICE],
+        data.multiplier,
+        data.commission_per_side,
+        data.cash,
     )
     if start:
         trades[:, F_BAR] += start
         trades[:, F_ENTRY_BAR] += start
-    equity = _mark_to_market(
-        data.close[window], trades, start, data.multiplier, data.commission_per_side, data.cash
+    amounts = tradelog.trade_amounts(
+        trades, multiplier=data.multiplier, commission_per_side=data.commission_per_side
     )
-    pnl_net, r_multiple = _pnl(trades, data)
-    return KernelRun(trades, equity, pnl_net, r_multiple, events, start, stop)
-
-
-def _pnl(trades: np.ndarray, data: KernelData) -> tuple[np.ndarray, np.ndarray]:
-    """Net $ P&L and R multiple per trade, as :func:`rtystrat.fills.trade_log` defines them."""
-    contracts = trades[:, F_CONTRACTS]
-    scale = data.multiplier * contracts
-    points = trades[:, F_DIRECTION] * (trades[:, F_PRICE] - trades[:, F_ENTRY_PRICE])
-    pnl_net = points * scale - 2.0 * data.commission_per_side * contracts
-    risk = trades[:, F_INITIAL_RISK]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r_multiple = pnl_net / (np.where(risk > 0, risk, np.nan) * scale)
-    return pnl_net, r_multiple
+    return KernelRun(trades, equity, amounts.pnl_net, amounts.r_multiple, events, start, stop)
 
 
 def trades_frame(data: KernelData, run: KernelRun | None, setup: str) -> pd.DataFrame:
-    """Return the trade log of `run` (columns of :data:`rtystrat.fills.TRADE_COLUMNS`); empty for None."""
+    """Return the trade log of `run` (columns of :data:`rtystrat.tradelog.TRADE_COLUMNS`); empty for None."""
     trades = run.trades if run is not None else np.empty((0, fills.FILL_FIELDS))
-    return fills.trade_log(
+    return tradelog.trade_log(
         trades,
         data.index,
         setup=setup,
@@ -359,7 +269,8 @@ def _fast_stats(run: KernelRun, bars_per_year: float) -> dict[str, float]:
     pnl, r = run.pnl_net, run.r_multiple
     growth = equity[-1] / equity[0]
     drawdown, drawdown_dollars = _drawdowns(equity)
-    returns = pd.Series(equity[1:] / equity[:-1] - 1.0)
+    returns = equity[1:] / equity[:-1]
+    returns -= 1.0  # in place: on a million bars each temporary array costs page faults
     return {
         "# Trades": float(len(pnl)),
         "Win Rate [%]": metrics.win_rate(pnl) * 100.0,
@@ -374,7 +285,7 @@ def _fast_stats(run: KernelRun, bars_per_year: float) -> dict[str, float]:
         * 100.0,
         "Max. Drawdown [%]": drawdown * 100.0,
         "Max. Drawdown [$]": drawdown_dollars,
-        "Sharpe Ratio": metrics.sharpe_ratio(returns, bars_per_year),
+        "Sharpe Ratio": metrics.sharpe_ratio(pd.Series(returns), bars_per_year),
     }
 
 

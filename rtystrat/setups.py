@@ -25,24 +25,25 @@ through, a sell stop touched — the fill rules of :mod:`rtystrat.fills`), or th
 that trade — stopped out or not — it waits for the next period's levels (``reentry=True`` takes every
 signal). Rows whose target or stop would lie on the wrong side of the entry are skipped.
 
-The setups take the columns as numpy arrays once and use only vectorised numpy, because the sweep kernel
-calls them thousands of times.
+Speed. The sweep kernel calls a setup thousands of times on one frame. Arrays that no parameter changes
+(columns, next-bar levels, level periods, bars per session) and the entry stage of each entry setting come
+from :class:`rtystrat.columns.FrameColumns`, computed once per frame the caller keeps unchanged (the kernel
+does); per call remain the stop, the target and the one-signal-per-period rule (a compiled loop).
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 import pandas as pd
 
-from rtystrat.bars import is_intraday, period_keys, session_dates
-from rtystrat.contracts import get_contract, round_to_tick
-from rtystrat.errors import DataError, ParameterError
-from rtystrat.features import parse_levels_spec
-from rtystrat.levels import PERIOD_OPEN_METHODS, round_number_levels
+from rtystrat.columns import FrameColumns, columns_of
+from rtystrat.contracts import round_to_tick
+from rtystrat.errors import ParameterError
+from rtystrat.levels import round_number_levels
 from rtystrat.offsets import Offset, parse_offset
 from rtystrat.parameters import Parameter, Parameters
 from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
@@ -52,13 +53,10 @@ __all__ = [
     "BULLISH_REVERSAL_PARAMETERS",
     "bearish_breakdown",
     "bullish_reversal",
-    "session_bars",
-    "tick_size_of",
 ]
 
 # Column names of the indicator frame (rtystrat.features.indicator_frame defaults).
 _RSI, _ATR, _SMA_FAST, _SMA_SLOW = "rsi_14", "atr_14", "sma_50", "sma_100"
-_DEFAULT_CONTRACT = "RTY"
 
 
 def _check_bullish(values: Mapping[str, Any], owner: str) -> None:
@@ -240,47 +238,59 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     needed = ["low", "close", "P", "S2", "R1"]
     needed += [_RSI] if p["rsi_max"] is not None else []
     needed += [_ATR] if any(parse_offset(o).unit == "atr" for o in offsets) else []
-    col = _columns(frame, needed, "bullish_reversal")
-    tick = tick_size_of(frame)
-    atr = col.get(_ATR)
+    columns = columns_of(frame, needed, "bullish_reversal")
+    atr = columns.column(_ATR) if _ATR in needed else None
+    tick = columns.tick
     resting = p["entry"] == "limit"
-    # A resting order works on the next bar at that bar's levels; a bounce is judged at its own bar's levels.
-    lv = {name: _resting_levels(frame, col[name]) if resting else col[name] for name in ("P", "S2", "R1")}
-    s2 = lv["S2"]
-    entry_level = s2 + _points(p["entry_band"], s2, atr, tick)
-    if resting:
-        # The execution layer rounds a buy limit down to the tick; round here too so that "reached" below
-        # is exactly "filled".
-        entry_level = round_to_tick(entry_level, tick, "down")
+    key = ("bullish_reversal", p["entry"], p["entry_band"], p["rsi_max"])
+    entry = columns.derived(key, lambda: _bullish_entry(columns, p, atr))
+    s2 = entry.levels["S2"]
     stop = s2 - _points(p["stop_offset"], s2, atr, tick)
-    close, low = col["close"], col["low"]
-    if resting:
-        reference = entry_level
-        signal = close > entry_level
-    else:
-        reference = close
-        signal = (low <= entry_level) & (close > entry_level) & (low > stop)
-    if p["rsi_max"] is not None:
-        signal &= col[_RSI] < p["rsi_max"]
-    target = _bullish_target(p["target"], lv, reference, atr, tick)
-    signal &= (target > reference) & (stop < reference)
+    target = _bullish_target(p["target"], entry.levels, entry.reference, atr, tick)
+    signal = entry.signal & (target > entry.reference) & (stop < entry.reference)
+    if not resting:
+        signal &= columns.column("low") > stop  # a bounce bar must not have touched the stop
     if not p["reentry"]:
-        period = _period_ids(col["P"], col["S2"], col["R1"])
-        if resting:
-            # A limit fills only when traded through (low < limit).
-            signal = _first_fill_per_period(signal, _next(low) < entry_level, period)
-        else:
-            signal = _first_per_period(signal, period)
+        signal = _one_per_period(signal, entry.reached, columns.periods("P", "S2", "R1"))
     return _plans(
         signal,
         LONG,
         ENTRY_LIMIT if resting else ENTRY_MARKET,
-        entry_level if resting else None,
+        entry.price if resting else None,
         stop,
         target,
         None,
-        p["max_hold"] * session_bars(frame.index),
+        p["max_hold"] * columns.session_bars,
     )
+
+
+class _Entry(NamedTuple):
+    """The entry stage of a setup: what its entry parameters decide, shared by every stop and target."""
+
+    levels: dict[str, np.ndarray]  # the levels the entry is judged at (next bar's for a resting order)
+    price: np.ndarray  # the resting order's price (entry_level for a bounce)
+    reference: np.ndarray  # the price stops and targets are measured against
+    signal: np.ndarray  # rows that signal before the stop/target checks
+    reached: np.ndarray | None  # resting orders: whether the next bar trades at the price; None: bar events
+
+
+def _bullish_entry(columns: FrameColumns, p: Mapping[str, Any], atr: np.ndarray | None) -> _Entry:
+    resting = p["entry"] == "limit"
+    # A resting order works on the next bar at that bar's levels; a bounce is judged at its own bar's levels.
+    levels = {name: columns.resting(name) if resting else columns.column(name) for name in ("P", "S2", "R1")}
+    s2 = levels["S2"]
+    price = s2 + _points(p["entry_band"], s2, atr, columns.tick)
+    close, low = columns.column("close"), columns.column("low")
+    if resting:
+        # The execution layer rounds a buy limit down to the tick; round here too so that "reached" is
+        # exactly "filled" (a limit fills only when traded through: low < limit).
+        price = round_to_tick(price, columns.tick, "down")
+        signal, reached = close > price, columns.following("low") < price
+    else:
+        signal, reached = (low <= price) & (close > price), None
+    if p["rsi_max"] is not None:
+        signal &= columns.column(_RSI) < p["rsi_max"]
+    return _Entry(levels, price, price if resting else close, signal, reached)
 
 
 def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
@@ -312,79 +322,44 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     needed += (
         [_ATR] if any(parse_offset(p[o]).unit == "atr" for o in ("target_offset", "stop_offset")) else []
     )
-    col = _columns(frame, needed, "bearish_breakdown")
-    tick = tick_size_of(frame)
-    atr = col.get(_ATR)
+    columns = columns_of(frame, needed, "bearish_breakdown")
+    atr = columns.column(_ATR) if _ATR in needed else None
+    tick = columns.tick
     resting = p["entry"] == "stop"
-    s2, s3 = (_resting_levels(frame, col[name]) if resting else col[name] for name in ("S2", "S3"))
-    level = round_number_levels(s2, p["round_step"])[0] if p["level"] == "round" else s2
-    close, low = col["close"], col["low"]
-    entry_price = round_to_tick(level - tick, tick, "down")  # the sell stop of entry="stop"
-    if resting:
-        reference = entry_price
-        signal = close >= level
-    else:
-        reference = close
-        signal = (close < level) & (_previous(close) >= level)
-    if p["trend_filter"]:
-        signal &= (close < col[_SMA_FAST]) & (close < col[_SMA_SLOW])
+    key = ("bearish_breakdown", p["level"], p["round_step"], p["entry"], p["trend_filter"])
+    entry = columns.derived(key, lambda: _bearish_entry(columns, p))
+    level, s3 = entry.levels["level"], entry.levels["S3"]
     stop = level + _points(p["stop_offset"], level, atr, tick)
     target = s3 + _points(p["target_offset"], s3, atr, tick)
-    signal &= (target < reference) & (stop > reference)
+    signal = entry.signal & (target < entry.reference) & (stop > entry.reference)
     if not p["reentry"]:
-        period = _period_ids(col["P"], col["S2"], col["S3"])
-        if resting:
-            signal = _first_fill_per_period(signal, _next(low) <= entry_price, period)
-        else:
-            signal = _first_per_period(signal, period)
+        signal = _one_per_period(signal, entry.reached, columns.periods("P", "S2", "S3"))
     invalidation = {"sma100": _SMA_SLOW, "sma50": _SMA_FAST}.get(p["invalidation"])
     return _plans(
         signal,
         SHORT,
         ENTRY_STOP if resting else ENTRY_MARKET,
-        entry_price if resting else None,
+        entry.price if resting else None,
         stop,
         target,
-        col[invalidation] if invalidation else None,
-        p["max_hold"] * session_bars(frame.index),
+        columns.column(invalidation) if invalidation else None,
+        p["max_hold"] * columns.session_bars,
     )
 
 
-def tick_size_of(frame: pd.DataFrame) -> float:
-    """Return ``frame.attrs["tick_size"]`` (set by the engine from the run's contract), else RTY's tick."""
-    tick = frame.attrs.get("tick_size")
-    return float(tick) if tick is not None else get_contract(_DEFAULT_CONTRACT).tick_size
-
-
-_SESSION_CACHE: list[tuple[weakref.ref[pd.DatetimeIndex], int]] = []
-
-
-def session_bars(index: pd.DatetimeIndex) -> int:
-    """Return the typical number of bars per trading session (1 for daily data; the median for intraday).
-
-    Time stops are declared in sessions and executed in bars. The answer for the last index seen is cached,
-    since a sweep asks for it thousands of times on the same frame.
-    """
-    if _SESSION_CACHE and _SESSION_CACHE[0][0]() is index:
-        return _SESSION_CACHE[0][1]
-    if len(index) == 0 or not is_intraday(index):
-        count = 1
+def _bearish_entry(columns: FrameColumns, p: Mapping[str, Any]) -> _Entry:
+    resting = p["entry"] == "stop"
+    s2, s3 = (columns.resting(name) if resting else columns.column(name) for name in ("S2", "S3"))
+    level = round_number_levels(s2, p["round_step"])[0] if p["level"] == "round" else s2
+    close = columns.column("close")
+    if resting:
+        price = round_to_tick(level - columns.tick, columns.tick, "down")  # the sell stop
+        signal, reached = close >= level, columns.following("low") <= price
     else:
-        _, counts = np.unique(session_dates(index).asi8, return_counts=True)
-        count = max(int(np.median(counts)), 1)
-    _SESSION_CACHE[:] = [(weakref.ref(index), count)]
-    return count
-
-
-def _columns(frame: pd.DataFrame, names: list[str], setup: str) -> dict[str, np.ndarray]:
-    names = list(dict.fromkeys(names))
-    missing = [name for name in names if name not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{frame.attrs.get('source', '<DataFrame>')}: column {missing[0]!r} needed by {setup} is missing "
-            f"(build the frame with rtystrat.features.indicator_frame)"
-        )
-    return {name: frame[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in names}
+        price, signal, reached = level, (close < level) & (columns.preceding("close") >= level), None
+    if p["trend_filter"]:
+        signal &= (close < columns.column(_SMA_FAST)) & (close < columns.column(_SMA_SLOW))
+    return _Entry({"level": level, "S3": s3}, price, price if resting else close, signal, reached)
 
 
 def _points(
@@ -405,74 +380,40 @@ def _bullish_target(
     return reference + _points(target, reference, atr, tick)
 
 
-def _next(values: np.ndarray) -> np.ndarray:
-    """Values of the next row (NaN on the last row, where no next bar exists to trade)."""
-    shifted = np.full_like(values, np.nan)
-    shifted[:-1] = values[1:]
-    return shifted
+def _one_per_period(signal: np.ndarray, reached: np.ndarray | None, period: np.ndarray) -> np.ndarray:
+    """Keep one signal per period: the first bar event, or resting orders until one is reached.
 
-
-def _resting_levels(frame: pd.DataFrame, values: np.ndarray) -> np.ndarray:
-    """Return the levels a resting order placed at each row's close works at: the next bar's.
-
-    They come from periods completed by this bar, so they are known at its close — except for methods whose
-    levels use the open of the period they are for (woodie, per ``frame.attrs["levels"]``): at the close of
-    a period's last bar the next period's levels are not known yet, so that row places no order (NaN).
+    A bar event at row ``t`` counts in its own period. A resting order placed at row ``t`` works on bar
+    ``t + 1`` in period ``period[t + 1]`` and is reached when that bar trades at its price (``reached[t]``);
+    row ``t`` stays armed while no earlier order of period ``period[t + 1]`` was reached.
     """
-    shifted = _next(values)
-    spec = frame.attrs.get("levels")
-    if spec is not None:
-        period, method = parse_levels_spec(spec)
-        if method in PERIOD_OPEN_METHODS:
-            keys = period_keys(pd.DatetimeIndex(frame.index), period).asi8
-            shifted[:-1][keys[1:] != keys[:-1]] = np.nan
-    return shifted
+    if reached is None:
+        return _first_per_period(signal, period)
+    return _first_fill_per_period(signal, reached, period)
 
 
-def _previous(values: np.ndarray) -> np.ndarray:
-    shifted = np.full_like(values, np.nan)
-    shifted[1:] = values[:-1]
-    return shifted
-
-
-def _period_ids(*levels: np.ndarray) -> np.ndarray:
-    """Number the runs of rows with identical levels (NaN equals NaN): 0, 0, ..., 1, 1, ..."""
-    change = np.zeros(len(levels[0]), dtype=bool)
-    for values in levels:
-        previous = _previous(values)
-        change |= ~((values == previous) | (np.isnan(values) & np.isnan(previous)))
-    change[:1] = True
-    return np.cumsum(change) - 1
-
-
-def _count_in_period(events: np.ndarray, period: np.ndarray) -> np.ndarray:
-    """Return, per row, how many `events` occurred in that row's period up to and including the row."""
-    total = np.cumsum(events)
-    before = total - events
-    starts = np.r_[True, period[1:] != period[:-1]]
-    # `before` never decreases, so a running maximum carries each period's starting count forward.
-    base = np.maximum.accumulate(np.where(starts, before, 0))
-    return total - base
-
-
+@numba.njit(cache=True)
 def _first_per_period(signal: np.ndarray, period: np.ndarray) -> np.ndarray:
-    """Keep only the first signal of each period."""
-    return signal & (_count_in_period(signal, period) == 1)
+    kept = np.zeros_like(signal)
+    taken = -1  # the last period that had its signal
+    for t in range(len(signal)):
+        if signal[t] and period[t] != taken:
+            kept[t] = True
+            taken = period[t]
+    return kept
 
 
+@numba.njit(cache=True)
 def _first_fill_per_period(signal: np.ndarray, reached: np.ndarray, period: np.ndarray) -> np.ndarray:
-    """Keep resting orders until one is reached in its period.
-
-    An order placed at row ``t`` works on bar ``t + 1`` in period ``period[t + 1]``; it is "reached" when bar
-    ``t + 1`` trades at its price (``reached[t]``). Row ``t`` stays armed
-    while no earlier order of period ``period[t + 1]`` was reached.
-    """
-    filled = np.zeros_like(signal)
-    filled[1:] = signal[:-1] & reached[:-1]
-    count = _count_in_period(filled, period)
-    next_period = np.r_[period[1:], -1]
-    armed = (next_period != period) | (count == 0)
-    return signal & armed
+    n = len(signal)
+    kept = np.zeros_like(signal)
+    done = -1  # the last period in which an order was reached (periods only increase)
+    for t in range(n):
+        if t > 0 and signal[t - 1] and reached[t - 1]:
+            done = period[t]  # the order of row t − 1 was reached on bar t
+        next_period = period[t + 1] if t + 1 < n else -1
+        kept[t] = signal[t] and (next_period != period[t] or done != period[t])
+    return kept
 
 
 def _plans(
@@ -489,15 +430,24 @@ def _plans(
     # Comparisons with NaN are False, so rows without levels or indicators never signal.
     signal = signal.copy()
     signal[-1:] = False  # the last row's order would work on a bar that does not exist
-    nan = np.full(n, np.nan)
+    ones = signal.astype(np.int8)
     return Plans(
-        direction=np.where(signal, direction, 0).astype(np.int8),
-        entry_type=np.where(signal, entry_type, ENTRY_MARKET).astype(np.int8),
-        entry_price=np.where(signal, entry_price, np.nan) if entry_price is not None else nan.copy(),
-        stop=np.where(signal, stop, np.nan),
-        target=np.where(signal, target, np.nan),
-        invalidation=invalidation.copy() if invalidation is not None else nan,
+        direction=ones * np.int8(direction),
+        entry_type=np.int8(ENTRY_MARKET) + ones * np.int8(entry_type - ENTRY_MARKET),
+        entry_price=_where_signal(signal, entry_price) if entry_price is not None else np.full(n, np.nan),
+        stop=_where_signal(signal, stop),
+        target=_where_signal(signal, target),
+        invalidation=invalidation.copy() if invalidation is not None else np.full(n, np.nan),
         max_hold=int(max_hold),
         entry_valid_bars=1,
         anchor_to_fill=False,
     )
+
+
+@numba.njit(cache=True)
+def _where_signal(signal: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Return `values` on signal rows, NaN elsewhere (``np.where(signal, values, nan)``, 5× faster)."""
+    chosen = np.empty(len(signal))
+    for t in range(len(signal)):
+        chosen[t] = values[t] if signal[t] else np.nan
+    return chosen

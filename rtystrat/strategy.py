@@ -20,7 +20,7 @@ A recipe is a short subclass::
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import backtrader as bt
@@ -36,6 +36,7 @@ __all__ = ["SetupStrategy"]
 
 _DIRECTIONS = {"long": LONG, "short": SHORT, LONG: LONG, SHORT: SHORT}
 _ENTRY_TYPES = {"market": ENTRY_MARKET, "limit": ENTRY_LIMIT, "stop": ENTRY_STOP}
+_LINE_READERS = ("__init__", "prenext", "next")  # methods where a subclass may read the feed's lines
 
 
 class SetupStrategy(bt.Strategy):
@@ -53,6 +54,9 @@ class SetupStrategy(bt.Strategy):
     indicators : Mapping or None
         Keyword arguments of :func:`rtystrat.features.indicator_frame` the setup needs (``{}``: its
         defaults — levels ``"M:classic"``, SMA 50/100, RSI 14, ATR 14); None: plain bars suffice.
+    feed_lines : sequence of str or None
+        Indicator columns the strategy's own code reads as backtrader lines (``self.data.lines.s2``); the
+        engine's feed carries OHLCV plus these. None (default): decided by :meth:`lines_read`.
 
     Parameters (backtrader ``params``)
     ----------------------------------
@@ -74,8 +78,22 @@ class SetupStrategy(bt.Strategy):
     setup: ClassVar[Callable[..., Plans] | None] = None
     parameters: ClassVar[Mapping[str, Any]] = {}
     indicators: ClassVar[Mapping[str, Any] | None] = {}
+    feed_lines: ClassVar[Sequence[str] | None] = None
 
     params = (("setup_params", None), ("frame", None), ("intraday", None))
+
+    @classmethod
+    def lines_read(cls) -> tuple[str, ...] | None:
+        """Return the indicator columns the feed must carry as lines for this class; None: all of them.
+
+        `feed_lines` when the class declares it. Otherwise none for a strategy that trades its plans —
+        they come from the frame, not the feed, and every extra line costs a copy per bar — and all for a
+        strategy with its own ``__init__``, ``prenext`` or ``next``, which may read any line.
+        """
+        if cls.feed_lines is not None:
+            return tuple(cls.feed_lines)
+        own_code = any(getattr(cls, hook) is not getattr(SetupStrategy, hook) for hook in _LINE_READERS)
+        return None if own_code else ()
 
     # ------------------------------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -232,9 +250,9 @@ class SetupStrategy(bt.Strategy):
     # --------------------------------------------------------------------------------- broker callback
     def process_bar(self) -> None:
         """Compute this bar's fills with :func:`rtystrat.fills.step` and book them (called by the broker)."""
-        bar = len(self.data) - 1
         if self._state[fills.ST_PHASE] == fills.FLAT:
             return  # nothing working: no fill possible (the common case, kept cheap)
+        bar = len(self.data) - 1
         sub_open, sub_high, sub_low, sub_close, sub_start = self._sub
         invalidation = (
             self.plans.invalidation[bar]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat import fills
+from rtystrat import fills, tradelog
 from rtystrat.config import RunConfig
 from rtystrat.engine import indicator_frame_for, run_backtest, sub_bars_for
 from rtystrat.errors import DataError, ParameterError
@@ -95,7 +95,7 @@ def test_backtrader_path_equals_compiled_simulation_trade_for_trade(bars: pd.Dat
     result = run_backtest(Busy, bars, config=config)
     frame = indicator_frame_for(Busy, bars, config)
     trades, _ = fills.simulate_plans(frame, busy_setup(frame), config.fill_settings(), config.cash)
-    log = fills.trade_log(
+    log = tradelog.trade_log(
         trades, frame.index, setup="busy", multiplier=50.0, commission_per_side=2.5,
         contracts_traded=frame["contract"].to_numpy(object),
     )  # fmt: skip

@@ -135,3 +135,24 @@ def test_text_columns_are_left_out_and_line_names_are_checked() -> None:
 def test_feeds_with_the_same_columns_share_one_class() -> None:
     frame = indicator_frame(_bars(60))
     assert type(make_feed(frame)) is type(make_feed(frame.copy()))
+
+
+def test_a_feed_carries_only_the_named_indicator_lines() -> None:
+    frame = indicator_frame(_bars(60))
+    standard = FrameFeed.lines.getlinealiases()
+    assert make_feed(frame, lines=[]).lines.getlinealiases() == standard
+    lean = make_feed(frame, lines=["S2", "rsi_14"])  # column names, matched as line names
+    assert set(lean.lines.getlinealiases()) - set(standard) == {"s2", "rsi_14"}
+    seen = _run_feed(lean)
+    np.testing.assert_array_equal(seen["s2"].to_numpy(), frame["S2"].to_numpy())
+    np.testing.assert_array_equal(seen["close"].to_numpy(), frame["close"].to_numpy())
+    with pytest.raises(DataError, match="line 'sma_20' has no column in the frame"):
+        make_feed(frame, lines=["sma_20"])
+
+
+def _run_feed(feed: FrameFeed) -> pd.DataFrame:
+    cerebro = bt.Cerebro(stdstats=False)
+    cerebro.adddata(feed)
+    cerebro.addstrategy(_Recorder)
+    (strategy,) = cerebro.run()
+    return pd.DataFrame(strategy.rows)

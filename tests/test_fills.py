@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat import engine, fills
+from rtystrat import engine, fills, tradelog
 from rtystrat.config import RunConfig
 from rtystrat.contracts import round_to_tick
 from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
@@ -336,7 +336,7 @@ def pure_trades(case: Case) -> tuple[pd.DataFrame, np.ndarray]:
         frame, _plans(case, len(frame)), config.fill_settings(), config.cash, sub_bars=sub_bars
     )
     contract = frame["contract"].to_numpy(object) if case.contracts else "RTY"
-    log = fills.trade_log(
+    log = tradelog.trade_log(
         trades, frame.index, setup="case", multiplier=50.0, commission_per_side=2.5, contracts_traded=contract
     )
     return log, events
@@ -429,3 +429,124 @@ def test_working_limit_order_expires_after_valid_bars() -> None:
     )
     _check_expected(pure_trades(two)[0], two)
     _check_expected(pure_trades(three)[0], three)
+
+
+def _bar_by_bar(
+    bars: tuple[np.ndarray, ...],
+    contract: np.ndarray,
+    plans: Plans,
+    sub: tuple,
+    settings: np.ndarray,
+    cash: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run `plans` as the backtrader strategy does: every bar through step(), every flat signal row armed."""
+    open_, high, low, close = bars
+    n = len(open_)
+    state, out = fills.new_state(), np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
+    trades, events = [], []
+    for i in range(n):
+        roll_next = i + 1 < n and contract[i + 1] != contract[i]
+        count = fills.step(
+            state, i, open_[i], high[i], low[i], close[i], *sub[:4], sub[4][i], sub[4][i + 1],
+            plans.invalidation[i], roll_next, i == n - 1, cash, settings, out,
+        )  # fmt: skip
+        for record in out[:count]:
+            if record[fills.F_KIND] == fills.EXIT:
+                trades.append(record.copy())
+                points = record[fills.F_DIRECTION] * (record[fills.F_PRICE] - record[fills.F_ENTRY_PRICE])
+                cost = 2.0 * settings[fills.SET_COMMISSION]
+                cash += (points * settings[fills.SET_MULTIPLIER] - cost) * record[fills.F_CONTRACTS]
+            elif record[fills.F_KIND] == fills.REJECTED:
+                events.append([i, fills.REJECTED, record[fills.F_CONTRACTS]])
+        if state[fills.ST_PHASE] == fills.FLAT and plans.direction[i] != 0 and i + 1 < n:
+            row = (
+                plans.direction[i],
+                plans.entry_type[i],
+                plans.entry_price[i],
+                plans.stop[i],
+                plans.target[i],
+            )
+            scalars = (plans.entry_valid_bars, plans.anchor_to_fill, plans.max_hold)
+            if fills.arm(state, i, *row, close[i], *scalars, settings) == 0:
+                events.append([i, fills.SKIPPED, 0.0])
+    return np.array(trades).reshape(-1, fills.FILL_FIELDS), np.array(events).reshape(-1, 3)
+
+
+def _simulate(
+    bars: tuple[np.ndarray, ...],
+    contract: np.ndarray,
+    plans: Plans,
+    sub: tuple,
+    settings: np.ndarray,
+    cash: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    arrays = (
+        plans.direction,
+        plans.entry_type,
+        plans.entry_price,
+        plans.stop,
+        plans.target,
+        plans.invalidation,
+    )
+    scalars = (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill)
+    return fills.simulate(*bars, contract, *arrays, *scalars, *sub, settings, cash)
+
+
+@pytest.mark.parametrize(
+    ("policy", "options", "config"),
+    [
+        ("pessimistic", {}, {}),
+        ("optimistic", {"max_hold": 3}, {}),
+        ("ohlc_path", {"anchor_to_fill": True}, {}),
+        ("pessimistic", {"entry_valid_bars": 2}, {}),
+        ("pessimistic", {}, {"risk_per_trade": 600.0, "cash": 9_000.0}),
+        ("intraday", {}, {}),
+    ],
+)
+def test_simulate_skips_only_work_that_changes_nothing(policy: str, options: dict, config: dict) -> None:
+    # simulate() jumps over flat bars and does not place orders that cannot fill on their bar; a plain loop
+    # of step() and arm() over every bar must book the same fills, cash and events. Random bars and plans
+    # with limits and stops near the market (many fill, many cannot), rolls, and sub-bars that reach
+    # beyond their bar (the skip must not trust the bar's range there).
+    rng = np.random.default_rng(7)
+    n = 1_500
+    close = 2000.0 + np.cumsum(rng.normal(0.0, 6.0, n))
+    open_ = np.r_[close[0], close[:-1]] + rng.normal(0.0, 3.0, n)
+    high = np.maximum(open_, close) + rng.exponential(3.0, n)
+    low = np.minimum(open_, close) - rng.exponential(3.0, n)
+    contract = np.repeat(np.arange(n // 300 + 1), 300)[:n].astype(np.int64)
+    plans = Plans.empty(n)._replace(**options)
+    rows = np.flatnonzero(rng.random(n) < 0.3)
+    plans.direction[rows] = rng.choice([LONG, SHORT], len(rows))
+    plans.entry_type[rows] = rng.choice([ENTRY_MARKET, ENTRY_LIMIT, ENTRY_STOP], len(rows))
+    side = plans.direction[rows] * np.where(plans.entry_type[rows] == ENTRY_LIMIT, -1.0, 1.0)
+    plans.entry_price[rows] = close[rows] + side * rng.uniform(0.0, 8.0, len(rows))
+    plans.stop[rows] = close[rows] - plans.direction[rows] * rng.uniform(5.0, 15.0, len(rows))
+    plans.target[rows] = close[rows] + plans.direction[rows] * rng.uniform(5.0, 25.0, len(rows))
+    plans.invalidation[:] = close - 12.0
+    empty = np.empty(0)
+    sub = (empty, empty, empty, empty, np.zeros(n + 1, dtype=np.int64))
+    if policy == "intraday":
+        per_bar = rng.integers(0, 4, n)  # some bars have none
+        owner = np.repeat(np.arange(n), per_bar)
+        width = high[owner] - low[owner]
+        sub_low = low[owner] - rng.uniform(-0.5, 0.5, len(owner)) * width
+        sub_high = high[owner] + rng.uniform(-0.5, 0.5, len(owner)) * width
+        sub_open, sub_close = (
+            np.clip(open_[owner], sub_low, sub_high),
+            np.clip(close[owner], sub_low, sub_high),
+        )
+        sub = (sub_open, sub_high, sub_low, sub_close, np.r_[0, np.cumsum(per_bar)].astype(np.int64))
+    run = RunConfig(fill_policy=policy, **config)
+    bars = (open_, high, low, close)
+    trades, events = _simulate(bars, contract, plans, sub, run.fill_settings(), run.cash)
+    expected_trades, expected_events = _bar_by_bar(bars, contract, plans, sub, run.fill_settings(), run.cash)
+    assert len(trades) > 20
+    np.testing.assert_array_equal(trades, expected_trades)
+    np.testing.assert_array_equal(events, expected_events)
+    # without sub-bars, an empty sub_start is the same as zeros
+    no_sub_start = (*sub[:4], np.empty(0, dtype=np.int64))
+    if policy != "intraday":
+        assert np.array_equal(
+            _simulate(bars, contract, plans, no_sub_start, run.fill_settings(), run.cash)[0], trades
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -9,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rtystrat import columns
 from rtystrat.bars import load_bars
+from rtystrat.columns import keep_columns, session_bars
 from rtystrat.errors import DataError, ParameterError
 from rtystrat.features import indicator_frame
 from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
@@ -18,7 +21,6 @@ from rtystrat.setups import (
     BULLISH_REVERSAL_PARAMETERS,
     bearish_breakdown,
     bullish_reversal,
-    session_bars,
 )
 
 # The analysis's March-2025 levels, and made-up April levels for the next period.
@@ -268,7 +270,6 @@ def test_time_stop_counts_sessions_in_bars() -> None:
     hourly = hourly[(hourly.hour != 16)]  # the daily maintenance hour: 23 bars per session
     assert session_bars(daily) == 1
     assert session_bars(hourly) == 23
-    assert session_bars(hourly) == 23  # cached
 
 
 def random_bars(seed: int, n: int = 1000) -> pd.DataFrame:
@@ -364,3 +365,49 @@ def test_entry_prices_are_rounded_to_the_tick_like_the_fill_rules() -> None:
     frame["S2"] = np.where(frame.index.month == 3, 2003.5333, APRIL["S2"])
     assert at(bullish_reversal(frame), "03-24")[0] == 2003.5  # a buy limit rounds down
     assert at(bearish_breakdown(frame, level="s2", entry="stop"), "03-24")[0] == 2003.4  # S2 − 1 tick, down
+
+
+SWEEP = [
+    {"stop_offset": stop, "target": target, "entry": entry, "entry_band": band, "rsi_max": rsi}
+    for stop in ("5pt", "1atr")
+    for target in ("pivot", "40pt")
+    for entry in ("limit", "bounce")
+    for band in ("0pt", "3pt", "0.1%", "0.2%", "5tick")
+    for rsi in (None, 40.0)
+]  # 20 entry settings: more than a frame keeps, so earlier ones are recomputed
+
+
+def test_kept_columns_give_the_plans_of_a_fresh_computation() -> None:
+    frame = indicator_frame(random_bars(seed=10, n=600))
+    fresh = [bullish_reversal(frame, **params) for params in SWEEP]
+    fresh += [
+        bearish_breakdown(frame, entry=entry, level=level)
+        for entry in ("close", "stop")
+        for level in ("round", "s2")
+    ]
+    columns = keep_columns(frame)
+    assert keep_columns(frame) is columns
+    for _ in range(2):  # the second pass reads every entry stage from the cache or recomputes it
+        kept = [bullish_reversal(frame, **params) for params in SWEEP]
+        kept += [
+            bearish_breakdown(frame, entry=e, level=lv) for e in ("close", "stop") for lv in ("round", "s2")
+        ]
+        for one, other in zip(fresh, kept, strict=True):
+            for name in Plans._fields:
+                np.testing.assert_array_equal(getattr(one, name), getattr(other, name), err_msg=name)
+    assert sum(np.count_nonzero(plans.direction) for plans in fresh) > 50
+    with pytest.raises(ValueError, match="read-only"):
+        columns.column("close")[0] = 0.0  # shared by every call: nobody may change it
+    kept[0].stop[0] = 1.0  # the plans themselves belong to the caller
+
+
+def test_columns_are_kept_only_for_a_frame_said_to_be_kept_and_dropped_with_it() -> None:
+    frame = crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI)
+    before = rows(bullish_reversal(frame))
+    frame.loc[:, "rsi_14"] = 50.0  # a frame not kept may change between calls
+    assert rows(bullish_reversal(frame)) == [] != before
+    keep_columns(frame)
+    count = len(columns._KEPT)
+    del frame
+    gc.collect()
+    assert len(columns._KEPT) == count - 1

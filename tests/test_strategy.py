@@ -168,3 +168,38 @@ def test_risk_sizing_without_a_stop_skips_and_reports() -> None:
 
     result = run_backtest(NoStop, _bars(10), config=RunConfig(risk_per_trade=1000.0))
     assert result.trades.empty and result.stats["# Skipped Entries"] == 1
+
+
+class ReadsLevels(SetupStrategy):
+    """Plans from the frame, but declares that its own code reads the S2 line."""
+
+    name = "reads_levels"
+    setup = staticmethod(dip_plans)
+    feed_lines: ClassVar[tuple[str, ...]] = ("S2",)
+
+
+def test_feed_lines_follow_what_the_strategy_reads() -> None:
+    assert PlannedDip.lines_read() == ()  # trades its plans: they come from the frame
+    assert HandWrittenDip.lines_read() is None  # its own next() may read any line
+    assert ReadsLevels.lines_read() == ("S2",)
+
+
+@pytest.mark.parametrize(
+    ("classes", "extra_lines"),
+    [([PlannedDip], set()), ([ReadsLevels], {"s2"}), ([PlannedDip, HandWrittenDip], None)],
+)
+def test_the_engine_feed_carries_the_lines_its_strategies_read(
+    classes: list, extra_lines: set | None
+) -> None:
+    from rtystrat.engine import _run, indicator_frame_for  # the feed is internal to a run
+
+    config = RunConfig()
+    frame = indicator_frame_for(ReadsLevels, _bars(), config)
+    names = [f"{cls.name}{number}" for number, cls in enumerate(classes)]
+    classes = [type(name, (cls,), {"name": name}) for name, cls in zip(names, classes, strict=True)]
+    strategies = _run(classes, frame, config, None, {name: {} for name in names})
+    standard = {"open", "high", "low", "close", "volume", "openinterest", "datetime"}
+    every = {str(column).lower() for column in frame.columns} - standard  # None: every indicator column
+    assert set(strategies[0].data.lines.getlinealiases()) - standard == (
+        every if extra_lines is None else extra_lines
+    )

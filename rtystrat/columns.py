@@ -1,0 +1,198 @@
+"""The arrays a setup reads from an indicator frame, computed once per frame and shared by every call.
+
+A sweep calls a setup thousands of times on one frame with different parameters. What no parameter changes
+— the columns as float arrays, next-bar values, the levels a resting order works at, the runs of identical
+levels, bars per session, the tick — is computed the first time a setup asks and kept in a
+:class:`FrameColumns`. :func:`keep_columns` keeps that object for a frame its caller no longer changes (the
+sweep kernel's); setups call :func:`columns_of`, which returns the kept object, or a fresh one for any
+other frame, so a frame changed between two calls is always read afresh. Kept arrays are read-only: every
+call shares them.
+
+Custom setups can use the same: ``columns = columns_of(frame, ["close", "S2"], "my_setup")`` then
+``columns.column("close")``, ``columns.resting("S2")``, ``columns.periods("P", "S2")``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rtystrat.bars import is_intraday, period_keys, session_dates
+from rtystrat.contracts import get_contract
+from rtystrat.errors import DataError
+from rtystrat.features import parse_levels_spec
+from rtystrat.levels import PERIOD_OPEN_METHODS
+
+__all__ = ["FrameColumns", "columns_of", "keep_columns", "session_bars", "tick_size_of"]
+
+_DEFAULT_CONTRACT = "RTY"
+
+
+def tick_size_of(frame: pd.DataFrame) -> float:
+    """Return ``frame.attrs["tick_size"]`` (set by the engine from the run's contract), else RTY's tick."""
+    tick = frame.attrs.get("tick_size")
+    return float(tick) if tick is not None else get_contract(_DEFAULT_CONTRACT).tick_size
+
+
+def session_bars(index: pd.DatetimeIndex) -> int:
+    """Return the typical number of bars per trading session (1 for daily data; the median for intraday).
+
+    Time stops are declared in sessions and executed in bars.
+    """
+    if len(index) == 0 or not is_intraday(index):
+        return 1
+    _, counts = np.unique(session_dates(index).asi8, return_counts=True)
+    return max(int(np.median(counts)), 1)
+
+
+class FrameColumns:
+    """The arrays of one indicator frame that no setup parameter changes, each computed on first use.
+
+    The arrays are read-only: they are shared by every setup call that uses this object. :meth:`derived`
+    keeps a few parameter-dependent intermediate results too (a setup's entry stage per entry setting).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The indicator frame; it must not change while this object is in use (it is held weakly).
+    """
+
+    _DERIVED_KEPT = (
+        8  # intermediate results kept per frame (a sweep over entry settings cycles through a few)
+    )
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = weakref.ref(frame)
+        self.tick = tick_size_of(frame)
+        self._arrays: dict[Hashable, Any] = {}
+        self._derived: dict[Hashable, Any] = {}
+
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The frame (None once it is gone)."""
+        return self._frame()
+
+    def _kept(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        if key not in self._arrays:
+            self._arrays[key] = _read_only(compute())
+        return self._arrays[key]
+
+    def column(self, name: str) -> np.ndarray:
+        """Return column `name` as float64 (NaN for missing values)."""
+        return self._kept(name, lambda: self.frame[name].to_numpy(dtype=np.float64, na_value=np.nan))
+
+    def following(self, name: str) -> np.ndarray:
+        """Return the next row's values of column `name` (NaN on the last row: no next bar to trade)."""
+        return self._kept(("following", name), lambda: _shift(self.column(name), -1))
+
+    def preceding(self, name: str) -> np.ndarray:
+        """Return the previous row's values of column `name` (NaN on the first row)."""
+        return self._kept(("preceding", name), lambda: _shift(self.column(name), 1))
+
+    def resting(self, name: str) -> np.ndarray:
+        """Return the levels a resting order placed at each row's close works at: the next bar's.
+
+        They come from periods completed by this bar, so they are known at its close — except for methods
+        whose levels use the open of the period they are for (woodie, per ``frame.attrs["levels"]``): at the
+        close of a period's last bar the next period's levels are not known yet, so that row places no
+        order (NaN).
+        """
+        return self._kept(("resting", name), lambda: self._resting(name))
+
+    def _resting(self, name: str) -> np.ndarray:
+        shifted = _shift(self.column(name), -1)
+        spec = self.frame.attrs.get("levels")
+        if spec is not None:
+            period, method = parse_levels_spec(spec)
+            if method in PERIOD_OPEN_METHODS:
+                keys = period_keys(pd.DatetimeIndex(self.frame.index), period).asi8
+                shifted[:-1][keys[1:] != keys[:-1]] = np.nan
+        return shifted
+
+    def periods(self, *names: str) -> np.ndarray:
+        """Number the runs of rows whose `names` columns are identical (NaN equals NaN): 0, 0, 1, ..."""
+        return self._kept(("periods", *names), lambda: _period_ids(*(self.column(n) for n in names)))
+
+    @property
+    def session_bars(self) -> int:
+        """Bars per trading session (:func:`session_bars`)."""
+        return self._kept("session_bars", lambda: session_bars(self.frame.index))
+
+    def derived(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Return ``compute()``, kept under `key` (the parameters it depends on) with the last few others.
+
+        Arrays in the result (or in a tuple result) become read-only.
+        """
+        if key in self._derived:
+            self._derived[key] = self._derived.pop(key)  # most recently used last
+        else:
+            self._derived[key] = _read_only(compute())
+            while len(self._derived) > self._DERIVED_KEPT:
+                del self._derived[next(iter(self._derived))]
+        return self._derived[key]
+
+
+_KEPT: dict[int, FrameColumns] = {}
+
+
+def keep_columns(frame: pd.DataFrame) -> FrameColumns:
+    """Keep the :class:`FrameColumns` of `frame` for every later :func:`columns_of` call on this very object.
+
+    For a caller that no longer changes `frame` and calls setups on it many times (the sweep kernel). The
+    arrays are dropped with the frame.
+    """
+    kept = _KEPT.get(id(frame))
+    if kept is None or kept.frame is not frame:
+        kept = _KEPT[id(frame)] = FrameColumns(frame)
+        weakref.finalize(frame, _KEPT.pop, id(frame), None)
+    return kept
+
+
+def columns_of(frame: pd.DataFrame, names: list[str], setup: str) -> FrameColumns:
+    """Return the kept :class:`FrameColumns` of `frame`, or a new one, after checking `names` are columns.
+
+    Raises
+    ------
+    DataError
+        Naming the first missing column and the setup that needs it.
+    """
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{frame.attrs.get('source', '<DataFrame>')}: column {missing[0]!r} needed by {setup} is missing "
+            f"(build the frame with rtystrat.features.indicator_frame)"
+        )
+    kept = _KEPT.get(id(frame))
+    return kept if kept is not None and kept.frame is frame else FrameColumns(frame)
+
+
+def _read_only(value: Any) -> Any:
+    """Make `value`'s arrays (or a tuple's) read-only, so that no caller changes what others share."""
+    for item in value if isinstance(value, tuple) else (value,):
+        if isinstance(item, np.ndarray):
+            item.flags.writeable = False
+    return value
+
+
+def _shift(values: np.ndarray, rows: int) -> np.ndarray:
+    """Return `values` moved down by `rows` (up when negative), NaN where nothing moved in."""
+    shifted = np.full_like(values, np.nan)
+    if rows > 0:
+        shifted[rows:] = values[:-rows]
+    else:
+        shifted[:rows] = values[-rows:]
+    return shifted
+
+
+def _period_ids(*levels: np.ndarray) -> np.ndarray:
+    """Number the runs of rows with identical levels (NaN equals NaN): 0, 0, ..., 1, 1, ..."""
+    change = np.zeros(len(levels[0]), dtype=bool)
+    for values in levels:
+        previous = _shift(values, 1)
+        change |= ~((values == previous) | (np.isnan(values) & np.isnan(previous)))
+    change[:1] = True
+    return np.cumsum(change) - 1

@@ -1,0 +1,172 @@
+"""The trade log: EXIT fill records of :mod:`rtystrat.fills` → one DataFrame row per round trip.
+
+Both execution paths build their log here — the backtrader analyzer from the records it booked, the fast
+kernel from :func:`rtystrat.fills.simulate` — and the kernel's per-trade P&L arrays come from
+:func:`trade_amounts`, so the $ amounts are defined once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from rtystrat.fills import (
+    EXIT_REASONS,
+    F_AMBIGUOUS,
+    F_BAR,
+    F_CONTRACTS,
+    F_DIRECTION,
+    F_ENTRY_BAR,
+    F_ENTRY_PRICE,
+    F_INITIAL_RISK,
+    F_MAE,
+    F_MFE,
+    F_PRICE,
+    F_PRICE_OPTIMISTIC,
+    F_PRICE_PESSIMISTIC,
+    F_REASON,
+    F_SLIPPAGE,
+    F_STOP,
+    F_TARGET,
+    FILL_FIELDS,
+)
+
+__all__ = ["TRADE_COLUMNS", "TradeAmounts", "trade_amounts", "trade_log"]
+
+TRADE_COLUMNS = (
+    "setup",
+    "direction",
+    "contract",
+    "entry_time",
+    "entry_price",
+    "exit_time",
+    "exit_price",
+    "exit_reason",
+    "contracts",
+    "pnl_points",
+    "pnl_gross",
+    "commission",
+    "slippage",
+    "pnl_net",
+    "initial_risk_points",
+    "r_multiple",
+    "mae_points",
+    "mfe_points",
+    "mae_r",
+    "mfe_r",
+    "bars_held",
+    "duration",
+    "ambiguous",
+    "pnl_net_pessimistic",
+    "pnl_net_optimistic",
+    "stop",
+    "target",
+)
+
+
+class TradeAmounts(NamedTuple):
+    """Per-trade amounts of EXIT records (one value per trade; $ are per trade in total)."""
+
+    pnl_points: np.ndarray  # d · (exit − entry), at the fill prices (slippage included)
+    scale: np.ndarray  # $ per point: multiplier × contracts
+    commission: np.ndarray  # 2 × commission_per_side × contracts
+    pnl_net: np.ndarray  # pnl_points × scale − commission
+    initial_risk_points: np.ndarray  # |entry − stop| at the fill; NaN when not positive
+    r_multiple: np.ndarray  # pnl_net / (initial_risk_points × scale)
+
+
+def trade_amounts(trades: np.ndarray, *, multiplier: float, commission_per_side: float) -> TradeAmounts:
+    """Return the P&L, costs and R multiple of each EXIT record (the definitions of :func:`trade_log`)."""
+    contracts = trades[:, F_CONTRACTS]
+    scale = multiplier * contracts
+    commission = 2.0 * commission_per_side * contracts
+    points = trades[:, F_DIRECTION] * (trades[:, F_PRICE] - trades[:, F_ENTRY_PRICE])
+    pnl_net = points * scale - commission
+    risk = trades[:, F_INITIAL_RISK]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        risk_points = np.where(risk > 0, risk, np.nan)
+        r_multiple = pnl_net / (risk_points * scale)
+    return TradeAmounts(points, scale, commission, pnl_net, risk_points, r_multiple)
+
+
+def trade_log(
+    trades: np.ndarray,
+    index: pd.DatetimeIndex,
+    *,
+    setup: str | Sequence[str],
+    multiplier: float,
+    commission_per_side: float,
+    contracts_traded: Sequence[str] | np.ndarray | str,
+) -> pd.DataFrame:
+    """Return the trade log (columns :data:`TRADE_COLUMNS`) of EXIT records.
+
+    $ columns are per trade in total: ``pnl_gross = pnl_points × multiplier × contracts`` at the fill prices
+    (slippage included), ``commission = 2 × commission_per_side × contracts``, ``pnl_net = pnl_gross −
+    commission``; ``slippage`` is the $ part of ``pnl_gross`` lost to slippage. ``r_multiple = pnl_net /
+    (initial_risk_points × multiplier × contracts)`` (net of costs); ``mae_r``, ``mfe_r`` in points of
+    initial risk. ``bars_held`` counts bars from entry to exit (0: same bar).
+
+    Parameters
+    ----------
+    trades : ndarray
+        EXIT records (rows of :func:`rtystrat.fills.simulate`'s ``trades``, or collected from
+        :func:`rtystrat.fills.step`).
+    index : DatetimeIndex
+        Bar times (tz kept).
+    setup : str or sequence of str
+        Setup name, one for all or one per trade.
+    contracts_traded : str or sequence
+        Contract name, one for all, or one per *bar* (the frame's ``contract`` column).
+    """
+    trades = np.asarray(trades, dtype=np.float64).reshape(-1, FILL_FIELDS)
+    entry_bar = trades[:, F_ENTRY_BAR].astype(np.int64)
+    exit_bar = trades[:, F_BAR].astype(np.int64)
+    direction = trades[:, F_DIRECTION]
+    entry_price = trades[:, F_ENTRY_PRICE]
+    amounts = trade_amounts(trades, multiplier=multiplier, commission_per_side=commission_per_side)
+
+    def net(exit_price: np.ndarray) -> np.ndarray:
+        return direction * (exit_price - entry_price) * amounts.scale - amounts.commission
+
+    names = (
+        np.full(len(trades), contracts_traded, dtype=object)
+        if isinstance(contracts_traded, str)
+        else np.asarray(contracts_traded, dtype=object)[entry_bar]
+    )
+    entry_time = index[entry_bar]
+    exit_time = index[exit_bar]
+    return pd.DataFrame(
+        {
+            "setup": np.broadcast_to(np.asarray(setup, dtype=object), len(trades)),
+            "direction": np.where(direction > 0, "long", "short").astype(object),
+            "contract": names,
+            "entry_time": entry_time,
+            "entry_price": entry_price,
+            "exit_time": exit_time,
+            "exit_price": trades[:, F_PRICE],
+            "exit_reason": np.asarray(EXIT_REASONS, dtype=object)[trades[:, F_REASON].astype(np.int64)],
+            "contracts": trades[:, F_CONTRACTS].astype(np.int64),
+            "pnl_points": amounts.pnl_points,
+            "pnl_gross": amounts.pnl_points * amounts.scale,
+            "commission": amounts.commission,
+            "slippage": trades[:, F_SLIPPAGE] * amounts.scale,
+            "pnl_net": amounts.pnl_net,
+            "initial_risk_points": amounts.initial_risk_points,
+            "r_multiple": amounts.r_multiple,
+            "mae_points": trades[:, F_MAE],
+            "mfe_points": trades[:, F_MFE],
+            "mae_r": trades[:, F_MAE] / amounts.initial_risk_points,
+            "mfe_r": trades[:, F_MFE] / amounts.initial_risk_points,
+            "bars_held": exit_bar - entry_bar,
+            "duration": exit_time - entry_time,
+            "ambiguous": trades[:, F_AMBIGUOUS] > 0,
+            "pnl_net_pessimistic": net(trades[:, F_PRICE_PESSIMISTIC]),
+            "pnl_net_optimistic": net(trades[:, F_PRICE_OPTIMISTIC]),
+            "stop": trades[:, F_STOP],
+            "target": trades[:, F_TARGET],
+        },
+        columns=list(TRADE_COLUMNS),
+    )
