@@ -1,7 +1,11 @@
 """Kernel vs backtrader on the same 50-combination grid over 5,000 daily bars (and vectorbt if installed).
 
-Run: ``python -m bench.sweep_daily``. Prints medians and ratios measured in this run; every engine here books
-the same trades (checked below on the best and worst combination).
+Run: ``python -m bench.sweep_daily``. Prints medians and ratios measured in this run. The kernel and both
+backtrader paths book the same trades (checked below). vectorbt, when installed, runs the same entries —
+each limit fill computed from rtystrat's plans and given to vectorbt as a signal at its fill price — with
+its own percentage stop and target from the fill and no time stop (its open-source version has neither
+resting limit orders nor time stops), all 50 combinations as columns of one call: a speed reference whose
+trades differ, and the script says by how much.
 """
 
 from __future__ import annotations
@@ -66,6 +70,51 @@ def optstrategy(
     return seconds, logs
 
 
+def _vectorbt_signals(strategy: type, data: kernel.KernelData, combinations: list[dict]) -> dict:
+    """Return vectorbt's inputs: per combination, entries at the bar a plan's limit fills, at its fill price.
+
+    The limit of plan row ``t`` fills on bar ``t + 1`` when that bar trades below it, at the limit or a lower
+    open; stop and target become fractions of that fill price.
+    """
+    shape = (len(data.close), len(combinations))
+    entries, price = np.zeros(shape, dtype=bool), np.full(shape, np.nan)
+    stop, target = np.full(shape, np.nan), np.full(shape, np.nan)
+    for column, params in enumerate(combinations):
+        plans = kernel.plans(strategy, data, params)
+        rows = np.flatnonzero(plans.direction[:-1])
+        rows = rows[data.low[rows + 1] < plans.entry_price[rows]]
+        fill = np.minimum(data.open[rows + 1], plans.entry_price[rows])
+        entries[rows + 1, column], price[rows + 1, column] = True, fill
+        stop[rows + 1, column] = (fill - plans.stop[rows]) / fill
+        target[rows + 1, column] = (plans.target[rows] - fill) / fill
+    return {"entries": entries, "price": price, "sl_stop": stop, "tp_stop": target}
+
+
+def _vectorbt(data: kernel.KernelData, signals: dict) -> object:
+    """Simulate every combination as one column of a vectorbt portfolio (one contract, no costs)."""
+    import vectorbt as vbt
+
+    return vbt.Portfolio.from_signals(
+        data.close[:, None],  # one column of prices, broadcast against the 50 columns of signals
+        open=data.open[:, None],
+        high=data.high[:, None],
+        low=data.low[:, None],
+        size=1.0,
+        init_cash=1e9,
+        stop_entry_price="price",
+        **signals,
+    )
+
+
+def _round_trips(trades: pd.DataFrame, index: pd.DatetimeIndex) -> set[tuple[int, int]]:
+    """Return (entry bar, exit bar) pairs of a trade log or of vectorbt's trade records."""
+    if "entry_idx" in trades.columns:
+        entry, exit_ = trades["entry_idx"].to_numpy(), trades["exit_idx"].to_numpy()
+    else:
+        entry, exit_ = index.get_indexer(trades["entry_time"]), index.get_indexer(trades["exit_time"])
+    return set(zip(entry.tolist(), exit_.tolist(), strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="processes for the pooled runs")
@@ -102,10 +151,25 @@ def main() -> None:
         (f"backtrader: sweep(engine='backtrader'), {args.workers} processes", engine),
         (f"backtrader: Cerebro.optstrategy, maxcpus={args.workers}", native),
     ]
+    vectorbt_note = ""
     try:
         import vectorbt  # noqa: F401  (optional comparison)
     except ImportError:
         print("vectorbt is not installed: no vectorbt row")
+    else:
+        signals = _vectorbt_signals(strategy, data, combinations)
+        records = _vectorbt(data, signals).trades.records  # the first call compiles
+        vectorbt_seconds = median_seconds(lambda: _vectorbt(data, signals), args.repeats)
+        rows.append(("vectorbt: from_signals, 50 columns, one process (entries given)", vectorbt_seconds))
+        ours = [kernel.run(strategy, data, params)[0] for params in combinations]
+        same = sum(
+            len(_round_trips(records[records["col"] == column], data.index) & _round_trips(log, data.index))
+            for column, log in enumerate(ours)
+        )
+        vectorbt_note = (
+            f"vectorbt trades: {len(records):,} (kernel: {sum(len(log) for log in ours):,}); "
+            f"same entry and exit bar: {same:,}"
+        )
     print_table(
         "50-combination sweep over 5,000 daily bars (median wall time)",
         [(name, f"{seconds * 1e3:,.1f} ms", f"{native / seconds:,.0f}x") for name, seconds in rows],
@@ -126,6 +190,8 @@ def main() -> None:
             f"kernel trades == run_backtest trades, {params['stop_offset']}/{params['target']}: "
             f"{trades[COMPARED].equals(reference[COMPARED])} ({len(trades)} trades)"
         )
+    if vectorbt_note:
+        print(vectorbt_note)
 
 
 if __name__ == "__main__":

@@ -434,9 +434,9 @@ def _plans(
     return Plans(
         direction=ones * np.int8(direction),
         entry_type=np.int8(ENTRY_MARKET) + ones * np.int8(entry_type - ENTRY_MARKET),
-        entry_price=_where_signal(signal, entry_price) if entry_price is not None else np.full(n, np.nan),
-        stop=_where_signal(signal, stop),
-        target=_where_signal(signal, target),
+        entry_price=_signalled(signal, entry_price) if entry_price is not None else np.full(n, np.nan),
+        stop=_signalled(signal, stop),
+        target=_signalled(signal, target),
         invalidation=invalidation.copy() if invalidation is not None else np.full(n, np.nan),
         max_hold=int(max_hold),
         entry_valid_bars=1,
@@ -444,10 +444,19 @@ def _plans(
     )
 
 
+def _signalled(signal: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Return `values` on signal rows and NaN elsewhere, in place when `values` is this call's own array.
+
+    Shared arrays (the read-only ones of :class:`~rtystrat.columns.FrameColumns`) are copied; a stop or
+    target computed for this call is reused: on a million bars every new array costs page faults.
+    """
+    out = values if values.flags.writeable else np.empty_like(values)
+    _mask_into(signal, values, out)
+    return out
+
+
 @numba.njit(cache=True)
-def _where_signal(signal: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Return `values` on signal rows, NaN elsewhere (``np.where(signal, values, nan)``, 5× faster)."""
-    chosen = np.empty(len(signal))
+def _mask_into(signal: np.ndarray, values: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = np.where(signal, values, nan)``, five times faster on a million rows."""
     for t in range(len(signal)):
-        chosen[t] = values[t] if signal[t] else np.nan
-    return chosen
+        out[t] = values[t] if signal[t] else np.nan
