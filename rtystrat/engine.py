@@ -62,7 +62,7 @@ def run_backtest(
     Returns
     -------
     BacktestResult
-        Stats, trade log (:data:`rtystrat.fills.TRADE_COLUMNS`), equity per bar, parameters and settings.
+        Stats, trade log (:data:`rtystrat.tradelog.TRADE_COLUMNS`), equity per bar, parameters and settings.
         Entries rejected for margin or skipped for size 0 are counted in the stats (``"# Rejected
         Entries"``, ``"# Skipped Entries"``) and logged.
     """
