@@ -53,7 +53,7 @@ _EXPORTS: dict[str, str] = {
     "RunConfig": "rtystrat.config",
     "SetupStrategy": "rtystrat.strategy",
     "run_backtest": "rtystrat.engine",
-    "TRADE_COLUMNS": "rtystrat.fills",
+    "TRADE_COLUMNS": "rtystrat.tradelog",
     "EXIT_REASONS": "rtystrat.fills",
     # setups and strategies
     "backtest": "rtystrat.api",

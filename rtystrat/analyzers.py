@@ -12,7 +12,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from rtystrat import fills
+from rtystrat import fills, tradelog
 
 __all__ = ["EquityRecorder", "TradeRecorder"]
 
@@ -20,7 +20,7 @@ __all__ = ["EquityRecorder", "TradeRecorder"]
 class TradeRecorder(bt.Analyzer):
     """Record each closed trade of a :class:`~rtystrat.strategy.SetupStrategy` from its booked exit orders.
 
-    ``get_analysis()`` returns the trade log DataFrame (:data:`rtystrat.fills.TRADE_COLUMNS`). Alongside,
+    ``get_analysis()`` returns the trade log DataFrame (:data:`rtystrat.tradelog.TRADE_COLUMNS`). Alongside,
     ``booked_prices`` holds the exit prices backtrader executed and ``backtrader_pnl`` backtrader's own
     closed-trade P&L (``Trade.pnl``, ``Trade.pnlcomm``); the tests hold them equal to the log's
     ``exit_price``, ``pnl_gross`` and ``pnl_net``.
@@ -53,7 +53,7 @@ class TradeRecorder(bt.Analyzer):
         contract: Any = (
             frame["contract"].to_numpy(object) if "contract" in frame.columns else strategy.broker.p.contract
         )
-        log = fills.trade_log(
+        log = tradelog.trade_log(
             records,
             frame.index,
             setup=strategy.name,

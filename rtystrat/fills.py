@@ -101,7 +101,6 @@ from __future__ import annotations
 
 import decimal
 import math
-from typing import Any
 
 import numba
 import numpy as np
@@ -748,12 +747,3 @@ def contract_ids(bars: pd.DataFrame) -> np.ndarray:
         return np.zeros(len(bars), dtype=np.int64)
     codes, _ = pd.factorize(bars["contract"].astype(str))
     return codes.astype(np.int64)
-
-
-def __getattr__(name: str) -> Any:
-    """Resolve the trade-log names that moved to :mod:`rtystrat.tradelog`, for importers not yet updated."""
-    if name in ("TRADE_COLUMNS", "trade_log"):
-        from rtystrat import tradelog  # imported here: tradelog reads this module's record layout
-
-        return getattr(tradelog, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

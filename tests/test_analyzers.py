@@ -8,9 +8,9 @@ import pytest
 
 from rtystrat.config import RunConfig
 from rtystrat.engine import run_backtest
-from rtystrat.fills import TRADE_COLUMNS
 from rtystrat.plans import ENTRY_MARKET, LONG, Plans
 from rtystrat.strategy import SetupStrategy
+from rtystrat.tradelog import TRADE_COLUMNS
 
 ROWS = [
     (2000.0, 2002.0, 1998.0, 2000.0),  # decision: buy at the next open, stop 1990, target 2030

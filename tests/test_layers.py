@@ -12,6 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "rtystrat"
 PURE_MODULES = (
     "bars",
+    "columns",
     "contracts",
     "continuous",
     "levels",
@@ -26,6 +27,7 @@ PURE_MODULES = (
     "readers",
     "sample",
     "space",
+    "tradelog",
     "tradestats",
 )
 FORBIDDEN = ("backtrader", "matplotlib")

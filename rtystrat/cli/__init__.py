@@ -53,7 +53,11 @@ def _add_common_options(parser: argparse.ArgumentParser, *, default: object) -> 
         "-v", "--verbose", action="store_true", default=default, help="show full tracebacks on errors"
     )
     parser.add_argument(
-        "-q", "--quiet", action="store_true", default=default, help="no progress bars (data repairs are still reported)"
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="no progress bars (data repairs are still reported)",
     )
 
 
