@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +51,20 @@ def test_reader_closing_the_pipe_ends_quietly() -> None:
     os.close(write_end)
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 141
+
+
+def test_json_is_written_even_when_the_reader_closes_stdout(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    out = tmp_path / "result.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "rtystrat", "backtest", "both", "-q", "--json", str(out)],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert json.loads(out.read_text())["stats"]["# Trades"] > 0

@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     strategy_parameters(classes, params)
     bars, intraday = load(args)
     result = backtest(classes, bars, config=config, intraday=intraday, **params)
-    print(result.summary())
+    # Files first: a reader that closes stdout early (`| head`) must not cost the run's outputs.
     if args.json:
         result.to_json(args.json)
         if not args.quiet:
@@ -156,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if not args.quiet:
             print(f"wrote {args.plot}", file=sys.stderr)
+    print(result.summary())
     return 0
 
 
