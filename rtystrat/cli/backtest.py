@@ -68,7 +68,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the run settings shared by ``backtest`` and ``replay`` (all default to :class:`RunConfig`)."""
+    """Add the run settings of ``backtest`` and ``replay``: account, costs, intraday bars, window."""
+    add_account_arguments(parser)
+    parser.add_argument(
+        "--intraday",
+        metavar="FILE",
+        help="lower-timeframe bars that resolve ambiguous bars (--fill-policy intraday); read with the "
+        "same --repair and --source-tz as --data",
+    )
+    parser.add_argument("--start", help="first date traded, YYYY-MM-DD (indicators warm up on earlier data)")
+    parser.add_argument("--end", help="last date traded, YYYY-MM-DD")
+
+
+def add_account_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the account and cost settings every run command shares (all default to :class:`RunConfig`)."""
     parser.add_argument("--contract", help="contract symbol (default: RTY)")
     parser.add_argument(
         "--fill-policy", choices=POLICIES, help="bar with stop and target both touched (default: pessimistic)"
@@ -84,21 +97,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--commission-per-side", type=float, metavar="DOLLARS", help="per contract (default: contract's)"
     )
-    parser.add_argument(
-        "--intraday",
-        metavar="FILE",
-        help="lower-timeframe bars that resolve ambiguous bars (--fill-policy intraday); read with the "
-        "same --repair and --source-tz as --data",
-    )
-    parser.add_argument("--start", help="first date traded, YYYY-MM-DD (indicators warm up on earlier data)")
-    parser.add_argument("--end", help="last date traded, YYYY-MM-DD")
 
 
 def run_config(args: argparse.Namespace) -> RunConfig:
     """Return the :class:`RunConfig` of the run flags given on the command line (others keep defaults)."""
     names = ("contract", "fill_policy", "cash", "contracts", "risk_per_trade", "slippage_ticks")
     names += ("commission_per_side", "start", "end")
-    return RunConfig(**{name: getattr(args, name) for name in names if getattr(args, name) is not None})
+    given = {name: getattr(args, name, None) for name in names}  # sweep has no window flags
+    return RunConfig(**{name: value for name, value in given.items() if value is not None})
 
 
 def load(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame | None]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from rtystrat.cli.backtest import add_account_arguments, run_config
 from rtystrat.cli.common import add_data_options, read_bars
 from rtystrat.cli.outputs import check_output
 from rtystrat.errors import ParameterError
@@ -59,13 +60,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     parser.add_argument("--strategy-path", action="append", default=[], metavar="DIR", help="strategy folder")
-    parser.add_argument("--contract", default="RTY", help="contract symbol (default: RTY)")
-    parser.add_argument("--cash", type=float, default=100_000.0, help="starting cash in $")
-    parser.add_argument("--fill-policy", default="pessimistic", help="same-bar fill policy")
-    parser.add_argument("--slippage-ticks", type=float, default=1.0, help="ticks per market/stop fill")
-    parser.add_argument("--commission-per-side", type=float, help="$ per contract per side")
-    parser.add_argument("--contracts", type=int, default=1, help="contracts per trade")
-    parser.add_argument("--risk-per-trade", type=float, help="$ risk per trade (sizes the position)")
+    add_account_arguments(parser)
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
 
 
@@ -93,7 +88,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, ParameterSpace, dict[str, Any]]:
     """Return the strategy, bars and parameter space the options describe, and the keyword arguments that
     ``sweep`` and ``walk_forward`` share (run config, objective, executor, progress, ...)."""
-    from rtystrat.config import RunConfig
     from rtystrat.registry import get_strategy
 
     quiet = getattr(args, "quiet", False)
@@ -114,15 +108,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, Parameter
     space = ParameterSpace(
         axes, constraints=args.constraint, random=args.random, seed=args.seed, yes=args.yes
     )
-    config = RunConfig(
-        contract=args.contract,
-        cash=args.cash,
-        fill_policy=args.fill_policy,
-        slippage_ticks=args.slippage_ticks,
-        commission_per_side=args.commission_per_side,
-        contracts=args.contracts,
-        risk_per_trade=args.risk_per_trade,
-    )
+    config = run_config(args)
     if not quiet:
         print(f"{strategy.name}: {space.describe()}", file=sys.stderr)
     shared = {
