@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TRADE_COLUMNS", "config_facts", "format_time", "format_value", "is_count", "run_facts"]
+__all__ = ["SUMMARY_TRADE_COLUMNS", "config_facts", "format_time", "format_value", "is_count", "run_facts"]
 
 #: Trade-log columns a report lists, in this order (when the log has them).
-TRADE_COLUMNS = (
+SUMMARY_TRADE_COLUMNS = (
     "setup",
     "direction",
     "entry_time",

@@ -37,7 +37,7 @@ HEADLINE = (
     "Sharpe Ratio",
 )
 # The page has room for the excursions, bars held and same-bar ambiguity too.
-TRADE_COLUMNS = (*formatting.TRADE_COLUMNS, "mae_r", "mfe_r", "bars_held", "ambiguous")
+REPORT_TRADE_COLUMNS = (*formatting.SUMMARY_TRADE_COLUMNS, "mae_r", "mfe_r", "bars_held", "ambiguous")
 # Cells of these columns/rows are green when positive and red when negative.
 _SIGNED = ("Return", "P&L", "Expectancy", "pnl_", "r_multiple", "Trade [")
 _STYLE = """
@@ -117,7 +117,7 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
         body += ["<h2>By setup and direction</h2>", f'<div class="side scroll">{"".join(breakdowns)}</div>']
     body += ["<h2>By year</h2>", _scroll(_table(result.by_year()))]
     body += ["<h2>Deepest drawdowns</h2>", _scroll(_table(_drawdowns(result)))]
-    columns = [column for column in TRADE_COLUMNS if column in trades]
+    columns = [column for column in REPORT_TRADE_COLUMNS if column in trades]
     trade_table = (
         trades[columns].set_axis(range(1, len(trades) + 1)).rename_axis("#") if len(trades) else None
     )

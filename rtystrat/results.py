@@ -29,7 +29,14 @@ import pandas as pd
 
 from rtystrat import metrics
 from rtystrat.errors import DataError
-from rtystrat.formatting import TRADE_COLUMNS, config_facts, format_time, format_value, is_count, run_facts
+from rtystrat.formatting import (
+    SUMMARY_TRADE_COLUMNS,
+    config_facts,
+    format_time,
+    format_value,
+    is_count,
+    run_facts,
+)
 
 __all__ = ["SCHEMA", "BacktestResult"]
 
@@ -215,7 +222,7 @@ class BacktestResult:
         sections.append(("By year", self.by_year()))
         drawdowns = self.drawdowns(5)
         sections.append(("Deepest drawdowns", drawdowns.set_axis(drawdowns.index + 1).rename_axis("rank")))
-        columns = [column for column in TRADE_COLUMNS if column in self.trades]
+        columns = [column for column in SUMMARY_TRADE_COLUMNS if column in self.trades]
         sections.append(("Trades", self.trades[columns]))
         blocks = ["# Backtest report", _markdown_facts(self.config)]
         blocks += [f"## {title}\n\n{_markdown_table(table)}" for title, table in sections]
