@@ -29,13 +29,13 @@ import backtrader as bt
 import pandas as pd
 
 from bench.common import daily_bars, median_seconds, print_table
-from rtystrat.analyzers import TradeRecorder
-from rtystrat.broker import FuturesBroker, futures_commission
-from rtystrat.config import RunConfig
-from rtystrat.contracts import get_contract, round_to_tick
-from rtystrat.engine import run_backtest
+from rtystrat.data.contracts import get_contract, round_to_tick
+from rtystrat.execution.analyzers import TradeRecorder
+from rtystrat.execution.broker import FuturesBroker, futures_commission
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import run_backtest
+from rtystrat.execution.strategy import SetupStrategy
 from rtystrat.registry import get_strategy
-from rtystrat.strategy import SetupStrategy
 
 PARAMS = {"entry": "limit", "stop_offset": "13pt", "target": "pivot", "rsi_max": 40.0, "max_hold": 10}
 COMPARED = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason", "contracts"]

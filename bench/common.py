@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from rtystrat.sample import generate_daily, generate_minute
+from rtystrat.data.sample import generate_daily, generate_minute
 
 #: The 50-combination grid of the issue: stop 5-50 points x five targets, RSI filter off (trades more).
 GRID_50 = {

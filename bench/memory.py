@@ -16,10 +16,10 @@ import subprocess
 import sys
 
 from bench.common import daily_bars, peak_rss_mib, print_table
-from rtystrat import kernel
-from rtystrat.config import RunConfig
+from rtystrat.execution import kernel
+from rtystrat.execution.config import RunConfig
 from rtystrat.registry import get_strategy
-from rtystrat.sweep import sweep
+from rtystrat.tuning.sweep import sweep
 
 # 10,000 combinations: stop 1-100 points x target 1-100 points above the entry, RSI filter off.
 GRID_10K = {"stop_offset": "1:100:1pt", "target": "5:500:5pt", "rsi_max": ["none"]}

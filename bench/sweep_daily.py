@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 
 from bench.common import GRID_50, daily_bars, median_seconds, print_table
-from rtystrat import fills, kernel, tradelog
-from rtystrat.analyzers import EquityRecorder, TradeRecorder
-from rtystrat.broker import FuturesBroker, futures_commission
-from rtystrat.config import RunConfig
-from rtystrat.engine import indicator_frame_for, run_backtest
+from rtystrat.execution import fills, kernel, tradelog
+from rtystrat.execution.analyzers import EquityRecorder, TradeRecorder
+from rtystrat.execution.broker import FuturesBroker, futures_commission
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import indicator_frame_for, run_backtest
 from rtystrat.registry import get_strategy
-from rtystrat.space import ParameterSpace
-from rtystrat.sweep import sweep
+from rtystrat.tuning.space import ParameterSpace
+from rtystrat.tuning.sweep import sweep
 
 COMPARED = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason", "contracts"]
 

@@ -12,11 +12,11 @@ import os
 import time
 
 from bench.common import minute_bars, peak_rss_mib, print_table
-from rtystrat.config import RunConfig
-from rtystrat.engine import run_backtest
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import run_backtest
 from rtystrat.registry import get_strategy
-from rtystrat.space import ParameterSpace
-from rtystrat.sweep import sweep
+from rtystrat.tuning.space import ParameterSpace
+from rtystrat.tuning.sweep import sweep
 
 # 100 stops x 100 targets above the entry = 10,000 combinations, RSI filter off.
 GRID_10K = {"stop_offset": "1:100:1pt", "target": "5:500:5pt", "rsi_max": ["none"]}

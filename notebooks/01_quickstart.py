@@ -27,11 +27,7 @@ from tempfile import gettempdir
 
 import pandas as pd
 
-from rtystrat import plotting
-from rtystrat.api import backtest
-from rtystrat.features import indicator_frame
-from rtystrat.montecarlo import monte_carlo
-from rtystrat.sample import load_sample
+from rtystrat import backtest, indicator_frame, load_sample, monte_carlo, plotting, render_html
 
 bars = load_sample("daily")
 print(f"{len(bars):,} daily bars, {bars.index[0]:%Y-%m-%d} to {bars.index[-1]:%Y-%m-%d}")
@@ -103,9 +99,9 @@ plotting.plot_montecarlo(simulation)
 # %% [markdown]
 # ## One file to share
 #
-# `to_html()` writes a self-contained report (charts embedded): open it in any browser.
+# `render_html(result)` writes a self-contained report (charts embedded): open it in any browser.
 
 # %%
 report = Path(gettempdir()) / "rtystrat_quickstart.html"
-report.write_text(result.to_html(), encoding="utf-8")
+report.write_text(render_html(result), encoding="utf-8")
 print(f"report written to {report}")

@@ -25,11 +25,7 @@
 # %matplotlib inline
 import pandas as pd
 
-from rtystrat import plotting
-from rtystrat.api import backtest
-from rtystrat.sample import load_sample
-from rtystrat.sweep import best_parameters, rank, sweep
-from rtystrat.walkforward import walk_forward
+from rtystrat import backtest, best_parameters, load_sample, plotting, rank, sweep, walk_forward
 
 bars = load_sample("daily")
 

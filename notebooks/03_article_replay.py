@@ -34,19 +34,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from rtystrat import plotting
-from rtystrat.api import backtest, load_data
-from rtystrat.features import indicator_frame, levels_table
-from rtystrat.replay import replay_article
+from rtystrat import backtest, indicator_frame, levels_table, load_bars, load_sample, plotting, replay_article
 
 shared = Path(os.environ.get("RTYSTRAT_SHARED_DATA", Path("..") / ".." / "shared" / "data"))
 real_file = shared / "daily" / "RTY_F_yahoo_daily.csv"
 if real_file.is_file():
     # Yahoo's file has a Sunday row and two bars whose high is below the close: repaired explicitly.
-    bars = load_data(real_file, repair="clip,drop_weekend")
+    bars = load_bars(real_file, repair="clip,drop_weekend")
     print(f"Using the real RTY front-month file {real_file.name} ({len(bars):,} daily bars).")
 else:
-    bars = load_data(None)
+    bars = load_sample("daily")
     print("../shared/data is absent: using the shipped SYNTHETIC sample. Its prices are not March 2025's,")
     print("so the article's absolute numbers will not match; the generalised setups below still apply.")
 
@@ -87,7 +84,7 @@ plotting.plot_price(frame, replay.result.trades, start="2025-01-02", end="2025-0
 # %%
 hourly_file = shared / "intraday" / "RTY_F_yahoo_1h_utc.csv"
 if hourly_file.is_file():
-    print(replay_article(load_data(hourly_file)).summary())
+    print(replay_article(load_bars(hourly_file)).summary())
 else:
     print("no hourly file: skipped")
 

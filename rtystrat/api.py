@@ -1,7 +1,8 @@
 """The one-call Python API: ``rtystrat.backtest("bullish_reversal", data, stop_offset="20pt")``.
 
 Strategies are found by name (:mod:`rtystrat.registry`), parameters are validated against each strategy's
-declared parameters before anything runs, and the run goes through :func:`rtystrat.engine.run_backtest`.
+declared parameters before anything runs, and the run goes through
+:func:`rtystrat.execution.engine.run_backtest`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from typing import Any
 
 import pandas as pd
 
-from rtystrat.bars import load_bars
-from rtystrat.config import RunConfig
-from rtystrat.engine import run_backtest
+from rtystrat.analysis.results import BacktestResult
+from rtystrat.data.bars import load_bars
+from rtystrat.data.sample import load_sample
 from rtystrat.errors import ParameterError, suggest
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import run_backtest
 from rtystrat.registry import resolve_strategies
-from rtystrat.results import BacktestResult
-from rtystrat.sample import load_sample
 
 __all__ = ["backtest", "load_data", "strategy_parameters"]
 
@@ -39,8 +40,8 @@ def backtest(
     ----------
     strategy : str, class, or a list of them
         A registered name (``"bullish_reversal"``, ``"bearish_breakdown"``), ``"both"`` for the two setups
-        together, a ``"module:Class"`` reference, a :class:`~rtystrat.strategy.SetupStrategy` subclass, or a
-        list of these (all run in one account, one position per strategy).
+        together, a ``"module:Class"`` reference, a :class:`~rtystrat.execution.strategy.SetupStrategy`
+        subclass, or a list of these (all run in one account, one position per strategy).
     data : DataFrame, str or Path, optional
         Bars (a canonical frame or a CSV/Parquet file); None runs on the shipped daily sample.
     config : RunConfig, optional
@@ -49,7 +50,7 @@ def backtest(
         Extra folders to search for strategies (see :mod:`rtystrat.registry`).
     repair : str, optional
         Explicit data repairs when `data` is a file (``"clip,drop_weekend"``; see
-        :func:`rtystrat.bars.load_bars`).
+        :func:`rtystrat.data.bars.load_bars`).
     intraday : DataFrame, str or Path, optional
         Lower-timeframe bars of the same market for ``config.fill_policy="intraday"``.
     **params
@@ -118,10 +119,10 @@ def load_data(
 ) -> pd.DataFrame:
     """Return canonical bars from a frame or a file, or the shipped daily sample when `data` is None.
 
-    A frame is validated by :func:`rtystrat.bars.load_bars`; columns beyond the bars (an indicator frame's
-    levels and indicators) are kept, so a crafted frame with known levels trades on exactly those levels.
-    `repair` and `source_tz` (the zone of intraday timestamps written without a UTC offset) are passed to
-    :func:`rtystrat.bars.load_bars`.
+    A frame is validated by :func:`rtystrat.data.bars.load_bars`; columns beyond the bars (an indicator
+    frame's levels and indicators) are kept, so a crafted frame with known levels trades on exactly those
+    levels. `repair` and `source_tz` (the zone of intraday timestamps written without a UTC offset) are
+    passed to :func:`rtystrat.data.bars.load_bars`.
     """
     if data is None:
         return load_sample("daily")

@@ -1,7 +1,7 @@
 """Find strategies by name: in `strategies/` folders, entry points, or as ``module:Class``.
 
-A strategy is a :class:`rtystrat.strategy.SetupStrategy` subclass with a ``name``. Strategy code is imported
-only from places the user names (DESIGN §6), searched in this order:
+A strategy is a :class:`rtystrat.execution.strategy.SetupStrategy` subclass with a ``name``. Strategy code is
+imported only from places the user names (DESIGN §6), searched in this order:
 
 1. each folder given as a strategy path (``--strategy-path DIR`` on the command line);
 2. ``./strategies`` in the current directory;
@@ -162,7 +162,7 @@ def file_reference(strategy: type) -> str | None:
 
 def _base() -> type:
     # Imported on use: the strategy base class pulls in backtrader, which this module's users may not need.
-    from rtystrat.strategy import SetupStrategy
+    from rtystrat.execution.strategy import SetupStrategy
 
     return SetupStrategy
 

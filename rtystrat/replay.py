@@ -6,8 +6,8 @@ The analysis (2025-03-13, E-mini Russell 2000 at 2,025.7) proposed two trades:
 - bearish breakdown: "short below 2,000", target 1,880, stop 2,060.
 
 :func:`replay_article` places exactly those orders on the first bar of the 2025-03-13 session and lets the
-shared execution layer (:mod:`rtystrat.fills` through the backtrader engine) fill them, with the run's fill
-policy, slippage and commission. Choices, so the numbers are unambiguous:
+shared execution layer (:mod:`rtystrat.execution.fills` through the backtrader engine) fill them, with the
+run's fill policy, slippage and commission. Choices, so the numbers are unambiguous:
 
 - The two bullish targets are two legs of one contract each — a trader buying two contracts and taking
   profit on one at 2,100 and on the other at 2,210. Both legs are buy limits at 2,003 with the stop at 1,990.
@@ -16,8 +16,8 @@ policy, slippage and commission. Choices, so the numbers are unambiguous:
 - Each order works from the first bar of 2025-03-13 until it fills (no expiry) and trades once; there is
   no time stop, so a leg ends at its target, its stop, or the end of the data.
 
-Orders are plans like any setup's (:class:`~rtystrat.plans.Plans`): the bracket is decided at the close of
-the last bar before 2025-03-13 and works from the next bar, with constant prices from then on.
+Orders are plans like any setup's (:class:`~rtystrat.signals.plans.Plans`): the bracket is decided at the
+close of the last bar before 2025-03-13 and works from the next bar, with constant prices from then on.
 """
 
 from __future__ import annotations
@@ -31,16 +31,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rtystrat.analysis.results import BacktestResult
 from rtystrat.api import load_data
-from rtystrat.bars import is_intraday, session_dates
-from rtystrat.config import RunConfig
-from rtystrat.contracts import get_contract
-from rtystrat.engine import run_backtest
+from rtystrat.data.bars import is_intraday, session_dates
+from rtystrat.data.contracts import get_contract
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.parameters import Parameters
-from rtystrat.plans import ENTRY_LIMIT, ENTRY_STOP, LONG, SHORT, Plans
-from rtystrat.results import BacktestResult
-from rtystrat.strategy import SetupStrategy
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import run_backtest
+from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.signals.parameters import Parameters
+from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_STOP, LONG, SHORT, Plans
 
 __all__ = [
     "ARTICLE_DATE",
@@ -253,7 +253,7 @@ def replay_article(
     ----------
     data : DataFrame, str or Path
         RTY bars (daily or intraday) covering 2025-03-13 with at least one earlier bar: a canonical frame
-        (:func:`rtystrat.bars.load_bars`) or a file to load.
+        (:func:`rtystrat.data.bars.load_bars`) or a file to load.
     config : RunConfig, optional
         Fill policy, slippage and costs (default :class:`RunConfig`: RTY, pessimistic, 1 tick). Each leg
         trades ``config.contracts``; the report gives $ per contract.

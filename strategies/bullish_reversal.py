@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rtystrat import setups
-from rtystrat.strategy import SetupStrategy
+from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.signals import setups
 
 
 class BullishReversal(SetupStrategy):

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.config import RunConfig
-from rtystrat.engine import run_backtest
-from rtystrat.plans import ENTRY_MARKET, LONG, Plans
-from rtystrat.strategy import SetupStrategy
-from rtystrat.tradelog import TRADE_COLUMNS
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import run_backtest
+from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.execution.tradelog import TRADE_COLUMNS
+from rtystrat.signals.plans import ENTRY_MARKET, LONG, Plans
 
 ROWS = [
     (2000.0, 2002.0, 1998.0, 2000.0),  # decision: buy at the next open, stop 1990, target 2030

@@ -1,4 +1,4 @@
-"""rtystrat.bars: reading, validation with row-precise errors, explicit repairs, session resampling."""
+"""rtystrat.data.bars: reading, validation with row-precise errors, explicit repairs, session resampling."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.bars import (
+from rtystrat.data.bars import (
     bar_interval,
     inspect_bars,
     is_intraday,

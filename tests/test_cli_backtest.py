@@ -14,8 +14,8 @@ import rtystrat.api
 from rtystrat.api import backtest
 from rtystrat.cli import backtest as backtest_cli
 from rtystrat.cli import build_parser
+from rtystrat.data.sample import load_sample
 from rtystrat.errors import DataError, ParameterError, UnknownStrategyError
-from rtystrat.sample import load_sample
 
 
 def run_cli(argv: list[str]) -> int:
@@ -289,8 +289,8 @@ def test_a_copied_recipe_file_is_a_complete_strategy(tmp_path: Path) -> None:
     # The module docstring promises a third setup is one copied file: check that nothing else is needed.
     source = textwrap.dedent(
         """
-        from rtystrat import setups
-        from rtystrat.strategy import SetupStrategy
+        from rtystrat.signals import setups
+        from rtystrat.execution.strategy import SetupStrategy
 
 
         class Wide(SetupStrategy):

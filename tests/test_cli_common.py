@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from rtystrat.cli import build_parser, main
-from rtystrat.sample import load_sample
+from rtystrat.data.sample import load_sample
 
 # Every command that reads a bars file, with the rest of a short run of it ({data} is the file).
 COMMANDS = {

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rtystrat.bars import load_bars
 from rtystrat.cli import build_parser
+from rtystrat.data.bars import load_bars
 from rtystrat.errors import DataError, ParameterError
 
 SAMPLE_DAILY = Path(__file__).resolve().parents[1] / "data" / "rty_sample_daily.csv"

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import rtystrat.cli
-from rtystrat.bars import load_bars
+from rtystrat.data.bars import load_bars
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.features import levels_table
+from rtystrat.signals.features import levels_table
 
 
 def _levels(argv: list[str]) -> int:

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from rtystrat.config import RunConfig
 from rtystrat.errors import ParameterError
+from rtystrat.execution.config import RunConfig
 
 VALID = ", ".join(field.name for field in dataclasses.fields(RunConfig))
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.bars import load_bars
-from rtystrat.continuous import SCHEDULE_COLUMNS, build_continuous, load_contract_files
+from rtystrat.data.bars import load_bars
+from rtystrat.data.continuous import SCHEDULE_COLUMNS, build_continuous, load_contract_files
 from rtystrat.errors import DataError, ParameterError
 
 

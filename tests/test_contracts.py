@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.contracts import (
+from rtystrat.data.contracts import (
     CONTRACTS,
     MONTH_CODES,
     ContractSpec,

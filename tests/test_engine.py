@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat import fills, tradelog
-from rtystrat.config import RunConfig
-from rtystrat.engine import indicator_frame_for, run_backtest, sub_bars_for
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, Plans
-from rtystrat.strategy import SetupStrategy
+from rtystrat.execution import fills, tradelog
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import indicator_frame_for, run_backtest, sub_bars_for
+from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, Plans
 
 
 def synthetic_bars(n: int = 2600, seed: int = 7) -> pd.DataFrame:

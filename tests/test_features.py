@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtystrat.bars import load_bars
+from rtystrat.data.bars import load_bars
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.features import indicator_frame, levels_table, parse_levels_spec, rsi_zone
-from rtystrat.levels import PERIODS, PIVOT_METHODS
+from rtystrat.signals.features import indicator_frame, levels_table, parse_levels_spec, rsi_zone
+from rtystrat.signals.levels import PERIODS, PIVOT_METHODS
 
 
 def _random_bars(seed: int, rows: int, intraday: bool) -> pd.DataFrame:

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.bars import load_bars
+from rtystrat.data.bars import load_bars
 from rtystrat.errors import DataError
-from rtystrat.features import indicator_frame
-from rtystrat.feeds import FrameFeed, bar_time, make_feed
+from rtystrat.execution.feeds import FrameFeed, bar_time, make_feed
+from rtystrat.signals.features import indicator_frame
 
 
 def _bars(rows: int = 300, seed: int = 3) -> pd.DataFrame:

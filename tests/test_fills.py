@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat import engine, fills, tradelog
-from rtystrat.config import RunConfig
-from rtystrat.contracts import round_to_tick
-from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
-from rtystrat.strategy import SetupStrategy
+from rtystrat.data.contracts import round_to_tick
+from rtystrat.execution import engine, fills, tradelog
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
 
 NAN = math.nan
 FLAT_BAR = (2000.0, 2002.0, 1998.0, 2000.0)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.formatting import config_facts, format_time, format_value, run_facts
+from rtystrat.analysis.formatting import config_facts, format_time, format_value, run_facts
 
 
 @pytest.mark.parametrize(

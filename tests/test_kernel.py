@@ -11,14 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat import fills, kernel, metrics
-from rtystrat.bars import load_bars
-from rtystrat.config import RunConfig
-from rtystrat.engine import indicator_frame_for, run_backtest
-from rtystrat.plans import ENTRY_MARKET, LONG, Plans
+from rtystrat.analysis import metrics
+from rtystrat.data.bars import load_bars
+from rtystrat.data.sample import load_sample
+from rtystrat.execution import fills, kernel
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import indicator_frame_for, run_backtest
 from rtystrat.registry import get_strategy
-from rtystrat.sample import load_sample
-from rtystrat.space import ParameterSpace
+from rtystrat.signals.plans import ENTRY_MARKET, LONG, Plans
+from rtystrat.tuning.space import ParameterSpace
 
 COMPARED = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason", "contracts"]
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.bars import load_bars, resample_bars
+from rtystrat.data.bars import load_bars, resample_bars
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.levels import (
+from rtystrat.signals.levels import (
     LEVEL_NAMES,
     PERIODS,
     PIVOT_METHODS,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat import metrics
+from rtystrat.analysis import metrics
 from rtystrat.errors import DataError, ParameterError
 
 A = 252.0  # annualisation used for the hand-computed cases

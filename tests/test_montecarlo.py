@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rtystrat.analysis.montecarlo import monte_carlo
 from rtystrat.errors import ParameterError
-from rtystrat.montecarlo import monte_carlo
 
 COIN_FLIPS = np.array([1.0, -1.0] * 50)  # 100 trades, exactly half +1R and half −1R
 

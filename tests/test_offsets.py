@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rtystrat.errors import ParameterError
-from rtystrat.offsets import Offset, parse_offset
+from rtystrat.signals.offsets import Offset, parse_offset
 
 
 @pytest.mark.parametrize(

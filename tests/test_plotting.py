@@ -18,8 +18,8 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from rtystrat import plotting
+from rtystrat.analysis.montecarlo import MonteCarloResult
 from rtystrat.errors import ParameterError
-from rtystrat.montecarlo import MonteCarloResult
 
 GREEN, RED = "#2ca02c", "#d62728"
 LEVELS = ("P", "S1", "S2", "S3", "R1")

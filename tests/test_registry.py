@@ -13,14 +13,14 @@ import pytest
 
 from rtystrat import registry
 from rtystrat.errors import ParameterError, UnknownStrategyError
+from rtystrat.execution.strategy import SetupStrategy
 from rtystrat.registry import discover, get_strategy, resolve_strategies, search_paths
-from rtystrat.strategy import SetupStrategy
 
 REPO_STRATEGIES = Path(__file__).resolve().parents[1] / "strategies"
 
 THIRD_SETUP = """
-from rtystrat import setups
-from rtystrat.strategy import SetupStrategy
+from rtystrat.signals import setups
+from rtystrat.execution.strategy import SetupStrategy
 
 
 class Helper(SetupStrategy):

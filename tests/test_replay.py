@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.bars import load_bars
 from rtystrat.cli import replay as replay_cli
-from rtystrat.config import RunConfig
+from rtystrat.data.bars import load_bars
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.plans import ENTRY_LIMIT, ENTRY_STOP, LONG, SHORT
+from rtystrat.execution.config import RunConfig
 from rtystrat.replay import ARTICLE_LEGS, article_plans, replay_article
+from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_STOP, LONG, SHORT
 
 # date, open, high, low, close — a path that fills every leg and exits each a different way.
 DAILY = [

@@ -1,20 +1,20 @@
-"""BacktestResult: statistics through rtystrat.metrics, a strict JSON round trip, markdown and text output."""
+"""BacktestResult: statistics through rtystrat.analysis.metrics, a strict JSON round trip, markdown and text
+output."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat import metrics
+from rtystrat.analysis import metrics
+from rtystrat.analysis.results import SCHEMA, BacktestResult
 from rtystrat.errors import DataError
-from rtystrat.results import SCHEMA, BacktestResult
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,13 +173,6 @@ def test_summary_is_aligned_in_two_columns(result: BacktestResult) -> None:
 def test_summary_says_one_trade_not_one_trades(trades: pd.DataFrame, equity: pd.Series) -> None:
     one = BacktestResult.from_run(trades.iloc[:1], equity, params={}, config=_Config())
     assert one.summary().splitlines()[0].endswith("120 bars  ·  1 trade  ·  setups: bullish_reversal")
-
-
-def test_to_html_delegates_to_the_report_module(result: BacktestResult, monkeypatch) -> None:
-    report = types.ModuleType("rtystrat.report")
-    report.render_html = lambda res: f"<html>{len(res.trades)} trades</html>"
-    monkeypatch.setitem(sys.modules, "rtystrat.report", report)
-    assert result.to_html() == "<html>3 trades</html>"
 
 
 def test_derived_tables_use_the_result_annualisation(result: BacktestResult) -> None:

@@ -1,4 +1,4 @@
-"""rtystrat.sample: the shipped synthetic sample regenerates byte for byte and behaves like RTY."""
+"""rtystrat.data.sample: the shipped synthetic sample regenerates byte for byte and behaves like RTY."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from rtystrat.api import backtest
-from rtystrat.bars import load_bars, resample_bars
-from rtystrat.errors import ParameterError
-from rtystrat.sample import (
+from rtystrat.data.bars import load_bars, resample_bars
+from rtystrat.data.sample import (
     DAILY_FILE,
     MINUTE_FILE,
     generate_daily,
@@ -21,7 +20,8 @@ from rtystrat.sample import (
     load_sample,
     write_sample,
 )
-from rtystrat.ta import rsi
+from rtystrat.errors import ParameterError
+from rtystrat.signals.ta import rsi
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat import columns
-from rtystrat.bars import load_bars
-from rtystrat.columns import keep_columns, session_bars
+from rtystrat.data.bars import load_bars
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.features import indicator_frame
-from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
-from rtystrat.setups import (
+from rtystrat.signals import columns
+from rtystrat.signals.columns import keep_columns, session_bars
+from rtystrat.signals.features import indicator_frame
+from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
+from rtystrat.signals.setups import (
     BEARISH_BREAKDOWN_PARAMETERS,
     BULLISH_REVERSAL_PARAMETERS,
     bearish_breakdown,

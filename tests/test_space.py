@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rtystrat.errors import ParameterError
-from rtystrat.space import ParameterSpace, parse_constraint, parse_grid, parse_spec
+from rtystrat.tuning.space import ParameterSpace, parse_constraint, parse_grid, parse_spec
 
 
 @pytest.mark.parametrize(

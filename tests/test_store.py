@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from rtystrat.errors import DataError
-from rtystrat.store import (
+from rtystrat.tuning.store import (
     SCHEMA_VERSION,
     ResultStore,
     RunKey,

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rtystrat.analysis.results import BacktestResult
 from rtystrat.api import backtest
-from rtystrat.bars import load_bars
-from rtystrat.config import RunConfig
-from rtystrat.contracts import round_to_tick
+from rtystrat.data.bars import load_bars
+from rtystrat.data.contracts import round_to_tick
+from rtystrat.execution.config import RunConfig
 from rtystrat.registry import discover
-from rtystrat.results import BacktestResult
 
 EXIT_REASONS = {"target", "stop", "time", "invalidation", "end"}
 TRADE_FIELDS = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason", "pnl_points"]

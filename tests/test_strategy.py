@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat.config import RunConfig
-from rtystrat.engine import run_backtest
 from rtystrat.errors import ParameterError
-from rtystrat.plans import ENTRY_LIMIT, LONG, Plans
-from rtystrat.strategy import SetupStrategy
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import run_backtest
+from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.signals.plans import ENTRY_LIMIT, LONG, Plans
 
 
 def _bars(n: int = 400, seed: int = 3) -> pd.DataFrame:
@@ -191,7 +191,7 @@ def test_feed_lines_follow_what_the_strategy_reads() -> None:
 def test_the_engine_feed_carries_the_lines_its_strategies_read(
     classes: list, extra_lines: set | None
 ) -> None:
-    from rtystrat.engine import _run, indicator_frame_for  # the feed is internal to a run
+    from rtystrat.execution.engine import _run, indicator_frame_for  # the feed is internal to a run
 
     config = RunConfig()
     frame = indicator_frame_for(ReadsLevels, _bars(), config)

@@ -23,15 +23,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from rtystrat import kernel
 from rtystrat.cli import build_parser
-from rtystrat.config import RunConfig
+from rtystrat.data.sample import load_sample
 from rtystrat.errors import ParameterError, UnknownStrategyError
+from rtystrat.execution import kernel
+from rtystrat.execution.config import RunConfig
 from rtystrat.registry import get_strategy
-from rtystrat.sample import load_sample
-from rtystrat.space import ParameterSpace
-from rtystrat.store import ResultStore
-from rtystrat.sweep import best_parameters, rank, sweep
+from rtystrat.tuning.space import ParameterSpace
+from rtystrat.tuning.store import ResultStore
+from rtystrat.tuning.sweep import best_parameters, rank, sweep
 
 GRID = {"stop_offset": "5:30:5pt", "target": ["pivot", "mid", "r1"], "rsi_max": ["none"]}
 
@@ -123,9 +123,9 @@ def test_store_keys_on_data_and_settings(bars: pd.DataFrame, tmp_path: Path) -> 
 
 _KILLED_SWEEP = """
 import time
-from rtystrat import kernel
-from rtystrat.sample import load_sample
-from rtystrat.sweep import sweep
+from rtystrat.execution import kernel
+from rtystrat.data.sample import load_sample
+from rtystrat.tuning.sweep import sweep
 
 evaluate = kernel.evaluate
 def slow(*args, **kwargs):
@@ -241,7 +241,7 @@ def test_confirm_top_with_no_run_reaching_min_trades_confirms_nothing_and_says_s
 ) -> None:
     # With the default RSI filter the setup trades 6 times in 18 years: no run reaches 10 trades.
     grid = {"stop_offset": "5:40:5pt", "target": "pivot,mid,r1"}
-    with caplog.at_level(logging.WARNING, logger="rtystrat.sweep"):
+    with caplog.at_level(logging.WARNING, logger="rtystrat.tuning.sweep"):
         frame = sweep(
             "bullish_reversal", load_sample("daily"), grid, executor="serial", progress=False, min_trades=10,
             confirm_top=3,
@@ -254,7 +254,7 @@ def test_confirm_top_with_no_run_reaching_min_trades_confirms_nothing_and_says_s
 def test_a_grid_of_only_impossible_combinations_gives_an_empty_frame_indexed_by_them(
     bars: pd.DataFrame, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="rtystrat.sweep"):
+    with caplog.at_level(logging.WARNING, logger="rtystrat.tuning.sweep"):
         frame = sweep(
             "bullish_reversal", bars, {"target": ["0pt"], "stop_offset": ["5pt", "10pt"]}, executor="serial",
             progress=False,
@@ -278,7 +278,7 @@ def test_rank_and_best_parameters_respect_min_trades(serial_frame: pd.DataFrame)
 def test_impossible_combinations_are_skipped_and_reported(
     bars: pd.DataFrame, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="rtystrat.sweep"):
+    with caplog.at_level(logging.WARNING, logger="rtystrat.tuning.sweep"):
         frame = sweep(
             "bullish_reversal", bars, {"target": ["0pt", "pivot"], "rsi_max": ["none"]}, executor="serial",
             progress=False,

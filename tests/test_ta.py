@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rtystrat import ta
-from rtystrat.bars import load_bars
+from rtystrat.data.bars import load_bars
 from rtystrat.errors import ParameterError
+from rtystrat.signals import ta
 
 
 def test_sma_of_a_ramp() -> None:

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from rtystrat.errors import ParameterError
-from rtystrat.parameters import Parameter, Parameters
-from rtystrat.plans import ENTRY_MARKET, LONG, SHORT, Plans
-from rtystrat.strategy import SetupStrategy
-from rtystrat.walkforward import Window, walk_forward, walk_forward_windows
+from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.signals.parameters import Parameter, Parameters
+from rtystrat.signals.plans import ENTRY_MARKET, LONG, SHORT, Plans
+from rtystrat.tuning.walkforward import Window, walk_forward, walk_forward_windows
 
 
 def _follow(frame: pd.DataFrame, side: str, target_offset: float) -> Plans:
@@ -148,7 +148,7 @@ def test_result_serialises_to_plain_json(regime_result: Any) -> None:
 
 def test_walkforward_command_runs_on_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from rtystrat.cli import build_parser
-    from rtystrat.sample import load_sample
+    from rtystrat.data.sample import load_sample
 
     data = tmp_path / "bars.csv"
     load_sample("daily").loc["2018-01-01":].to_csv(data)

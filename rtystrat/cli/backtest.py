@@ -10,9 +10,9 @@ import pandas as pd
 from rtystrat.api import backtest, strategy_parameters
 from rtystrat.cli.common import add_data_options, check_input, read_bars
 from rtystrat.cli.outputs import check_output
-from rtystrat.config import RunConfig
 from rtystrat.errors import ParameterError
-from rtystrat.fills import POLICIES
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.fills import POLICIES
 from rtystrat.registry import SETUP_GROUPS, discover, resolve_strategies
 
 EPILOG = """\

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rtystrat.bars import REPAIRS, load_bars, repair_report
+from rtystrat.data.bars import REPAIRS, load_bars, repair_report
 
 __all__ = [
     "DEFAULT_REPAIR",
@@ -80,7 +80,7 @@ def read_bars(
     The file is read with ``--repair`` and ``--source-tz`` from `args`; `flag` names it in errors.
     """
     if path is None:
-        from rtystrat.sample import load_sample  # the sample is read (or generated) only when used
+        from rtystrat.data.sample import load_sample  # the sample is read (or generated) only when used
 
         return load_sample("daily")
     check_input(flag, path)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from rtystrat.bars import REPAIRS, Problem, bar_interval, inspect_bars, is_intraday, repair_report
 from rtystrat.cli.common import add_load_options, repairs, report_repairs
 from rtystrat.cli.outputs import check_output
-from rtystrat.continuous import build_continuous, load_contract_files
+from rtystrat.data.bars import REPAIRS, Problem, bar_interval, inspect_bars, is_intraday, repair_report
+from rtystrat.data.continuous import build_continuous, load_contract_files
 
 ADJUSTMENTS = ("none", "difference", "ratio")
 

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from rtystrat.cli.common import add_data_options, read_bars
-from rtystrat.features import levels_table
-from rtystrat.levels import PERIODS, PIVOT_METHODS
+from rtystrat.signals.features import levels_table
+from rtystrat.signals.levels import PERIODS, PIVOT_METHODS
 
 EPILOG = """\
 example:
@@ -70,7 +70,7 @@ def _signed(value: float | None, unit: str = "") -> str:
 
 
 def format_table(table: dict[str, Any]) -> str:
-    """Return `table` (from `rtystrat.features.levels_table`) as aligned text, levels high to low."""
+    """Return `table` (from `rtystrat.signals.features.levels_table`) as aligned text, levels high to low."""
     price = table["price"]
     note = f" (instead of the close {table['close']:,.2f})" if table["price_source"] == "override" else ""
     lines = [

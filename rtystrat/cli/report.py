@@ -43,8 +43,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read the result (and bars), render the page and write it; print where it went."""
-    from rtystrat.report import render_html  # matplotlib loads only when a report is asked for
-    from rtystrat.results import BacktestResult
+    from rtystrat.analysis.results import BacktestResult
+    from rtystrat.plotting.report import render_html  # matplotlib loads only when a report is asked for
 
     if not args.result.is_file():
         raise DataError(f"{args.result}: no such result file (write one with 'rtystrat backtest ... --json')")
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _bars(args: argparse.Namespace, index: Any) -> Any:
     """Indicator frame of the ``--data`` bars, cut to the backtest's period (indicators warm up before it)."""
-    from rtystrat.features import indicator_frame
+    from rtystrat.signals.features import indicator_frame
 
     frame = indicator_frame(read_bars(args, args.data), levels="M:classic", sma=(50, 100), rsi=14, atr=None)
     window = frame.loc[index[0] : index[-1]]

@@ -14,8 +14,8 @@ from rtystrat.cli.backtest import add_account_arguments, run_config
 from rtystrat.cli.common import add_data_options, read_bars
 from rtystrat.cli.outputs import check_output
 from rtystrat.errors import ParameterError
-from rtystrat.space import ParameterSpace, parse_grid
-from rtystrat.store import plain
+from rtystrat.tuning.space import ParameterSpace, parse_grid
+from rtystrat.tuning.store import plain
 
 EPILOG = """\
 example:
@@ -174,7 +174,7 @@ def _heatmap_axes(names: list[str]) -> tuple[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep the options describe; print the ranking; write JSON and heatmap on request."""
-    from rtystrat.sweep import rank, sweep
+    from rtystrat.tuning.sweep import rank, sweep
 
     check_output("--json", args.json)
     check_output("--heatmap", args.heatmap)

@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the walk-forward the options describe; print windows and out-of-sample stats; write JSON/plot."""
-    from rtystrat.walkforward import walk_forward
+    from rtystrat.tuning.walkforward import walk_forward
 
     check_output("--json", args.json)
     check_output("--plot", args.plot)

@@ -119,7 +119,7 @@ def plot_montecarlo(
     Parameters
     ----------
     mc_result : MonteCarloResult
-        From ``rtystrat.montecarlo.monte_carlo(..., keep_paths=True)``.
+        From ``rtystrat.analysis.montecarlo.monte_carlo(..., keep_paths=True)``.
     sample_paths : int
         How many individual paths to draw under the bands (thin grey lines).
     title : str, optional

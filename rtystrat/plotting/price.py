@@ -165,8 +165,8 @@ def plot_price(
     Parameters
     ----------
     frame : pd.DataFrame
-        Indicator frame (bars plus level, SMA and RSI columns, as ``rtystrat.features.indicator_frame``
-        returns).
+        Indicator frame (bars plus level, SMA and RSI columns, as
+        ``rtystrat.signals.features.indicator_frame`` returns).
     trades : pd.DataFrame, optional
         Trade log. Entries are marked ▲ (long) or ▼ (short) at the entry price, exits ✕ at the exit price,
         joined by a dotted line; green for a win and red for a loss (``pnl_net``). Only entries and exits

@@ -160,9 +160,9 @@ def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Pa
     Parameters
     ----------
     wf_result : WalkForwardResult
-        From ``rtystrat.walkforward.walk_forward``: ``windows`` (one row per window with ``train_start``,
-        ``test_start``, ``test_end``, the chosen parameters and ``"OOS Net P&L [$]"``), the stitched
-        out-of-sample ``equity`` and ``stats`` (with ``"Walk-Forward Efficiency"``).
+        From ``rtystrat.tuning.walkforward.walk_forward``: ``windows`` (one row per window with
+        ``train_start``, ``test_start``, ``test_end``, the chosen parameters and ``"OOS Net P&L [$]"``), the
+        stitched out-of-sample ``equity`` and ``stats`` (with ``"Walk-Forward Efficiency"``).
     title : str, optional
         Figure title; by default the number of windows, the OOS return and the walk-forward efficiency.
     path : str or Path, optional

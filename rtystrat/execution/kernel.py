@@ -1,13 +1,13 @@
 """The fast path: one parameter combination → plans → the shared compiled fill rules → trades and statistics.
 
 No backtrader here. The kernel builds the indicator frame once per sweep (:func:`prepare`), asks the
-strategy's pure setup function for its :class:`~rtystrat.plans.Plans` (:func:`plans`), and runs them through
-:func:`rtystrat.fills.simulate` — the same numba-compiled state machine, fill policy, tick rounding, slippage,
-commission, margin and sizing that the backtrader strategy calls bar by bar — so the two paths book the same
-trades (the parity tests check it trade for trade). The trade log and the per-trade P&L come from
-:mod:`rtystrat.tradelog` and the statistics from :mod:`rtystrat.metrics`, the functions the backtrader path
-uses. No compiled function here reads another module's constants: numba's on-disk cache would not notice
-when those change.
+strategy's pure setup function for its :class:`~rtystrat.signals.plans.Plans` (:func:`plans`), and runs them
+through :func:`rtystrat.execution.fills.simulate` — the same numba-compiled state machine, fill policy, tick
+rounding, slippage, commission, margin and sizing that the backtrader strategy calls bar by bar — so the two
+paths book the same trades (the parity tests check it trade for trade). The trade log and the per-trade P&L
+come from :mod:`rtystrat.execution.tradelog` and the statistics from :mod:`rtystrat.analysis.metrics`, the
+functions the backtrader path uses. No compiled function here reads another module's constants: numba's
+on-disk cache would not notice when those change.
 
 Equity is marked to market at each bar close: ``E_t = cash + Σ net P&L of trades closed by t + d · (close_t −
 entry) · multiplier · contracts − commission_per_side · contracts`` for a position open at ``t`` (its entry
@@ -15,8 +15,8 @@ commission is paid, its exit commission not yet).
 
 Speed: a sweep evaluates thousands of combinations, so :func:`evaluate` computes, by default, only the
 :data:`FAST_STATS` (trade statistics from arrays and a few equity statistics) with the definitions of
-:mod:`rtystrat.metrics`; ``full_stats=True`` computes every statistic of
-:func:`rtystrat.metrics.compute_stats`.
+:mod:`rtystrat.analysis.metrics`; ``full_stats=True`` computes every statistic of
+:func:`rtystrat.analysis.metrics.compute_stats`.
 """
 
 from __future__ import annotations
@@ -27,11 +27,12 @@ import numba
 import numpy as np
 import pandas as pd
 
-from rtystrat import fills, metrics, tradelog
-from rtystrat.columns import keep_columns
+from rtystrat.analysis import metrics
 from rtystrat.errors import ParameterError
-from rtystrat.fills import F_BAR, F_CONTRACTS, F_DIRECTION, F_ENTRY_BAR, F_ENTRY_PRICE, F_PRICE
-from rtystrat.plans import Plans
+from rtystrat.execution import fills, tradelog
+from rtystrat.execution.fills import F_BAR, F_CONTRACTS, F_DIRECTION, F_ENTRY_BAR, F_ENTRY_PRICE, F_PRICE
+from rtystrat.signals.columns import keep_columns
+from rtystrat.signals.plans import Plans
 
 __all__ = [
     "FAST_STATS",
@@ -74,7 +75,7 @@ class KernelData(NamedTuple):
     close: np.ndarray
     contract_id: np.ndarray  # int64, equal ids = same contract (rolls happen where it changes)
     contracts_traded: Any  # contract name, or one per bar, for the trade log
-    settings: np.ndarray  # rtystrat.fills settings vector
+    settings: np.ndarray  # rtystrat.execution.fills settings vector
     cash: float
     contracts: int  # fixed size, for the buy-and-hold benchmark
     multiplier: float
@@ -90,11 +91,11 @@ class KernelData(NamedTuple):
 class KernelRun(NamedTuple):
     """Trades and equity of one simulation over bars ``[start, stop)`` (bar numbers are global)."""
 
-    trades: np.ndarray  # EXIT records of rtystrat.fills (columns F_*)
+    trades: np.ndarray  # EXIT records of rtystrat.execution.fills (columns F_*)
     equity: np.ndarray  # $ at each bar close of [start, stop)
     pnl_net: np.ndarray  # $ per trade, after commission and slippage
     r_multiple: np.ndarray
-    events: np.ndarray  # rows (bar, kind, contracts) of rejected and skipped entries (rtystrat.fills)
+    events: np.ndarray  # rows (bar, kind, contracts): fills.REJECTED or fills.SKIPPED entries
     start: int
     stop: int
 
@@ -111,7 +112,9 @@ def prepare(strategy: type, bars: pd.DataFrame, config: Any) -> KernelData:
     config : RunConfig
         Contract, costs, fill policy, sizing and cash.
     """
-    from rtystrat.engine import indicator_frame_for  # the engine's frame, so both paths read the same columns
+    from rtystrat.execution.engine import (
+        indicator_frame_for,  # the engine's frame, so both paths read the same columns
+    )
 
     if config.fill_policy == "intraday":
         raise ParameterError(
@@ -140,7 +143,7 @@ def plans(strategy: type, data: KernelData, params: dict[str, Any]) -> Plans:
     """Return the strategy's plans for `params` over the whole prepared frame.
 
     The frame is never changed after :func:`prepare`, so the setups keep the arrays that no parameter
-    changes from one combination to the next (:func:`rtystrat.columns.keep_columns`).
+    changes from one combination to the next (:func:`rtystrat.signals.columns.keep_columns`).
     """
     keep_columns(data.frame)
     return strategy.setup(data.frame, **params)
@@ -185,7 +188,8 @@ _NO_SUB_START = np.empty(0, dtype=np.int64)
 def simulate(
     data: KernelData, plans: Plans, config: Any = None, start: int = 0, stop: int | None = None
 ) -> KernelRun:
-    """Run `plans` (:func:`rtystrat.fills.simulate`) on bars ``[start, stop)``; positions close at the end.
+    """Run `plans` (:func:`rtystrat.execution.fills.simulate`) on bars ``[start, stop)``; positions close at
+    the end.
 
     `config` is accepted for symmetry with the engine; the run constants were fixed by :func:`prepare`.
     """
@@ -236,7 +240,8 @@ def simulate(
 
 
 def trades_frame(data: KernelData, run: KernelRun | None, setup: str) -> pd.DataFrame:
-    """Return the trade log of `run` (columns of :data:`rtystrat.tradelog.TRADE_COLUMNS`); empty for None."""
+    """Return the trade log of `run` (columns of :data:`rtystrat.execution.tradelog.TRADE_COLUMNS`); empty
+    for None."""
     trades = run.trades if run is not None else np.empty((0, fills.FILL_FIELDS))
     return tradelog.trade_log(
         trades,
@@ -264,7 +269,7 @@ def _drawdowns(equity: np.ndarray) -> tuple[float, float]:
 def _fast_stats(run: KernelRun, bars_per_year: float) -> dict[str, float]:
     """Compute :data:`FAST_STATS` from arrays: metrics' trade functions take arrays as they are; the
     equity statistics repeat metrics' one-line formulas in numpy (pandas would cost more than the
-    simulation), and the tests check both agree with :func:`rtystrat.metrics.compute_stats`."""
+    simulation), and the tests check both agree with :func:`rtystrat.analysis.metrics.compute_stats`."""
     equity = run.equity
     pnl, r = run.pnl_net, run.r_multiple
     growth = equity[-1] / equity[0]
@@ -292,7 +297,8 @@ def _fast_stats(run: KernelRun, bars_per_year: float) -> dict[str, float]:
 def _stats(data: KernelData, run: KernelRun, setup: str, *, full: bool) -> dict[str, float]:
     if not full:
         return _fast_stats(run, data.bars_per_year)
-    # Every statistic, as rtystrat.engine.run_backtest reports it: buy and hold as benchmark, event counts.
+    # Every statistic, as rtystrat.execution.engine.run_backtest reports it: buy and hold as benchmark, event
+    # counts.
     index = data.index[run.start : run.stop]
     equity = pd.Series(run.equity, index=index, name="equity")
     benchmark = metrics.buy_and_hold(

@@ -1,7 +1,8 @@
 """The result of a backtest: statistics, trade log and equity curve, as plain pandas and plain JSON.
 
-A :class:`BacktestResult` is what :func:`rtystrat.engine.run_backtest` returns and what the report, the
-plots and the CLI read. It serialises to a documented JSON object (never a pickle) that scripts can rely on::
+A :class:`BacktestResult` is what :func:`rtystrat.execution.engine.run_backtest` returns and what the report,
+the plots and the CLI read. It serialises to a documented JSON object (never a pickle) that scripts can rely
+on::
 
     {"schema": "rtystrat.result/1",
      "stats": {"Return [%]": 12.3, "# Trades": 41, ...},
@@ -27,9 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rtystrat import metrics
-from rtystrat.errors import DataError
-from rtystrat.formatting import (
+from rtystrat.analysis import metrics
+from rtystrat.analysis.formatting import (
     SUMMARY_TRADE_COLUMNS,
     config_facts,
     format_time,
@@ -37,6 +37,7 @@ from rtystrat.formatting import (
     is_count,
     run_facts,
 )
+from rtystrat.errors import DataError
 
 __all__ = ["SCHEMA", "BacktestResult"]
 
@@ -52,7 +53,7 @@ class BacktestResult:
     Attributes
     ----------
     stats : pd.Series
-        Float statistics with units in the keys (see :func:`rtystrat.metrics.compute_stats`).
+        Float statistics with units in the keys (see :func:`rtystrat.analysis.metrics.compute_stats`).
     trades : pd.DataFrame
         Trade log, one row per round trip.
     equity : pd.Series
@@ -95,7 +96,7 @@ class BacktestResult:
         config : dataclass instance or Mapping
             Run settings; a dataclass (``RunConfig``) is converted with ``dataclasses.asdict``.
         benchmark : pd.Series, optional
-            Buy-and-hold equity (:func:`rtystrat.metrics.buy_and_hold`).
+            Buy-and-hold equity (:func:`rtystrat.analysis.metrics.buy_and_hold`).
         bars_per_year : float, optional
             Annualisation factor; estimated from the equity index when None.
         risk_free : float
@@ -121,7 +122,7 @@ class BacktestResult:
         return float(self.stats["Bars per Year"])
 
     def by_setup(self) -> pd.DataFrame:
-        """Return trade statistics per setup (:func:`rtystrat.metrics.stats_by`)."""
+        """Return trade statistics per setup (:func:`rtystrat.analysis.metrics.stats_by`)."""
         return metrics.stats_by(self.trades, self.equity, "setup", bars_per_year=self.bars_per_year)
 
     def by_direction(self) -> pd.DataFrame:
@@ -129,11 +130,11 @@ class BacktestResult:
         return metrics.stats_by(self.trades, self.equity, "direction", bars_per_year=self.bars_per_year)
 
     def by_year(self) -> pd.DataFrame:
-        """Return the per-calendar-year table (:func:`rtystrat.metrics.stats_by_year`)."""
+        """Return the per-calendar-year table (:func:`rtystrat.analysis.metrics.stats_by_year`)."""
         return metrics.stats_by_year(self.trades, self.equity)
 
     def drawdowns(self, top: int | None = 5) -> pd.DataFrame:
-        """Return the `top` deepest drawdowns (:func:`rtystrat.metrics.drawdown_table`)."""
+        """Return the `top` deepest drawdowns (:func:`rtystrat.analysis.metrics.drawdown_table`)."""
         return metrics.drawdown_table(self.equity, top)
 
     # --- JSON
@@ -227,12 +228,6 @@ class BacktestResult:
         blocks = ["# Backtest report", _markdown_facts(self.config)]
         blocks += [f"## {title}\n\n{_markdown_table(table)}" for title, table in sections]
         return "\n\n".join(block for block in blocks if block) + "\n"
-
-    def to_html(self) -> str:
-        """Return a self-contained HTML report (tables and charts), rendered by :mod:`rtystrat.report`."""
-        from rtystrat.report import render_html  # the report layer imports plotting; load it only on demand
-
-        return render_html(self)
 
 
 # --- plain data

@@ -1,19 +1,19 @@
 """backtrader data feeds that carry precomputed indicator columns as extra lines.
 
-`make_feed(frame)` turns an indicator frame (`rtystrat.features.indicator_frame`) into a
+`make_feed(frame)` turns an indicator frame (`rtystrat.signals.features.indicator_frame`) into a
 ``bt.feeds.PandasData`` whose extra lines are the frame's extra numeric columns, lower-cased:
 ``p, s1..s3, r1..r3, sma_50, sma_100, rsi_14, atr_14`` and so on — the "indicator feed". A strategy reads
 them like any line (``self.data.lines.s2[0]``; note ``self.data.p`` is backtrader's shorthand for params,
 so the pivot is ``self.data.lines.p``). `make_feed(frame, lines=[...])` carries only the named columns
 (``lines=[]``: OHLCV alone): each line costs a copy per bar, so the engine gives a strategy that trades
 its plans — which it reads from the frame — a feed without indicator lines
-(`rtystrat.strategy.SetupStrategy.lines_read`).
+(`rtystrat.execution.strategy.SetupStrategy.lines_read`).
 
 Why a data feed with extra lines rather than backtrader indicators
 ------------------------------------------------------------------
-- Parity by construction: the lines hold the very numbers the pure functions (`rtystrat.levels`,
-  `rtystrat.ta`) return, which the fast sweep kernel uses too, so the backtrader path and the kernel cannot
-  drift apart. The tests check the run sees them bar for bar.
+- Parity by construction: the lines hold the very numbers the pure functions (`rtystrat.signals.levels`,
+  `rtystrat.signals.ta`) return, which the fast sweep kernel uses too, so the backtrader path and the kernel
+  cannot drift apart. The tests check the run sees them bar for bar.
 - No look-ahead: higher-timeframe levels need the previous *completed* period; the pure functions are
   property-tested for it, whereas wiring a resampled feed into backtrader's ``PivotPoint`` (which has no S3
   anyway) is easy to get wrong — and users never touch that plumbing here.
@@ -43,7 +43,7 @@ import backtrader as bt
 import pandas as pd
 from backtrader.utils import date2num
 
-from rtystrat.bars import bar_interval, is_intraday
+from rtystrat.data.bars import bar_interval, is_intraday
 from rtystrat.errors import DataError
 
 __all__ = ["FrameFeed", "bar_time", "make_feed"]
@@ -147,7 +147,7 @@ def make_feed(
     Parameters
     ----------
     frame : pd.DataFrame
-        Canonical bars, usually with indicator columns (`rtystrat.features.indicator_frame`).
+        Canonical bars, usually with indicator columns (`rtystrat.signals.features.indicator_frame`).
     name : str, optional
         The feed's name in backtrader (``data._name``); defaults to ``frame.attrs["source"]``.
     lines : sequence of str, optional

@@ -21,14 +21,14 @@ work for one bar and are renewed each bar while their condition holds.
 
 One signal per period. A "period" is a run of bars with the same levels (a month for monthly pivots). By
 default a setup takes one signal per period: the first resting order that price reaches (a buy limit traded
-through, a sell stop touched — the fill rules of :mod:`rtystrat.fills`), or the first bar event; after
-that trade — stopped out or not — it waits for the next period's levels (``reentry=True`` takes every
+through, a sell stop touched — the fill rules of :mod:`rtystrat.execution.fills`), or the first bar event;
+after that trade — stopped out or not — it waits for the next period's levels (``reentry=True`` takes every
 signal). Rows whose target or stop would lie on the wrong side of the entry are skipped.
 
 Speed. The sweep kernel calls a setup thousands of times on one frame. Arrays that no parameter changes
 (columns, next-bar levels, level periods, bars per session) and the entry stage of each entry setting come
-from :class:`rtystrat.columns.FrameColumns`, computed once per frame the caller keeps unchanged (the kernel
-does); per call remain the stop, the target and the one-signal-per-period rule (a compiled loop).
+from :class:`rtystrat.signals.columns.FrameColumns`, computed once per frame the caller keeps unchanged (the
+kernel does); per call remain the stop, the target and the one-signal-per-period rule (a compiled loop).
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ import numba
 import numpy as np
 import pandas as pd
 
-from rtystrat.columns import FrameColumns, columns_of
-from rtystrat.contracts import round_to_tick
+from rtystrat.data.contracts import round_to_tick
 from rtystrat.errors import ParameterError
-from rtystrat.levels import round_number_levels
-from rtystrat.offsets import Offset, parse_offset
-from rtystrat.parameters import Parameter, Parameters
-from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
+from rtystrat.signals.columns import FrameColumns, columns_of
+from rtystrat.signals.levels import round_number_levels
+from rtystrat.signals.offsets import Offset, parse_offset
+from rtystrat.signals.parameters import Parameter, Parameters
+from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
 
 __all__ = [
     "BEARISH_BREAKDOWN_PARAMETERS",
@@ -55,7 +55,7 @@ __all__ = [
     "bullish_reversal",
 ]
 
-# Column names of the indicator frame (rtystrat.features.indicator_frame defaults).
+# Column names of the indicator frame (rtystrat.signals.features.indicator_frame defaults).
 _RSI, _ATR, _SMA_FAST, _SMA_SLOW = "rsi_14", "atr_14", "sma_50", "sma_100"
 
 
@@ -447,8 +447,8 @@ def _plans(
 def _signalled(signal: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Return `values` on signal rows and NaN elsewhere, in place when `values` is this call's own array.
 
-    Shared arrays (the read-only ones of :class:`~rtystrat.columns.FrameColumns`) are copied; a stop or
-    target computed for this call is reused: on a million bars every new array costs page faults.
+    Shared arrays (the read-only ones of :class:`~rtystrat.signals.columns.FrameColumns`) are copied; a stop
+    or target computed for this call is reused: on a million bars every new array costs page faults.
     """
     out = values if values.flags.writeable else np.empty_like(values)
     _mask_into(signal, values, out)

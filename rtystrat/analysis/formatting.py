@@ -1,7 +1,7 @@
 """How reports write a run: numbers, counts, times, and the facts that head a report.
 
-Shared by the text summary and markdown of :class:`rtystrat.results.BacktestResult` and the HTML page of
-:mod:`rtystrat.report`, so that a statistic reads the same in all three.
+Shared by the text summary and markdown of :class:`rtystrat.analysis.results.BacktestResult` and the HTML
+page of :mod:`rtystrat.plotting.report`, so that a statistic reads the same in all three.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from rtystrat.errors import ParameterError, suggest
-from rtystrat.offsets import OFFSET_FORMS, parse_offset
+from rtystrat.signals.offsets import OFFSET_FORMS, parse_offset
 
 __all__ = ["Parameter", "Parameters"]
 
@@ -42,8 +42,9 @@ class Parameter:
     default : Any
         Default value (already valid).
     kind : {"offset", "float", "int", "bool", "choice"}
-        Value type. ``"offset"`` accepts :mod:`rtystrat.offsets` forms and, when `choices` is given, also
-        those words (the bullish target: ``"pivot"``, ``"mid"``, ``"r1"`` or an offset such as ``"150pt"``).
+        Value type. ``"offset"`` accepts :mod:`rtystrat.signals.offsets` forms and, when `choices` is given,
+        also those words (the bullish target: ``"pivot"``, ``"mid"``, ``"r1"`` or an offset such as
+        ``"150pt"``).
     doc : str
         What the parameter does.
     source : str

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rtystrat.contracts import ContractSpec, get_contract
+from rtystrat.data.contracts import ContractSpec, get_contract
 from rtystrat.errors import ParameterError, suggest
-from rtystrat.fills import POLICIES, make_settings
+from rtystrat.execution.fills import POLICIES, make_settings
 
 __all__ = ["RunConfig"]
 
@@ -24,11 +24,11 @@ class RunConfig:
     Parameters
     ----------
     contract : str
-        Contract symbol (:func:`rtystrat.contracts.get_contract`), e.g. ``"RTY"``.
+        Contract symbol (:func:`rtystrat.data.contracts.get_contract`), e.g. ``"RTY"``.
     cash : float
         Starting account value in $.
     fill_policy : {"pessimistic", "optimistic", "ohlc_path", "intraday"}
-        What a bar that touches both stop and target means (see :mod:`rtystrat.fills`).
+        What a bar that touches both stop and target means (see :mod:`rtystrat.execution.fills`).
     slippage_ticks : float
         Ticks lost on each market or stop fill (never on limits and targets).
     commission_per_side : float, optional
@@ -122,7 +122,8 @@ class RunConfig:
         return float(default if self.initial_margin is None else self.initial_margin)
 
     def fill_settings(self) -> np.ndarray:
-        """Return the settings vector of the compiled fill rules (:func:`rtystrat.fills.make_settings`)."""
+        """Return the settings vector of the compiled fill rules
+        (:func:`rtystrat.execution.fills.make_settings`)."""
         spec = get_contract(self.contract)
         return make_settings(
             policy=self.fill_policy,

@@ -1,10 +1,10 @@
 """Indicator frames for strategies, and the levels table a trader reads, from pure functions only.
 
 `indicator_frame` adds the columns a setup asks for by name (``levels="M:classic"``, ``sma=(50, 100)``,
-``rsi=14``, ``atr=14``) to a bar frame; the backtrader feed (`rtystrat.feeds.make_feed`) then exposes every
-added column as a line, so a strategy never wires higher-timeframe data by hand. `levels_table` answers
-"where is price against its levels, averages and RSI on this date?" — the table of the March-2025 analysis
-for any date.
+``rsi=14``, ``atr=14``) to a bar frame; the backtrader feed (`rtystrat.execution.feeds.make_feed`) then
+exposes every added column as a line, so a strategy never wires higher-timeframe data by hand. `levels_table`
+answers "where is price against its levels, averages and RSI on this date?" — the table of the March-2025
+analysis for any date.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rtystrat import ta
-from rtystrat.bars import is_intraday, period_keys, resample_bars
+from rtystrat.data.bars import is_intraday, period_keys, resample_bars
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.levels import (
+from rtystrat.signals import ta
+from rtystrat.signals.levels import (
     LEVEL_NAMES,
     check_method,
     check_period,
@@ -88,11 +88,11 @@ def indicator_frame(
     Parameters
     ----------
     bars : pd.DataFrame
-        Canonical bars (`rtystrat.bars.load_bars`).
+        Canonical bars (`rtystrat.data.bars.load_bars`).
     levels : str or None
-        ``"PERIOD:METHOD"`` (period D/W/M/Q, method a `rtystrat.levels.pivot_points` method): adds
+        ``"PERIOD:METHOD"`` (period D/W/M/Q, method a `rtystrat.signals.levels.pivot_points` method): adds
         ``P, S1..S3, R1..R3`` (camarilla also ``S4, R4``; demark only ``P, S1, R1``) from the previous
-        completed period (`rtystrat.levels.period_levels`). None adds no levels.
+        completed period (`rtystrat.signals.levels.period_levels`). None adds no levels.
     sma : int, sequence of int or None
         Simple moving averages of the close: ``sma_{n}`` per period.
     rsi, atr : int or None
@@ -213,7 +213,7 @@ def levels_table(
         high/low stretch to include it) and SMA and RSI are recomputed with it. Levels are unaffected: they
         come from the previous completed period.
     period, method : str
-        The pivot levels (`rtystrat.levels.period_levels`).
+        The pivot levels (`rtystrat.signals.levels.period_levels`).
     lookback_months : int
         Window of the recent high that ``off_high_pct`` measures from (calendar months up to `date`).
     sma, rsi : periods of the moving averages and of the RSI.

@@ -22,7 +22,7 @@ its close, its excursions stretched to reach the day's high and low exactly, wit
 over the minutes by a U-shaped intraday profile. So resampling the minutes by futures session gives the
 daily rows of 2025 exactly.
 
-Regenerate the files with ``python -m rtystrat.sample data/``; the output is byte-identical.
+Regenerate the files with ``python -m rtystrat.data.sample data/``; the output is byte-identical.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USThanksgivingDay
 
-from rtystrat.bars import EXCHANGE_TZ, is_intraday, load_bars
-from rtystrat.contracts import exchange_holidays
+from rtystrat.data.bars import EXCHANGE_TZ, is_intraday, load_bars
+from rtystrat.data.contracts import exchange_holidays
 from rtystrat.errors import ParameterError, suggest
 
 __all__ = [
@@ -312,7 +312,7 @@ def _to_csv(frame: pd.DataFrame, time_column: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the sample files into the folder given on the command line."""
-    parser = argparse.ArgumentParser(prog="python -m rtystrat.sample", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m rtystrat.data.sample", description=main.__doc__)
     parser.add_argument("folder", type=Path, help="output folder, e.g. data/")
     parser.add_argument("--seed", type=int, default=SEED, help=f"generator seed (default {SEED})")
     args = parser.parse_args(argv)

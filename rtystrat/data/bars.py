@@ -5,7 +5,7 @@ float64 columns ``open, high, low, close, volume``, plus ``contract`` (str) and 
 source has them. Daily bars are tz-naive dates at midnight; intraday bars are tz-aware, in the exchange's
 time zone (America/Chicago for CME equity-index futures).
 
-Files are read by :mod:`rtystrat.readers` (columns and timestamps in any common layout); this module
+Files are read by :mod:`rtystrat.data.readers` (columns and timestamps in any common layout); this module
 validates the values. Validation is vectorised (a million-row minute file loads in seconds) and fails in
 one line naming the file, the problem and the first offending row. Repairs happen only when asked for with
 ``repair=`` and are recorded in ``frame.attrs["repairs"]``.
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rtystrat.data.readers import PRICE_COLUMNS, RawTable, bar_columns, parse_times, read_table
 from rtystrat.errors import DataError, ParameterError, suggest
-from rtystrat.readers import PRICE_COLUMNS, RawTable, bar_columns, parse_times, read_table
 
 __all__ = [
     "EXCHANGE_TZ",

@@ -16,16 +16,16 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from rtystrat import metrics
-from rtystrat.analyzers import EquityRecorder, TradeRecorder
-from rtystrat.bars import bar_interval, is_intraday, load_bars, session_dates
-from rtystrat.broker import FuturesBroker, futures_commission
-from rtystrat.config import RunConfig
+from rtystrat.analysis import metrics
+from rtystrat.analysis.results import BacktestResult
+from rtystrat.data.bars import bar_interval, is_intraday, load_bars, session_dates
 from rtystrat.errors import DataError, ParameterError, suggest
-from rtystrat.features import indicator_frame
-from rtystrat.feeds import make_feed
-from rtystrat.results import BacktestResult
-from rtystrat.strategy import SetupStrategy
+from rtystrat.execution.analyzers import EquityRecorder, TradeRecorder
+from rtystrat.execution.broker import FuturesBroker, futures_commission
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.feeds import make_feed
+from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.signals.features import indicator_frame
 
 __all__ = ["indicator_frame_for", "run_backtest", "sub_bars_for"]
 
@@ -49,9 +49,9 @@ def run_backtest(
     strategies : SetupStrategy subclass or a sequence of them
         Strategies trading together (one position each, one shared account).
     data : DataFrame or path
-        Bars (:func:`rtystrat.bars.load_bars` reads a path) or an indicator frame. When a strategy declares
-        ``indicators`` (not None) and the frame has no ``P`` column, the columns are added by
-        :func:`rtystrat.features.indicator_frame` with those keyword arguments.
+        Bars (:func:`rtystrat.data.bars.load_bars` reads a path) or an indicator frame. When a strategy
+        declares ``indicators`` (not None) and the frame has no ``P`` column, the columns are added by
+        :func:`rtystrat.signals.features.indicator_frame` with those keyword arguments.
     config : RunConfig, optional
         Contract, cash, fill policy, costs, sizing, window (default ``RunConfig()``).
     intraday : DataFrame or path, optional
@@ -62,8 +62,8 @@ def run_backtest(
     Returns
     -------
     BacktestResult
-        Stats, trade log (:data:`rtystrat.tradelog.TRADE_COLUMNS`), equity per bar, parameters and settings.
-        Entries rejected for margin or skipped for size 0 are counted in the stats (``"# Rejected
+        Stats, trade log (:data:`rtystrat.execution.tradelog.TRADE_COLUMNS`), equity per bar, parameters and
+        settings. Entries rejected for margin or skipped for size 0 are counted in the stats (``"# Rejected
         Entries"``, ``"# Skipped Entries"``) and logged.
     """
     config = RunConfig() if config is None else config
@@ -210,8 +210,8 @@ def indicator_frame_for(
 ) -> pd.DataFrame:
     """Return the frame `strategies` trade under `config`: loaded, with indicator columns, cut to the window.
 
-    The indicator columns (:func:`rtystrat.features.indicator_frame` with the strategies' ``indicators``)
-    are computed on all of `data` before the cut, so they are warm at the window's start;
+    The indicator columns (:func:`rtystrat.signals.features.indicator_frame` with the strategies'
+    ``indicators``) are computed on all of `data` before the cut, so they are warm at the window's start;
     ``attrs["tick_size"]`` is the contract's tick. The fast kernel reads this same frame, so both paths
     see the same numbers.
     """
@@ -288,7 +288,7 @@ def _spacing(interval: pd.Timedelta) -> str:
 def sub_bars_for(frame: pd.DataFrame, intraday: pd.DataFrame | str | Path | None) -> SubBars | None:
     """Group the intraday bars by the bar of `frame` they fall in: ``(open, high, low, close, sub_start)``.
 
-    Daily bars take the sub-bars of their futures session (:func:`rtystrat.bars.session_dates`); intraday
+    Daily bars take the sub-bars of their futures session (:func:`rtystrat.data.bars.session_dates`); intraday
     bars take those stamped from their own time to their time plus the bar spacing. Sub-bars outside every
     bar are dropped.
     """

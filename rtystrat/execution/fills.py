@@ -1,7 +1,7 @@
 """Fill rules of a bracket order on bar data: one numba-compiled state machine for every execution path.
 
-The backtrader strategy (:mod:`rtystrat.strategy`) and the fast sweep kernel call the *same* compiled
-functions, so they can only book the same fills. Everything here is plain numpy state; no backtrader.
+The backtrader strategy (:mod:`rtystrat.execution.strategy`) and the fast sweep kernel call the *same*
+compiled functions, so they can only book the same fills. Everything here is plain numpy state; no backtrader.
 
 Rules (what a backtest assumes)
 -------------------------------
@@ -89,7 +89,8 @@ sub_start, settings, cash) -> (trades, events)``
     SKIPPED entries. It is the one whole-series loop: the fast kernel calls it, and
     ``simulate_plans(bars, plans, settings, cash)`` calls it from a frame and Plans.
 
-The trade log (one row per round trip, $ amounts) is built from EXIT records by :mod:`rtystrat.tradelog`.
+The trade log (one row per round trip, $ amounts) is built from EXIT records by
+:mod:`rtystrat.execution.tradelog`.
 
 Every compiled function and every constant they read stays in this one module: numba's on-disk cache is
 keyed on a function's own source file, so a compiled caller elsewhere would keep running a stale copy of
@@ -106,7 +107,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, Plans
+from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, Plans
 
 __all__ = [
     "EXIT_REASONS",
@@ -146,7 +147,7 @@ FILL_FIELDS = 17
 ENTRY, EXIT, REJECTED, SKIPPED = 1.0, 2.0, 3.0, 4.0
 MAX_FILLS_PER_BAR = 4
 
-# A price within a millionth of a tick of the grid is on it (as rtystrat.contracts.round_to_tick).
+# A price within a millionth of a tick of the grid is on it (as rtystrat.data.contracts.round_to_tick).
 _TICK_EPSILON = 1e-6
 
 

@@ -34,12 +34,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from rtystrat import executors, kernel, metrics
-from rtystrat.bars import session_dates
+from rtystrat.analysis import metrics
+from rtystrat.data.bars import session_dates
 from rtystrat.errors import DataError, ParameterError
-from rtystrat.space import ParameterSpace
-from rtystrat.store import data_fingerprint, plain
-from rtystrat.sweep import (
+from rtystrat.execution import kernel
+from rtystrat.tuning import executors
+from rtystrat.tuning.space import ParameterSpace
+from rtystrat.tuning.store import data_fingerprint, plain
+from rtystrat.tuning.sweep import (
     _check_axes,
     _default_config,
     _resolve_data,
@@ -140,7 +142,7 @@ class WalkForwardResult:
     equity : pd.Series
         The stitched out-of-sample equity ($ at each bar close of the test windows).
     stats : pd.Series
-        :func:`rtystrat.metrics.compute_stats` of the OOS equity and trades, plus
+        :func:`rtystrat.analysis.metrics.compute_stats` of the OOS equity and trades, plus
         ``"Walk-Forward Efficiency"``.
     """
 
@@ -196,7 +198,7 @@ def walk_forward(
     Parameters
     ----------
     strategy, data, space, config, executor, workers
-        As for :func:`rtystrat.sweep.sweep` (the kernel engine runs every simulation).
+        As for :func:`rtystrat.tuning.sweep.sweep` (the kernel engine runs every simulation).
     train, test : int
         Window lengths in calendar months.
     anchored : bool

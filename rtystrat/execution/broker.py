@@ -2,12 +2,12 @@
 
 Why a broker subclass rather than ``cheat_on_open`` plus ``Order.Historical``
 ----------------------------------------------------------------------------
-Both book a price computed by :mod:`rtystrat.fills` on the bar it belongs to. With ``cheat_on_open`` the
-orders must be sent in ``next_open`` and execute in the following broker pass, which leaves two fills with no
-later pass to execute them: the exit at the last close (``end``) and the roll exit at the close before a
-contract change. :class:`FuturesBroker` instead runs every registered bracket book at the start of its own
-``next()`` — the bar is loaded, nothing of it has been executed yet — and executes the book's fills at once
-through backtrader's own ``_execute``. So:
+Both book a price computed by :mod:`rtystrat.execution.fills` on the bar it belongs to. With
+``cheat_on_open`` the orders must be sent in ``next_open`` and execute in the following broker pass, which
+leaves two fills with no later pass to execute them: the exit at the last close (``end``) and the roll exit
+at the close before a contract change. :class:`FuturesBroker` instead runs every registered bracket book at
+the start of its own ``next()`` — the bar is loaded, nothing of it has been executed yet — and executes the
+book's fills at once through backtrader's own ``_execute``. So:
 
 - each fill is dated on its own bar, and backtrader's position, cash, value and ``Trade`` P&L (points ×
   multiplier × contracts − commission) follow from backtrader's own futures accounting;
@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 import backtrader as bt
 
-from rtystrat.contracts import ContractSpec
+from rtystrat.data.contracts import ContractSpec
 
 __all__ = ["FuturesBroker", "FuturesCommission", "futures_commission"]
 
@@ -57,7 +57,8 @@ class FuturesBroker(bt.brokers.BackBroker):
     Parameters
     ----------
     fill_settings : ndarray
-        The run's fill settings (:meth:`rtystrat.config.RunConfig.fill_settings`), read by the strategies.
+        The run's fill settings (:meth:`rtystrat.execution.config.RunConfig.fill_settings`), read by the
+        strategies.
     contract : str
         Symbol of the traded contract, for the trade log when the data has no ``contract`` column.
     """

@@ -14,7 +14,7 @@ the session, its session volume the sum over the session.
 
 - ``roll="days_before_expiry:N"``: the roll date is the last session both contracts have data on, on or
   before the N-th exchange business day before the front contract's expiry
-  (:func:`rtystrat.contracts.roll_date`; N = 0 is the expiry day itself).
+  (:func:`rtystrat.data.contracts.roll_date`; N = 0 is the expiry day itself).
 - ``roll="volume"`` (or ``"open_interest"``, when the frames carry an ``open_interest`` column): the
   roll date is the first common session on which the next contract's volume (open interest) is strictly
   greater than the front's. Settlement-only rows of a deferred contract have volume 0, so they can never
@@ -60,8 +60,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from rtystrat.bars import load_bars, session_dates
-from rtystrat.contracts import contract_code, parse_contract_code, parse_contract_file_name, roll_date
+from rtystrat.data.bars import load_bars, session_dates
+from rtystrat.data.contracts import contract_code, parse_contract_code, parse_contract_file_name, roll_date
 from rtystrat.errors import DataError, ParameterError, suggest
 
 __all__ = ["SCHEDULE_COLUMNS", "ContinuousSeries", "build_continuous", "load_contract_files"]
@@ -128,7 +128,8 @@ class _Contract:
 def load_contract_files(
     folder: str | Path, root: str | None = None, **load_options: Any
 ) -> dict[str, pd.DataFrame]:
-    """Read every ``<ROOT>_<YYYYMM>.csv`` (or ``.parquet``) of `folder` with :func:`rtystrat.bars.load_bars`.
+    """Read every ``<ROOT>_<YYYYMM>.csv`` (or ``.parquet``) of `folder` with
+    :func:`rtystrat.data.bars.load_bars`.
 
     Parameters
     ----------
@@ -137,7 +138,7 @@ def load_contract_files(
     root : str, optional
         Root symbol (case-insensitive); may be omitted when the folder holds a single root.
     **load_options
-        Passed to :func:`rtystrat.bars.load_bars` (``tz=``, ``repair=``, …).
+        Passed to :func:`rtystrat.data.bars.load_bars` (``tz=``, ``repair=``, …).
 
     Returns
     -------
@@ -189,7 +190,7 @@ def build_continuous(
     Parameters
     ----------
     contracts : mapping of str to pandas.DataFrame
-        Canonical bar frames (:func:`rtystrat.bars.load_bars`) of one root, keyed by contract code
+        Canonical bar frames (:func:`rtystrat.data.bars.load_bars`) of one root, keyed by contract code
         (``"RTYU26"``) or file name (``"RTY_202609"``, ``"RTY_202609.csv"``), in any order.
     roll : str, default "days_before_expiry:5"
         ``"days_before_expiry:N"``, ``"volume"`` or ``"open_interest"``.

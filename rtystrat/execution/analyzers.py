@@ -1,7 +1,7 @@
 """backtrader analyzers that record a run: the trade log and the mark-to-market equity per bar.
 
-They only record; :mod:`rtystrat.metrics` computes statistics from what they return. Times come back in
-the data's own time zone (backtrader drops it): rows are looked up by bar position in the strategy's frame.
+They only record; :mod:`rtystrat.analysis.metrics` computes statistics from what they return. Times come back
+in the data's own time zone (backtrader drops it): rows are looked up by bar position in the strategy's frame.
 """
 
 from __future__ import annotations
@@ -12,18 +12,19 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from rtystrat import fills, tradelog
+from rtystrat.execution import fills, tradelog
 
 __all__ = ["EquityRecorder", "TradeRecorder"]
 
 
 class TradeRecorder(bt.Analyzer):
-    """Record each closed trade of a :class:`~rtystrat.strategy.SetupStrategy` from its booked exit orders.
+    """Record each closed trade of a :class:`~rtystrat.execution.strategy.SetupStrategy` from its booked exit
+    orders.
 
-    ``get_analysis()`` returns the trade log DataFrame (:data:`rtystrat.tradelog.TRADE_COLUMNS`). Alongside,
-    ``booked_prices`` holds the exit prices backtrader executed and ``backtrader_pnl`` backtrader's own
-    closed-trade P&L (``Trade.pnl``, ``Trade.pnlcomm``); the tests hold them equal to the log's
-    ``exit_price``, ``pnl_gross`` and ``pnl_net``.
+    ``get_analysis()`` returns the trade log DataFrame (:data:`rtystrat.execution.tradelog.TRADE_COLUMNS`).
+    Alongside, ``booked_prices`` holds the exit prices backtrader executed and ``backtrader_pnl``
+    backtrader's own closed-trade P&L (``Trade.pnl``, ``Trade.pnlcomm``); the tests hold them equal to the
+    log's ``exit_price``, ``pnl_gross`` and ``pnl_net``.
     """
 
     def start(self) -> None:

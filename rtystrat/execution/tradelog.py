@@ -1,7 +1,7 @@
-"""The trade log: EXIT fill records of :mod:`rtystrat.fills` → one DataFrame row per round trip.
+"""The trade log: EXIT fill records of :mod:`rtystrat.execution.fills` → one DataFrame row per round trip.
 
 Both execution paths build their log here — the backtrader analyzer from the records it booked, the fast
-kernel from :func:`rtystrat.fills.simulate` — and the kernel's per-trade P&L arrays come from
+kernel from :func:`rtystrat.execution.fills.simulate` — and the kernel's per-trade P&L arrays come from
 :func:`trade_amounts`, so the $ amounts are defined once.
 """
 
@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from rtystrat.fills import (
+from rtystrat.execution.fills import (
     EXIT_REASONS,
     F_AMBIGUOUS,
     F_BAR,
@@ -112,8 +112,8 @@ def trade_log(
     Parameters
     ----------
     trades : ndarray
-        EXIT records (rows of :func:`rtystrat.fills.simulate`'s ``trades``, or collected from
-        :func:`rtystrat.fills.step`).
+        EXIT records (rows of :func:`rtystrat.execution.fills.simulate`'s ``trades``, or collected from
+        :func:`rtystrat.execution.fills.step`).
     index : DatetimeIndex
         Bar times (tz kept).
     setup : str or sequence of str

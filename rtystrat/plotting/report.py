@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from rtystrat import formatting, plotting
-from rtystrat.formatting import config_facts, format_time, format_value, run_facts
+from rtystrat.analysis import formatting
+from rtystrat.analysis.formatting import config_facts, format_time, format_value, run_facts
+from rtystrat.plotting.performance import plot_equity
+from rtystrat.plotting.price import plot_price
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from rtystrat.results import BacktestResult
+    from rtystrat.analysis.results import BacktestResult
 
 __all__ = ["render_html"]
 
@@ -74,7 +76,7 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
         The backtest to report.
     bars : pd.DataFrame, optional
         The bars it ran on; adds a price chart with the trades. An indicator frame
-        (``rtystrat.features.indicator_frame``) also shows its levels, SMAs and RSI.
+        (``rtystrat.signals.features.indicator_frame``) also shows its levels, SMAs and RSI.
     title : str, optional
         Page title; by default "Backtest report" and the setups traded.
 
@@ -96,9 +98,7 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
         f'<p class="facts">{" · ".join(html.escape(fact) for fact in facts)}</p>',
         _cards(result.stats),
         "<h2>Equity</h2>",
-        _image(
-            plotting.plot_equity(result.equity, result.benchmark, trades, title=""), "Equity and drawdown"
-        ),
+        _image(plot_equity(result.equity, result.benchmark, trades, title=""), "Equity and drawdown"),
     ]
     if bars is not None:
         body += ["<h2>Price and trades</h2>", _image(_price_figure(bars, trades), "Price, levels and trades")]
@@ -152,7 +152,7 @@ def _price_figure(bars: pd.DataFrame, trades: pd.DataFrame) -> Figure:
     levels = [name for name in ("P", "S1", "S2", "S3", "R1") if name in bars]
     sma = [name for name in bars.columns if str(name).startswith("sma_")]
     rsi = next((name for name in bars.columns if str(name).startswith("rsi_")), None)
-    return plotting.plot_price(bars, trades, levels=levels, sma=sma, rsi=rsi)
+    return plot_price(bars, trades, levels=levels, sma=sma, rsi=rsi)
 
 
 def _image(fig: Figure, alt: str) -> str:

@@ -1,9 +1,11 @@
-"""``SetupStrategy``: backtrader strategy trading a setup's :class:`~rtystrat.plans.Plans` with honest fills.
+"""``SetupStrategy``: backtrader strategy trading a setup's :class:`~rtystrat.signals.plans.Plans` with
+honest fills.
 
-Timeline of bar ``t`` (one broker pass, then the strategy; see :mod:`rtystrat.broker`)::
+Timeline of bar ``t`` (one broker pass, then the strategy; see :mod:`rtystrat.execution.broker`)::
 
-    broker.next()   → the strategy's bracket book: rtystrat.fills.step(bar t) → fills booked at their prices
-    strategy.next() → at the close of t, if flat with no working entry: arm plan row t (works from t+1)
+    broker.next()   → the strategy's bracket book: rtystrat.execution.fills.step(bar t) → fills booked at
+    their prices strategy.next() → at the close of t, if flat with no working entry: arm plan row t (works
+    from t+1)
 
 The fills of bar ``t`` depend only on the order armed at the close of ``t − 1`` and bar ``t`` itself; a
 decision at ``t`` reads plan row ``t`` and nothing later. Users who write their own ``next()`` call
@@ -13,8 +15,8 @@ A recipe is a short subclass::
 
     class BullishReversal(SetupStrategy):
         name = "bullish_reversal"
-        setup = staticmethod(rtystrat.setups.bullish_reversal)
-        parameters = rtystrat.setups.BULLISH_REVERSAL_PARAMETERS
+        setup = staticmethod(rtystrat.signals.setups.bullish_reversal)
+        parameters = rtystrat.signals.setups.BULLISH_REVERSAL_PARAMETERS
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from rtystrat import fills
-from rtystrat.broker import FuturesBroker
 from rtystrat.errors import DataError, ParameterError, suggest
-from rtystrat.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
+from rtystrat.execution import fills
+from rtystrat.execution.broker import FuturesBroker
+from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
 
 __all__ = ["SetupStrategy"]
 
@@ -50,9 +52,9 @@ class SetupStrategy(bt.Strategy):
         Pure function ``(frame, **setup_params) -> Plans`` (a staticmethod). None: brackets come from
         :meth:`enter_bracket` only.
     parameters : Mapping
-        Declared parameters with their defaults (owned by :mod:`rtystrat.parameters`).
+        Declared parameters with their defaults (owned by :mod:`rtystrat.signals.parameters`).
     indicators : Mapping or None
-        Keyword arguments of :func:`rtystrat.features.indicator_frame` the setup needs (``{}``: its
+        Keyword arguments of :func:`rtystrat.signals.features.indicator_frame` the setup needs (``{}``: its
         defaults — levels ``"M:classic"``, SMA 50/100, RSI 14, ATR 14); None: plain bars suffice.
     feed_lines : sequence of str or None
         Indicator columns the strategy's own code reads as backtrader lines (``self.data.lines.s2``); the
@@ -63,8 +65,8 @@ class SetupStrategy(bt.Strategy):
     setup_params : dict, optional
         Parameter values passed to `setup`.
     frame : DataFrame, optional
-        The frame the feed was built from (default: ``data.frame`` of an :func:`rtystrat.feeds.make_feed`
-        feed, else the feed's ``dataname``).
+        The frame the feed was built from (default: ``data.frame`` of an
+        :func:`rtystrat.execution.feeds.make_feed` feed, else the feed's ``dataname``).
     intraday : tuple, optional
         Sub-bars ``(open, high, low, close, sub_start)`` for the ``intraday`` policy (built by the engine).
 
@@ -249,7 +251,8 @@ class SetupStrategy(bt.Strategy):
 
     # --------------------------------------------------------------------------------- broker callback
     def process_bar(self) -> None:
-        """Compute this bar's fills with :func:`rtystrat.fills.step` and book them (called by the broker)."""
+        """Compute this bar's fills with :func:`rtystrat.execution.fills.step` and book them (called by the
+        broker)."""
         if self._state[fills.ST_PHASE] == fills.FLAT:
             return  # nothing working: no fill possible (the common case, kept cheap)
         bar = len(self.data) - 1

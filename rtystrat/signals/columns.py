@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rtystrat.bars import is_intraday, period_keys, session_dates
-from rtystrat.contracts import get_contract
+from rtystrat.data.bars import is_intraday, period_keys, session_dates
+from rtystrat.data.contracts import get_contract
 from rtystrat.errors import DataError
-from rtystrat.features import parse_levels_spec
-from rtystrat.levels import PERIOD_OPEN_METHODS
+from rtystrat.signals.features import parse_levels_spec
+from rtystrat.signals.levels import PERIOD_OPEN_METHODS
 
 __all__ = ["FrameColumns", "columns_of", "keep_columns", "session_bars", "tick_size_of"]
 
@@ -164,7 +164,7 @@ def columns_of(frame: pd.DataFrame, names: list[str], setup: str) -> FrameColumn
     if missing:
         raise DataError(
             f"{frame.attrs.get('source', '<DataFrame>')}: column {missing[0]!r} needed by {setup} is missing "
-            f"(build the frame with rtystrat.features.indicator_frame)"
+            f"(build the frame with rtystrat.signals.features.indicator_frame)"
         )
     kept = _KEPT.get(id(frame))
     return kept if kept is not None and kept.frame is frame else FrameColumns(frame)

@@ -1,6 +1,6 @@
 """Read a price table — CSV (also compressed), Parquet or a DataFrame — and find its columns and timestamps.
 
-This is the reading half of :func:`rtystrat.bars.load_bars`: columns are matched by name in any order and
+This is the reading half of :func:`rtystrat.data.bars.load_bars`: columns are matched by name in any order and
 case (:data:`PRICE_COLUMNS` and their aliases, Yahoo and IBKR layouts included), timestamps are parsed
 whatever their form (ISO with or without offsets, separate date and time columns, ``YYYYMMDD`` integers,
 epoch seconds/milliseconds/nanoseconds, other formats pandas can infer), and each row keeps the line or row

@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from rtystrat.bars import is_intraday, period_keys
+from rtystrat.data.bars import is_intraday, period_keys
 from rtystrat.errors import DataError, ParameterError, suggest
 
 __all__ = [
@@ -199,7 +199,7 @@ def _period_blocks(bars: pd.DataFrame, period: str) -> tuple[np.ndarray, np.ndar
     """Return, per bar, the index of its period block, and the first row of every block.
 
     Blocks are runs of consecutive bars in the same period of their futures session date
-    (`rtystrat.bars.period_keys`, the grouping `resample_bars` uses), so an intraday bar at 17:00 CT or
+    (`rtystrat.data.bars.period_keys`, the grouping `resample_bars` uses), so an intraday bar at 17:00 CT or
     later counts toward the next day.
     """
     keys = period_keys(pd.DatetimeIndex(bars.index), period).asi8
@@ -223,7 +223,7 @@ def period_levels(bars: pd.DataFrame, period: str = "M", method: str = "classic"
     Parameters
     ----------
     bars : pd.DataFrame
-        Canonical bars (`rtystrat.bars.load_bars`): sorted DatetimeIndex and ``open, high, low, close``.
+        Canonical bars (`rtystrat.data.bars.load_bars`): sorted DatetimeIndex and ``open, high, low, close``.
     period : {"D", "W", "M", "Q"}
         Session (by futures session for intraday bars: a session opens at 17:00 CT the evening before its
         date), week (Monday–Friday sessions), calendar month or calendar quarter.

@@ -2,8 +2,8 @@
 
 A trade is a win when ``pnl_net > 0`` and a loss when ``pnl_net < 0``; a break-even trade is neither but
 counts in ``# Trades`` (so the win rate is wins over all trades). "Trade order" is the order of exits.
-:func:`trade_stats` gathers them for :func:`rtystrat.metrics.compute_stats`, which re-exports every function
-here; the equity-curve statistics live in :mod:`rtystrat.metrics`.
+:func:`trade_stats` gathers them for :func:`rtystrat.analysis.metrics.compute_stats`, which re-exports every
+function here; the equity-curve statistics live in :mod:`rtystrat.analysis.metrics`.
 """
 
 from __future__ import annotations
@@ -149,7 +149,8 @@ def trade_column(trades: pd.DataFrame, name: str) -> pd.Series:
 
 
 def trade_stats(trades: pd.DataFrame, index: pd.DatetimeIndex, years: float) -> pd.Series:
-    """Compute the trade-log statistics of :func:`rtystrat.metrics.compute_stats` for one set of trades.
+    """Compute the trade-log statistics of :func:`rtystrat.analysis.metrics.compute_stats` for one set of
+    trades.
 
     Parameters
     ----------

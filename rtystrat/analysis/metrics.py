@@ -14,7 +14,7 @@ Conventions, shared by every function here:
   (:func:`estimate_bars_per_year`), not a constant 252; with daily bars it comes out ≈ 252.
 - ``risk_free`` is an *annual* rate (0.04 = 4 %), turned into a per-bar rate ``(1 + rf)^(1/A) - 1``.
 - The trade-log statistics (win rate, payoff and profit factor, expectancy, SQN, Kelly, streaks, exposure)
-  live in :mod:`rtystrat.tradestats` and are re-exported here; a trade is a win when ``pnl_net > 0``.
+  live in :mod:`rtystrat.analysis.tradestats` and are re-exported here; a trade is a win when ``pnl_net > 0``.
 
 The return-based definitions equal empyrical-reloaded's (``annual_return``, ``annual_volatility``,
 ``sharpe_ratio``, ``sortino_ratio``, ``calmar_ratio``, ``max_drawdown``) when it is given ``annualization=A``
@@ -26,8 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rtystrat.errors import DataError, ParameterError
-from rtystrat.tradestats import (
+from rtystrat.analysis.tradestats import (
     expectancy,
     exposure,
     kelly_fraction,
@@ -41,6 +40,7 @@ from rtystrat.tradestats import (
     trade_times,
     win_rate,
 )
+from rtystrat.errors import DataError, ParameterError
 
 __all__ = [
     "annual_volatility",

@@ -1,17 +1,19 @@
 """Parameter sweeps that stream, resume and scale out.
 
-:func:`sweep` runs one strategy over every combination of a :class:`~rtystrat.space.ParameterSpace` and
+:func:`sweep` runs one strategy over every combination of a :class:`~rtystrat.tuning.space.ParameterSpace` and
 returns a frame indexed by the parameters (one row per run, one column per statistic), as backtesting.py's
 optimiser does. Runs go in bounded batches to a process pool (default), a Dask cluster, the calling process
-or any executor (:mod:`rtystrat.executors`); each worker receives the prepared data once, never per task.
+or any executor (:mod:`rtystrat.tuning.executors`); each worker receives the prepared data once, never per
+task.
 
 Memory stays flat: at most a few batches are in flight, workers return statistics only (never trade logs),
-and each finished run is written to the optional :class:`~rtystrat.store.ResultStore` and committed at once,
-so a sweep killed midway resumes where it stopped. Results do not depend on the executor.
+and each finished run is written to the optional :class:`~rtystrat.tuning.store.ResultStore` and committed at
+once, so a sweep killed midway resumes where it stopped. Results do not depend on the executor.
 
-Engines: ``"kernel"`` (the numba fast path of :mod:`rtystrat.kernel`, same fill rules and costs) screens large
-grids; ``"backtrader"`` runs :func:`rtystrat.engine.run_backtest`. ``confirm_top=N`` reruns the best N kernel
-candidates through backtrader and adds their statistics as ``"Backtrader <stat>"`` columns.
+Engines: ``"kernel"`` (the numba fast path of :mod:`rtystrat.execution.kernel`, same fill rules and costs)
+screens large grids; ``"backtrader"`` runs :func:`rtystrat.execution.engine.run_backtest`. ``confirm_top=N``
+reruns the best N kernel candidates through backtrader and adds their statistics as ``"Backtrader <stat>"``
+columns.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from typing import Any, NamedTuple
 import pandas as pd
 from tqdm import tqdm
 
-from rtystrat import kernel
 from rtystrat.errors import ParameterError, suggest
-from rtystrat.executors import (
+from rtystrat.execution import kernel
+from rtystrat.registry import get_strategy
+from rtystrat.tuning.executors import (
     Installed,
     Payload,
     open_executor,
@@ -40,9 +43,8 @@ from rtystrat.executors import (
     stream,
     worker_strategy,
 )
-from rtystrat.registry import get_strategy
-from rtystrat.space import ParameterSpace
-from rtystrat.store import ResultStore, RunKey, canonical_json, code_version, data_fingerprint, plain
+from rtystrat.tuning.space import ParameterSpace
+from rtystrat.tuning.store import ResultStore, RunKey, canonical_json, code_version, data_fingerprint, plain
 
 __all__ = ["ENGINES", "best_parameters", "rank", "row_parameters", "sweep"]
 
@@ -65,7 +67,7 @@ def _evaluate(job: _Job, data: Any, params: Mapping[str, Any]) -> dict[str, Any]
     strategy = worker_strategy(job.strategy)
     if job.engine == "kernel":
         return plain(kernel.evaluate(strategy, data, params, job.config, full_stats=job.full_stats))
-    from rtystrat.engine import run_backtest  # backtrader is imported only where it runs
+    from rtystrat.execution.engine import run_backtest  # backtrader is imported only where it runs
 
     result = run_backtest(strategy, data, config=job.config, params=dict(params))
     return plain(result.stats.to_dict())
@@ -86,14 +88,14 @@ def _resolve_strategy(strategy: str | type) -> type:
 def _resolve_data(data: pd.DataFrame | str | Path) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
-    from rtystrat.bars import load_bars
+    from rtystrat.data.bars import load_bars
 
     return load_bars(data)
 
 
 def _backtrader_frame(strategy: type, bars: pd.DataFrame, config: Any) -> pd.DataFrame:
     """Return the indicator frame the engine would build, so backtrader runs do not rebuild it each time."""
-    from rtystrat.engine import indicator_frame_for  # imports backtrader: only for backtrader runs
+    from rtystrat.execution.engine import indicator_frame_for  # imports backtrader: only for backtrader runs
 
     return indicator_frame_for(strategy, bars, config)
 
@@ -101,7 +103,7 @@ def _backtrader_frame(strategy: type, bars: pd.DataFrame, config: Any) -> pd.Dat
 def _default_config(config: Any) -> Any:
     if config is not None:
         return config
-    from rtystrat.config import RunConfig
+    from rtystrat.execution.config import RunConfig
 
     return RunConfig()
 
@@ -279,7 +281,7 @@ def sweep(
     strategy : str or SetupStrategy subclass
         Registered name (``"bullish_reversal"``) or the class.
     data : DataFrame or path
-        Bars (canonical frame of :func:`rtystrat.bars.load_bars`, or a file it reads).
+        Bars (canonical frame of :func:`rtystrat.data.bars.load_bars`, or a file it reads).
     space : ParameterSpace or mapping
         Parameters to vary (``{"stop_offset": "5:40:5pt", "target": ["pivot", "r1"]}``); the others keep their
         declared defaults.
@@ -294,7 +296,7 @@ def sweep(
         Results store: finished runs found there are not rerun, new ones are written as they finish.
     objective, min_trades, maximize
         How :func:`rank` orders runs (for `confirm_top`); the kernel computes every statistic when the
-        objective is not among its fast ones (:data:`rtystrat.kernel.FAST_STATS`).
+        objective is not among its fast ones (:data:`rtystrat.execution.kernel.FAST_STATS`).
     confirm_top : int
         Rerun the best N kernel runs through backtrader; their statistics fill ``"Backtrader <stat>"``
         columns.
