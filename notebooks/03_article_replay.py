@@ -56,7 +56,7 @@ else:
 
 # %%
 table = levels_table(bars, "2025-03-13", price=2025.7 if real_file.is_file() else None)
-keys = ["date", "price", "P", "S1", "S2", "S3", "R1", "sma50", "sma100", "rsi14", "rsi14_zone"]
+keys = ["date", "price", "P", "S1", "S2", "S3", "R1", "sma_50", "sma_100", "rsi_14", "rsi_14_zone"]
 keys += ["support_name", "support_points", "off_high_pct"]
 pd.Series({key: table[key] for key in keys}, name="2025-03-13").to_frame()
 

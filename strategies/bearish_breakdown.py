@@ -29,7 +29,7 @@ class BearishBreakdown(SetupStrategy):
     trend_filter     True        "firmly below its major moving averages": close below SMA50 and SMA100
     target_offset    "3pt"       target 1,880 = S3 1,877 + 3
     stop_offset      "60pt"      stop 2,060 = 2,000 + 60
-    invalidation     "sma100"    "bearish unless reclaimed": a close back above SMA100 (2,281) exits
+    invalidation     "sma_100"   "bearish unless reclaimed": a close back above SMA100 (2,281) exits
     max_hold         40          "1–2 months": 40 sessions, the upper end
     reentry          False       one trade per month's levels (a choice of this library)
     ===============  ==========  ===========================================================================

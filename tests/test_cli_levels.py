@@ -49,12 +49,29 @@ def test_acceptance_article_day_at_the_article_price_as_json(shared_data, capsys
     path = shared_data / "daily" / "RTY_F_yahoo_daily.csv"
     assert _levels(["--data", str(path), "--date", "2025-03-13", "--price", "2025.7", "--json"]) == 0
     table = json.loads(capsys.readouterr().out)
-    required = {"date", "price", "P", "S1", "S2", "S3", "R1", "R2", "R3", "sma50", "sma100", "rsi14"}
+    required = {"date", "price", "P", "S1", "S2", "S3", "R1", "R2", "R3", "sma_50", "sma_100", "rsi_14"}
     assert required <= set(table)
     assert (table["date"], table["price"]) == ("2025-03-13", 2025.7)
-    expected = {"P": 2210.3, "S2": 2003.5, "S3": 1877.6, "sma50": 2229.3, "sma100": 2279.8}
+    expected = {"P": 2210.3, "S2": 2003.5, "S3": 1877.6, "sma_50": 2229.3, "sma_100": 2279.8}
     assert {key: table[key] for key in expected} == pytest.approx(expected, abs=0.05)
-    assert table["rsi14"] == pytest.approx(25.3, abs=0.1)
+    assert table["rsi_14"] == pytest.approx(25.3, abs=0.1)
+
+
+@pytest.mark.shared_data
+def test_json_keeps_the_schema_1_keys_for_one_version(shared_data, capsys) -> None:
+    path = shared_data / "daily" / "RTY_F_yahoo_daily.csv"
+    assert _levels(["--data", str(path), "--date", "2025-03-13", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert next(iter(table.items())) == ("schema", "rtystrat.levels/2")
+    renamed = {
+        "sma50": "sma_50",
+        "sma100_slope": "sma_100_slope",
+        "price_vs_sma50_points": "price_vs_sma_50_points",
+        "rsi14": "rsi_14",
+        "rsi14_zone": "rsi_14_zone",
+    }
+    assert {old: table[old] for old in renamed} == {old: table[new] for old, new in renamed.items()}
+    assert "sma_50" in table and "P" in table and "p" not in table
 
 
 @pytest.mark.shared_data
@@ -63,9 +80,9 @@ def test_article_day_at_the_close_and_the_repairs_are_reported(shared_data, caps
     assert _levels(["--data", str(path), "--date", "2025-03-13", "--json"]) == 0
     captured = capsys.readouterr()
     table = json.loads(captured.out)
-    expected = {"price": 1996.1, "sma50": 2228.7, "sma100": 2279.5}
+    expected = {"price": 1996.1, "sma_50": 2228.7, "sma_100": 2279.5}
     assert {key: table[key] for key in expected} == pytest.approx(expected, abs=0.05)
-    assert table["rsi14"] == pytest.approx(22.9, abs=0.1)
+    assert table["rsi_14"] == pytest.approx(22.9, abs=0.1)
     assert "drop_weekend: 1 row" in captured.err and "2025-07-13" in captured.err
     assert "clip: 1 row" in captured.err and "2025-09-15" in captured.err
 
@@ -90,8 +107,8 @@ def test_text_table_lists_levels_high_to_low_and_marks_the_nearest(crafted_csv: 
     assert level_rows == ["R3", "R2", "R1", "P", "S1", "S2", "S3"]
     support = next(line for line in lines if line.endswith("nearest support"))
     assert support.split()[0] == table["support_name"]
-    assert f"SMA50    {table['sma50']:,.2f}" in text
-    assert f"RSI(14){table['rsi14']:>11.2f}  {table['rsi14_zone']}" in text
+    assert f"SMA50    {table['sma_50']:,.2f}" in text
+    assert f"RSI(14){table['rsi_14']:>11.2f}  {table['rsi_14_zone']}" in text
     assert "6-month high" in text
 
 

@@ -134,10 +134,10 @@ def rty_daily(shared_data) -> pd.DataFrame:
 @pytest.mark.shared_data
 def test_levels_table_of_the_article_day_at_the_article_price(rty_daily: pd.DataFrame) -> None:
     table = levels_table(rty_daily, "2025-03-13", price=2025.7)
-    expected = {"P": 2210.3, "S2": 2003.5, "S3": 1877.6, "sma50": 2229.3, "sma100": 2279.8}
+    expected = {"P": 2210.3, "S2": 2003.5, "S3": 1877.6, "sma_50": 2229.3, "sma_100": 2279.8}
     assert {key: table[key] for key in expected} == pytest.approx(expected, abs=0.05)
-    assert table["rsi14"] == pytest.approx(25.3, abs=0.05)
-    assert (table["rsi14_zone"], table["price_source"], table["levels_from"]) == (
+    assert table["rsi_14"] == pytest.approx(25.3, abs=0.05)
+    assert (table["rsi_14_zone"], table["price_source"], table["levels_from"]) == (
         "oversold",
         "override",
         "2025-02",
@@ -145,8 +145,8 @@ def test_levels_table_of_the_article_day_at_the_article_price(rty_daily: pd.Data
     assert table["close"] == pytest.approx(1996.1, abs=1e-3)
     assert (table["support_name"], table["resistance_name"]) == ("S2", "S1")
     assert table["support_points"] == pytest.approx(2025.7 - table["S2"], abs=1e-9)
-    assert table["price_vs_sma50"] == table["price_vs_sma100"] == "below"
-    assert table["price_vs_sma50_points"] == pytest.approx(2025.7 - table["sma50"], abs=1e-9)
+    assert table["price_vs_sma_50"] == table["price_vs_sma_100"] == "below"
+    assert table["price_vs_sma_50_points"] == pytest.approx(2025.7 - table["sma_50"], abs=1e-9)
     assert (table["round_below"], table["round_above"]) == (2000.0, 2100.0)
     # the 6-month high: the largest high from 2024-09-14 to 2025-03-13
     window = rty_daily.loc["2024-09-14":"2025-03-13", "high"]
@@ -157,7 +157,7 @@ def test_levels_table_of_the_article_day_at_the_article_price(rty_daily: pd.Data
 @pytest.mark.shared_data
 def test_levels_table_at_the_close_and_on_aggregated_intraday_bars(rty_daily: pd.DataFrame) -> None:
     table = levels_table(rty_daily, "2025-03-13")
-    expected = {"price": 1996.1, "sma50": 2228.7, "sma100": 2279.5, "rsi14": 22.9}
+    expected = {"price": 1996.1, "sma_50": 2228.7, "sma_100": 2279.5, "rsi_14": 22.9}
     assert {key: table[key] for key in expected} == pytest.approx(expected, abs=0.05)
     assert table["price_source"] == "close"
     assert (table["support_name"], table["resistance_name"]) == ("S3", "S2")

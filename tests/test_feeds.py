@@ -69,9 +69,9 @@ def test_a_run_sees_the_pure_values_bar_for_bar(rty_frame: pd.DataFrame, runonce
     seen = _run(rty_frame, runonce)
     assert seen.index.equals(rty_frame.index)
     for column in rty_frame.columns:
-        np.testing.assert_array_equal(seen[column.lower()].to_numpy(), rty_frame[column].to_numpy(), column)
+        np.testing.assert_array_equal(seen[column].to_numpy(), rty_frame[column].to_numpy(), column)
     march = seen.loc["2025-03-03"]  # first bar of March: February's levels
-    assert (march["p"], march["s2"], march["s3"]) == pytest.approx((2210.3, 2003.5, 1877.6), abs=0.05)
+    assert (march["P"], march["S2"], march["S3"]) == pytest.approx((2210.3, 2003.5, 1877.6), abs=0.05)
 
 
 @pytest.mark.shared_data
@@ -90,8 +90,8 @@ def test_the_fast_loader_matches_backtraders_pandasdata() -> None:
         "Plain",
         (bt.feeds.PandasData,),
         {
-            "lines": tuple(c.lower() for c in frame.columns[5:]),
-            "params": tuple((c.lower(), c) for c in frame.columns[5:]),
+            "lines": tuple(frame.columns[5:]),
+            "params": tuple((c, c) for c in frame.columns[5:]),
         },
     )
     cerebro = bt.Cerebro(stdstats=False)
@@ -99,7 +99,7 @@ def test_the_fast_loader_matches_backtraders_pandasdata() -> None:
     cerebro.addstrategy(_Recorder)
     (strategy,) = cerebro.run()
     plain = pd.DataFrame(strategy.rows)
-    for column in ("wall", "open", "high", "low", "close", "volume", "p", "r3", "sma_20", "rsi_5"):
+    for column in ("wall", "open", "high", "low", "close", "volume", "P", "R3", "sma_20", "rsi_5"):
         np.testing.assert_array_equal(ours[column].to_numpy(), plain[column].to_numpy(), column)
 
 
@@ -126,8 +126,8 @@ def test_text_columns_are_left_out_and_line_names_are_checked() -> None:
     assert feed._name == "rty"
     with pytest.raises(DataError, match="column 'size' cannot be a backtrader line name"):
         make_feed(bars.assign(size=1.0))
-    with pytest.raises(DataError, match="columns 'P' and 'p' both become line 'p'"):
-        make_feed(bars.assign(P=1.0, p=2.0))
+    with pytest.raises(DataError, match="column 'p' cannot be a backtrader line name"):
+        make_feed(bars.assign(P=1.0, p=2.0))  # P is a line; p is backtrader's shorthand for params
     with pytest.raises(DataError, match="a feed needs column 'close'"):
         make_feed(bars.drop(columns="close"))
 
@@ -142,9 +142,9 @@ def test_a_feed_carries_only_the_named_indicator_lines() -> None:
     standard = FrameFeed.lines.getlinealiases()
     assert make_feed(frame, lines=[]).lines.getlinealiases() == standard
     lean = make_feed(frame, lines=["S2", "rsi_14"])  # column names, matched as line names
-    assert set(lean.lines.getlinealiases()) - set(standard) == {"s2", "rsi_14"}
+    assert set(lean.lines.getlinealiases()) - set(standard) == {"S2", "rsi_14"}
     seen = _run_feed(lean)
-    np.testing.assert_array_equal(seen["s2"].to_numpy(), frame["S2"].to_numpy())
+    np.testing.assert_array_equal(seen["S2"].to_numpy(), frame["S2"].to_numpy())
     np.testing.assert_array_equal(seen["close"].to_numpy(), frame["close"].to_numpy())
     with pytest.raises(DataError, match="line 'sma_20' has no column in the frame"):
         make_feed(frame, lines=["sma_20"])

@@ -41,7 +41,7 @@ SPACES = {
         "trend_filter": [True, False],
         "target_offset": ["0pt", "3pt", "0.5atr"],
         "stop_offset": ["20pt", "60pt", "1%", "2atr"],
-        "invalidation": ["sma100", "sma50", "none"],
+        "invalidation": ["sma_100", "sma_50", "none"],
         "max_hold": [0, 10, 40],
         "reentry": [False, True],
     },

@@ -167,7 +167,7 @@ def test_bearish_trend_filter_needs_the_close_below_both_smas() -> None:
 
 def test_bearish_level_s2_and_invalidation_choices() -> None:
     frame = crafted(BEAR_LOWS, BEAR_CLOSES)
-    plans = bearish_breakdown(frame, level="s2", invalidation="sma50", stop_offset="1.5atr")
+    plans = bearish_breakdown(frame, level="s2", invalidation="sma_50", stop_offset="1.5atr")
     # Level 2,003: 03-26 closes at 1,995 below it after 2,010; stop 2,003 + 1.5 × 20.
     assert rows(plans)[0] == "03-26"
     assert plans.stop[2] == 2033.0

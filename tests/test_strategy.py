@@ -186,7 +186,7 @@ def test_feed_lines_follow_what_the_strategy_reads() -> None:
 
 @pytest.mark.parametrize(
     ("classes", "extra_lines"),
-    [([PlannedDip], set()), ([ReadsLevels], {"s2"}), ([PlannedDip, HandWrittenDip], None)],
+    [([PlannedDip], set()), ([ReadsLevels], {"S2"}), ([PlannedDip, HandWrittenDip], None)],
 )
 def test_the_engine_feed_carries_the_lines_its_strategies_read(
     classes: list, extra_lines: set | None

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from typing import Any
 
 from rtystrat.cli.common import add_data_options, read_bars
 from rtystrat.signals.features import levels_table
 from rtystrat.signals.levels import PERIODS, PIVOT_METHODS
+
+LEVELS_SCHEMA = "rtystrat.levels/2"
 
 EPILOG = """\
 example:
@@ -61,12 +64,27 @@ def run(args: argparse.Namespace) -> int:
         slope_bars=args.slope_bars,
         round_step=args.round_step,
     )
-    print(json.dumps(table, allow_nan=False) if args.json else format_table(table))
+    print(json.dumps(with_schema(table), allow_nan=False) if args.json else format_table(table))
     return 0
 
 
 def _signed(value: float | None, unit: str = "") -> str:
     return "n/a" if value is None else f"{value:+,.2f}{unit}"
+
+
+def with_schema(table: dict[str, Any]) -> dict[str, Any]:
+    """Return `table` as the ``levels --json`` object: ``schema`` first, then the table.
+
+    Schema ``rtystrat.levels/2`` spells indicators as the indicator frame's columns (``sma_50``, ``rsi_14``).
+    For this schema version the keys of ``rtystrat.levels/1`` (``sma50``, ``rsi14``, ``price_vs_sma50``, ...)
+    are written too, with the same values, so scripts reading them keep working; ``/3`` drops them.
+    """
+    old = {
+        re.sub(r"(sma|rsi)_(\d+)", r"\1\2", key): value
+        for key, value in table.items()
+        if re.search(r"(sma|rsi)_\d+", key)
+    }
+    return {"schema": LEVELS_SCHEMA, **table, **old}
 
 
 def format_table(table: dict[str, Any]) -> str:
@@ -89,15 +107,15 @@ def format_table(table: dict[str, Any]) -> str:
             f"  {name:<4}{table[name]:>12,.2f}{gap:>+11,.2f}{100 * gap / price:>+8.2f}%{marker.get(name, '')}"
         )
     lines.append("")
-    for key in (key for key in table if key.startswith("sma") and key[3:].isdigit()):
-        versus = f"price_vs_{key}"
+    for key in (key for key in table if key.startswith("sma_") and key[4:].isdigit()):
+        versus, label = f"price_vs_{key}", key.replace("_", "").upper()
         lines.append(
-            f"  {key.upper():<7}{table[key]:>10,.2f}  slope {_signed(table[key + '_slope'])} over "
+            f"  {label:<7}{table[key]:>10,.2f}  slope {_signed(table[key + '_slope'])} over "
             f"{table['slope_bars']} sessions; price {table[versus]} by "
             f"{abs(table[versus + '_points']):,.2f} pts ({table[versus + '_pct']:+.2f}%)"
         )
-    for key in (key for key in table if key.startswith("rsi") and key[3:].isdigit()):
-        lines.append(f"  RSI({key[3:]}){table[key]:>11.2f}  {table[key + '_zone']}")
+    for key in (key for key in table if key.startswith("rsi_") and key[4:].isdigit()):
+        lines.append(f"  RSI({key[4:]}){table[key]:>11.2f}  {table[key + '_zone']}")
     lines.append("")
     for side, where in (("support", "below"), ("resistance", "above")):
         if table[side] is None:

@@ -1,10 +1,10 @@
 """backtrader data feeds that carry precomputed indicator columns as extra lines.
 
 `make_feed(frame)` turns an indicator frame (`rtystrat.signals.features.indicator_frame`) into a
-``bt.feeds.PandasData`` whose extra lines are the frame's extra numeric columns, lower-cased:
-``p, s1..s3, r1..r3, sma_50, sma_100, rsi_14, atr_14`` and so on — the "indicator feed". A strategy reads
-them like any line (``self.data.lines.s2[0]``; note ``self.data.p`` is backtrader's shorthand for params,
-so the pivot is ``self.data.lines.p``). `make_feed(frame, lines=[...])` carries only the named columns
+``bt.feeds.PandasData`` whose extra lines are the frame's extra numeric columns, named exactly as the
+columns: ``P, S1..S3, R1..R3, sma_50, sma_100, rsi_14, atr_14`` and so on — the "indicator feed". A
+strategy reads them like any line (``self.data.lines.S2[0]``, ``self.data.lines.P[0]``): one spelling for a
+level in frames, lines and JSON. `make_feed(frame, lines=[...])` carries only the named columns
 (``lines=[]``: OHLCV alone): each line costs a copy per bar, so the engine gives a strategy that trades
 its plans — which it reads from the frame — a feed without indicator lines
 (`rtystrat.execution.strategy.SetupStrategy.lines_read`).
@@ -92,7 +92,7 @@ class FrameFeed(bt.feeds.PandasData):
 def _reserved_names() -> frozenset[str]:
     """Return names a new line cannot take without shadowing a backtrader attribute or parameter."""
     names = set(dir(FrameFeed)) | set(dir(FrameFeed.lines)) | set(FrameFeed.params._getkeys())
-    return frozenset(name.lower() for name in names)
+    return frozenset(names | {"p", "params"})  # set on each instance: `self.data.p` is the params
 
 
 @functools.cache
@@ -108,25 +108,23 @@ def _feed_class(extra_lines: tuple[str, ...]) -> type[FrameFeed]:
 
 def _extra_columns(frame: pd.DataFrame, source: str, lines: Sequence[str] | None) -> list[str]:
     """Return the numeric non-standard columns of `frame` (those named in `lines`), checked as line names."""
-    wanted = None if lines is None else {str(line).lower() for line in lines}
-    available = {str(column).lower() for column in frame.columns}
+    wanted = None if lines is None else {str(line) for line in lines}
+    available = {str(column) for column in frame.columns}
     for line in sorted(wanted or ()):
         if line not in available:
             raise DataError(f"{source}: line {line!r} has no column in the frame")
     reserved = _reserved_names()
-    seen: dict[str, str] = {}
+    extra: list[str] = []
     for column in frame.columns:
-        name = str(column).lower()
-        if name in _STANDARD or not pd.api.types.is_numeric_dtype(frame[column]):
+        name = str(column)
+        if name.lower() in _STANDARD or not pd.api.types.is_numeric_dtype(frame[column]):
             continue  # standard lines are mapped by name; text (e.g. `contract`) cannot be a line
         if wanted is not None and name not in wanted:
             continue
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_") or name in reserved:
             raise DataError(f"{source}: column {column!r} cannot be a backtrader line name; rename it")
-        if name in seen:
-            raise DataError(f"{source}: columns {seen[name]!r} and {column!r} both become line {name!r}")
-        seen[name] = str(column)
-    return list(seen.values())
+        extra.append(name)
+    return extra
 
 
 def _timeframe(frame: pd.DataFrame) -> tuple[int, int]:
@@ -151,16 +149,16 @@ def make_feed(
     name : str, optional
         The feed's name in backtrader (``data._name``); defaults to ``frame.attrs["source"]``.
     lines : sequence of str, optional
-        The extra columns to carry (names as in the frame or lower-cased); ``[]``: OHLCV only. Default:
-        every extra numeric column.
+        The extra columns to carry, named as in the frame; ``[]``: OHLCV only. Default: every extra
+        numeric column.
 
     Returns
     -------
     FrameFeed
         Standard lines from ``open, high, low, close, volume`` (and ``open_interest``), extra lines named
-        after the other numeric columns lower-cased (``P`` → ``p``, ``sma_50`` → ``sma_50``); text columns
-        are left out. Times are naive exchange-local (see the module docstring); ``feed.frame`` is the
-        original frame and ``feed.timezone`` its zone (None for daily bars).
+        exactly as the other numeric columns (``P``, ``S2``, ``sma_50``); text columns are left out. Times
+        are naive exchange-local (see the module docstring); ``feed.frame`` is the original frame and
+        ``feed.timezone`` its zone (None for daily bars).
     """
     source = str(frame.attrs.get("source", "<DataFrame>"))
     missing = [column for column in ("open", "high", "low", "close") if column not in frame.columns]
@@ -179,7 +177,7 @@ def make_feed(
         if (bt_name := _STANDARD.get(str(column).lower())) is not None
     }
     timeframe, compression = _timeframe(frame)
-    feed = _feed_class(tuple(column.lower() for column in extra))(
+    feed = _feed_class(tuple(extra))(
         dataname=naive,
         name=source if name is None else name,
         timeframe=timeframe,
@@ -187,7 +185,7 @@ def make_feed(
         datetime=None,
         openinterest=standard.get("openinterest", -1),
         **{bt_name: column for bt_name, column in standard.items() if bt_name != "openinterest"},
-        **{column.lower(): column for column in extra},
+        **{column: column for column in extra},
     )
     feed.frame = frame
     feed.timezone = timezone

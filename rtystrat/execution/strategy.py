@@ -57,7 +57,7 @@ class SetupStrategy(bt.Strategy):
         Keyword arguments of :func:`rtystrat.signals.features.indicator_frame` the setup needs (``{}``: its
         defaults — levels ``"M:classic"``, SMA 50/100, RSI 14, ATR 14); None: plain bars suffice.
     feed_lines : sequence of str or None
-        Indicator columns the strategy's own code reads as backtrader lines (``self.data.lines.s2``); the
+        Indicator columns the strategy's own code reads as backtrader lines (``self.data.lines.S2``); the
         engine's feed carries OHLCV plus these. None (default): decided by :meth:`lines_read`.
 
     Parameters (backtrader ``params``)

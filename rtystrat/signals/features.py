@@ -225,11 +225,12 @@ def levels_table(
     Returns
     -------
     dict
-        JSON-ready: ``date, price, close, P, S1.., R1.., sma50, sma100, rsi14`` and, per SMA,
-        ``sma{n}_slope`` and ``price_vs_sma{n}`` (``"above"``/``"below"``) with ``_points`` and ``_pct``
-        (percent of the SMA); ``rsi{n}_zone``; the nearest level at/below (``support``) and above
-        (``resistance``) the price with their name, distance in points and percent of price; round numbers;
-        ``lookback_high``, its date and ``off_high_pct`` (percent below it). NaN values are None.
+        JSON-ready, keys spelled as the indicator frame's columns: ``date, price, close, P, S1.., R1..,
+        sma_50, sma_100, rsi_14`` and, per SMA, ``sma_{n}_slope`` and ``price_vs_sma_{n}``
+        (``"above"``/``"below"``) with ``_points`` and ``_pct`` (percent of the SMA); ``rsi_{n}_zone``; the
+        nearest level at/below (``support``) and above (``resistance``) the price with their name, distance
+        in points and percent of price; round numbers; ``lookback_high``, its date and ``off_high_pct``
+        (percent below it). NaN values are None.
     """
     period, method = check_period(period), check_method(method)
     sma_periods = _periods(sma, "sma")
@@ -290,14 +291,14 @@ def levels_table(
     for n in sma_periods:
         average = frame[f"sma_{n}"]
         points, percent = _distance(price, float(row[f"sma_{n}"]), float(row[f"sma_{n}"]))
-        table[f"sma{n}"] = float(row[f"sma_{n}"])
-        table[f"sma{n}_slope"] = _finite(average.iloc[-1] - average.shift(slope_bars).iloc[-1])
-        table[f"price_vs_sma{n}"] = "above" if points >= 0 else "below"
-        table[f"price_vs_sma{n}_points"] = points
-        table[f"price_vs_sma{n}_pct"] = percent
+        table[f"sma_{n}"] = float(row[f"sma_{n}"])
+        table[f"sma_{n}_slope"] = _finite(average.iloc[-1] - average.shift(slope_bars).iloc[-1])
+        table[f"price_vs_sma_{n}"] = "above" if points >= 0 else "below"
+        table[f"price_vs_sma_{n}_points"] = points
+        table[f"price_vs_sma_{n}_pct"] = percent
     table["slope_bars"] = slope_bars
-    table[f"rsi{rsi_period}"] = float(row[f"rsi_{rsi_period}"])
-    table[f"rsi{rsi_period}_zone"] = rsi_zone(float(row[f"rsi_{rsi_period}"]))
+    table[f"rsi_{rsi_period}"] = float(row[f"rsi_{rsi_period}"])
+    table[f"rsi_{rsi_period}_zone"] = rsi_zone(float(row[f"rsi_{rsi_period}"]))
 
     levels = pd.Series({name: float(row[name]) for name in names}).sort_values()
     below, above = levels[levels <= price], levels[levels > price]

@@ -185,9 +185,9 @@ BEARISH_BREAKDOWN_PARAMETERS = Parameters(
         ),
         Parameter(
             name="invalidation",
-            default="sma100",
+            default="sma_100",
             kind="choice",
-            choices=("sma100", "sma50", "none"),
+            choices=("sma_100", "sma_50", "none"),
             doc="Exit at the next open after a close above this SMA ('none': no invalidation exit).",
             source="'Bearish unless reclaimed': the 100-day SMA (2,281.1).",
         ),
@@ -318,7 +318,7 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     p = BEARISH_BREAKDOWN_PARAMETERS.validate(params, owner="bearish_breakdown")
     needed = ["low", "close", "P", "S2", "S3"]
     needed += [_SMA_FAST, _SMA_SLOW] if p["trend_filter"] else []
-    needed += {"sma100": [_SMA_SLOW], "sma50": [_SMA_FAST], "none": []}[p["invalidation"]]
+    needed += {"sma_100": [_SMA_SLOW], "sma_50": [_SMA_FAST], "none": []}[p["invalidation"]]
     needed += (
         [_ATR] if any(parse_offset(p[o]).unit == "atr" for o in ("target_offset", "stop_offset")) else []
     )
@@ -334,7 +334,7 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     signal = entry.signal & (target < entry.reference) & (stop > entry.reference)
     if not p["reentry"]:
         signal = _one_per_period(signal, entry.reached, columns.periods("P", "S2", "S3"))
-    invalidation = {"sma100": _SMA_SLOW, "sma50": _SMA_FAST}.get(p["invalidation"])
+    invalidation = {"sma_100": _SMA_SLOW, "sma_50": _SMA_FAST}.get(p["invalidation"])
     return _plans(
         signal,
         SHORT,
