@@ -119,6 +119,7 @@ def test_trade_ratios_without_losses_or_wins_are_inf_or_nan() -> None:
     assert metrics.profit_factor([-100.0]) == 0.0
     assert math.isnan(metrics.win_rate([]))
     assert math.isnan(metrics.sqn([1.0]))
+    assert math.isnan(metrics.sqn([]))
     assert metrics.longest_streaks([]) == (0, 0)
 
 
@@ -357,10 +358,40 @@ def test_return_metrics_match_empyrical_on_real_rty_buy_and_hold(shared_data, ri
     _assert_matches_empyrical(equity, risk_free)
 
 
-def test_constant_returns_give_infinite_sharpe_like_empyrical() -> None:
+def test_constant_returns_give_undefined_sharpe_where_empyrical_says_inf() -> None:
     returns = pd.Series([0.001] * 10)
-    assert metrics.sharpe_ratio(returns, A) == math.inf == empyrical.sharpe_ratio(returns, annualization=A)
+    assert empyrical.sharpe_ratio(returns, annualization=A) == math.inf
+    assert math.isnan(metrics.sharpe_ratio(returns, A))
     assert math.isnan(metrics.sharpe_ratio(pd.Series([0.0] * 10), A))
+    # no return below the target: zero downside deviation, Sortino undefined too
+    assert math.isnan(metrics.sortino_ratio(pd.Series([0.001, 0.002, 0.003]), A))
+
+
+@pytest.mark.parametrize(
+    "r",
+    [
+        [1.0] * 26,
+        [-1.0] * 5,
+        # equal R up to float noise: std ~ 4e-16, which gave SQN −2.2e14 before
+        [2.0, 2.0000000000000004, 2.0, 1.9999999999999998] * 7,
+        [0.1 + 0.2, 0.3, 0.3, 0.1 + 0.2],
+    ],
+)
+def test_sqn_of_trades_with_one_r_is_undefined_not_huge(r: list[float]) -> None:
+    assert math.isnan(metrics.sqn(r))
+
+
+def test_stats_of_a_single_trade_or_equal_trades_are_nan_not_huge(trades: pd.DataFrame) -> None:
+    times = pd.date_range("2024-01-01", periods=30, freq="D", name="time")
+    for count in (1, 12):
+        same = trades.iloc[[0] * count].copy()
+        same["r_multiple"] = 0.1 + 0.2  # every trade the same R, with float noise in its arithmetic
+        equity = pd.Series(100_000.0 + np.arange(30) * 0.0, index=times)
+        stats = metrics.compute_stats(equity, same, bars_per_year=A)
+        finite = stats.replace([np.inf, -np.inf], np.nan).dropna()
+        assert math.isnan(stats["SQN"])
+        assert math.isnan(stats["Sharpe Ratio"])
+        assert (finite.abs() < 1e9).all(), finite[finite.abs() >= 1e9]
 
 
 # ------------------------------------------------------------------------------------- a wiped-out account

@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 
 from rtystrat.analysis.tradestats import (
+    deviation_ratio,
     expectancy,
     exposure,
     kelly_fraction,
     longest_streaks,
     payoff_ratio,
     profit_factor,
-    safe_ratio,
     sqn,
     trade_column,
     trade_stats,
@@ -164,16 +164,15 @@ def sharpe_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.
     """Return the annualised Sharpe ratio ``mean(r - rf) / std(r - rf, ddof=1) · sqrt(A)``.
 
     ``rf`` is the per-bar equivalent of the annual `risk_free`; NaN returns are left out. Constant returns
-    have zero deviation: the ratio is ±inf (NaN when the mean excess return is also zero). Reference:
+    have zero deviation: the ratio is undefined, NaN (empyrical gives ±inf; an infinite Sharpe ranks a
+    riskless-looking run above every real one). Reference:
     Sharpe (1994), "The Sharpe Ratio", Journal of Portfolio Management 21(1).
     """
     values = _defined(returns)
     if len(values) < 2:
         return float("nan")
     excess = values - _per_bar_rate(risk_free, bars_per_year)
-    # identical values leave a ~1e-18 residue in the floating-point std; treat it as the exact zero it is
-    std = 0.0 if np.ptp(excess) == 0 else np.std(excess, ddof=1)
-    return safe_ratio(excess.mean(), std) * np.sqrt(bars_per_year)
+    return deviation_ratio(excess.mean(), np.std(excess, ddof=1), excess) * np.sqrt(bars_per_year)
 
 
 def sortino_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.0) -> float:
@@ -181,6 +180,7 @@ def sortino_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0
 
     The downside deviation is taken over *all* n returns (NaN returns left out), with returns above the
     target counting as zero: ``DD = sqrt(mean(min(r - rf, 0)^2))`` (target = per-bar risk-free rate).
+    Without a return below the target DD is zero and the ratio undefined: NaN (empyrical gives inf).
     References: Sortino & Price (1994), "Performance measurement in a downside risk framework", Journal of
     Investing 3(3); Rollinger & Hoffman (2013), "Sortino: a 'sharper' ratio".
     """
@@ -189,7 +189,7 @@ def sortino_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0
         return float("nan")
     excess = values - _per_bar_rate(risk_free, bars_per_year)
     downside = np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2))
-    return safe_ratio(excess.mean(), downside) * np.sqrt(bars_per_year)
+    return deviation_ratio(excess.mean(), downside, excess) * np.sqrt(bars_per_year)
 
 
 def drawdown_series(equity: pd.Series) -> pd.Series:

@@ -8,6 +8,7 @@ function here; the equity-curve statistics live in :mod:`rtystrat.analysis.metri
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,6 +34,23 @@ def safe_ratio(numerator: float, denominator: float) -> float:
     if denominator == 0:
         return float("nan") if numerator == 0 else float(np.sign(numerator) * np.inf)
     return float(numerator / denominator)
+
+
+# A deviation this small relative to the values it comes from is floating-point residue of equal values
+# (R multiples of 2.0 and 2.0000000000000004), not a spread: dividing by it gave SQNs of 1e14.
+_NEGLIGIBLE_DEVIATION = 1e-9
+
+
+def deviation_ratio(mean: float, deviation: float, values: np.ndarray) -> float:
+    """Return ``mean / deviation``; NaN when the deviation is zero relative to `values`.
+
+    A ratio to a dispersion (SQN, Sharpe, Sortino) is undefined when the values do not vary: a trader with
+    26 trades of exactly +1 R has no measured risk, not an infinitely good system.
+    """
+    scale = float(np.max(np.abs(values))) if len(values) else 0.0
+    if not math.isfinite(deviation) or deviation <= _NEGLIGIBLE_DEVIATION * scale:
+        return float("nan")
+    return float(mean / deviation)
 
 
 def _array(values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
@@ -73,12 +91,13 @@ def expectancy(values: Sequence[float] | np.ndarray | pd.Series) -> float:
 def sqn(r_multiples: Sequence[float] | np.ndarray | pd.Series) -> float:
     """Return Van Tharp's System Quality Number ``sqrt(n) · mean(R) / std(R, ddof=1)``.
 
-    Uncapped n, as first published (Tharp, "The Definitive Guide to Position Sizing", 2008); NaN for n < 2.
+    Uncapped n, as first published (Tharp, "The Definitive Guide to Position Sizing", 2008); NaN for n < 2
+    and when every R is the same (no deviation: the ratio is undefined).
     """
     r = _array(r_multiples)
     if len(r) < 2:
         return float("nan")
-    return safe_ratio(r.mean(), np.std(r, ddof=1)) * np.sqrt(len(r))
+    return deviation_ratio(r.mean(), np.std(r, ddof=1), r) * np.sqrt(len(r))
 
 
 def kelly_fraction(pnl: Sequence[float] | np.ndarray | pd.Series) -> float:
