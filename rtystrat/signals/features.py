@@ -1,17 +1,18 @@
 """Indicator frames for strategies, and the levels table a trader reads, from pure functions only.
 
 `indicator_frame` adds the columns a setup asks for by name (``levels="M:classic"``, ``sma=(50, 100)``,
-``rsi=14``, ``atr=14``) to a bar frame; the backtrader feed (`rtystrat.execution.feeds.make_feed`) then
-exposes every added column as a line, so a strategy never wires higher-timeframe data by hand. `levels_table`
-answers "where is price against its levels, averages and RSI on this date?" — the table of the March-2025
-analysis for any date.
+``rsi=14``, ``atr=14``) to a bar frame, the averages counted in the traded bars or, with ``timeframe="D"``,
+in CME sessions (one-minute bars with daily SMA, RSI and ATR). The backtrader feed
+(`rtystrat.execution.feeds.make_feed`) then exposes every added column as a line, so a strategy never wires
+higher-timeframe data by hand. `levels_table` answers "where is price against its levels, averages and RSI
+on this date?" — the table of the March-2025 analysis for any date.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,6 +83,7 @@ def indicator_frame(
     sma: int | Sequence[int] | None = (50, 100),
     rsi: int | None = 14,
     atr: int | None = 14,
+    timeframe: str | None = None,
 ) -> pd.DataFrame:
     """Return `bars` plus the named indicator columns, each free of look-ahead.
 
@@ -97,34 +99,84 @@ def indicator_frame(
         Simple moving averages of the close: ``sma_{n}`` per period.
     rsi, atr : int or None
         Wilder RSI of the close (``rsi_{n}``) and average true range (``atr_{n}``).
+    timeframe : {None, "D", "W", "M", "Q"}
+        Where SMA, RSI and ATR are counted. None: in the bars themselves (on hourly bars ``sma_100`` is a
+        100-hour average). ``"D"`` (or a week, month, quarter): in CME sessions (17:00 CT to 16:00 CT,
+        `rtystrat.data.bars.resample_bars`), and every bar holds the values of the last session completed
+        *before its own session began* — a 10:30 bar of Tuesday's session sees the averages up to Monday's
+        close, so no value reads a price of its own, still open, session. A session's close therefore
+        reaches the indicators on the first bar of the next session (as in backtrader's ``resampledata``):
+        one bar after the session's last bar, which cannot know it is the last from its prices alone.
+        Daily bars are whole sessions, so ``timeframe="D"`` on daily bars changes nothing. Levels always
+        come from the previous completed period of `levels`.
 
     Returns
     -------
     pd.DataFrame
         A new frame with the columns of `bars` (computed columns replace same-named ones, so applying it
-        twice is harmless), then the indicator columns; ``attrs`` are kept, and ``attrs["levels"]`` names
-        the levels (``"M:classic"``).
+        twice is harmless), then the indicator columns; ``attrs`` are kept, ``attrs["levels"]`` names
+        the levels (``"M:classic"``) and ``attrs["timeframe"]`` the indicators' timeframe (when given).
     """
     sma_periods = _periods(sma, "sma")
     rsi_period = _period(rsi, "rsi")
     atr_period = _period(atr, "atr")
+    if timeframe is not None:
+        try:
+            timeframe = check_period(timeframe)
+        except ParameterError as exc:
+            raise ParameterError(f"timeframe={timeframe!r}: {exc}") from None
     columns: list[pd.DataFrame | pd.Series] = []
     if levels is not None:
         period, method = parse_levels_spec(levels)
         columns.append(period_levels(bars, period, method))
-    close = bars["close"]
-    columns.extend(ta.sma(close, n) for n in sma_periods)
-    if rsi_period is not None:
-        columns.append(ta.rsi(close, rsi_period))
-    if atr_period is not None:
-        columns.append(ta.atr(bars["high"], bars["low"], close, atr_period))
+    if sma_periods or rsi_period is not None or atr_period is not None:
+        columns.append(
+            _on_timeframe(
+                bars, timeframe, lambda source: _averages(source, sma_periods, rsi_period, atr_period)
+            )
+        )
     added = pd.concat(columns, axis=1) if columns else pd.DataFrame(index=bars.index)
     frame = pd.concat([bars.drop(columns=added.columns, errors="ignore"), added], axis=1)
     frame.attrs = dict(bars.attrs)
     if levels is not None:
         # Setups need the method: some levels are known only once their period has opened (woodie).
         frame.attrs["levels"] = f"{period}:{method}"
+    if timeframe is not None:
+        frame.attrs["timeframe"] = timeframe
     return frame
+
+
+def _averages(
+    bars: pd.DataFrame, sma_periods: tuple[int, ...], rsi_period: int | None, atr_period: int | None
+) -> pd.DataFrame:
+    """Return the SMA, RSI and ATR columns of `bars`, counted in its own bars."""
+    close = bars["close"]
+    columns = [ta.sma(close, n) for n in sma_periods]
+    if rsi_period is not None:
+        columns.append(ta.rsi(close, rsi_period))
+    if atr_period is not None:
+        columns.append(ta.atr(bars["high"], bars["low"], close, atr_period))
+    return pd.concat(columns, axis=1)
+
+
+def _on_timeframe(
+    bars: pd.DataFrame, timeframe: str | None, compute: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """Return ``compute`` of `bars` counted in `timeframe` periods, each bar holding completed periods only.
+
+    ``compute`` runs on one bar per period (`resample_bars`); a bar then takes the row of the period before
+    its own, so nothing it holds depends on its own period's prices (NaN in the first period). A bar that is
+    a whole period by itself (a daily bar, timeframe ``"D"``) holds its own row, as without a timeframe.
+    """
+    index = pd.DatetimeIndex(bars.index)
+    if timeframe is None or (timeframe == "D" and not is_intraday(index)):
+        return compute(bars)
+    periods = resample_bars(bars, timeframe)
+    values = compute(periods)
+    previous = periods.index.get_indexer(period_keys(index, timeframe)) - 1
+    table = values.to_numpy(dtype=np.float64)[np.maximum(previous, 0)]
+    table[previous < 0] = np.nan
+    return pd.DataFrame(table, index=bars.index, columns=values.columns)
 
 
 def rsi_zone(value: float) -> str:
