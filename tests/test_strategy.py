@@ -199,7 +199,7 @@ def test_the_engine_feed_carries_the_lines_its_strategies_read(
     classes = [type(name, (cls,), {"name": name}) for name, cls in zip(names, classes, strict=True)]
     strategies = _run(classes, frame, config, None, {name: {} for name in names})
     standard = {"open", "high", "low", "close", "volume", "openinterest", "datetime"}
-    every = {str(column).lower() for column in frame.columns} - standard  # None: every indicator column
+    every = {str(column) for column in frame.columns} - standard  # None: every indicator column
     assert set(strategies[0].data.lines.getlinealiases()) - standard == (
         every if extra_lines is None else extra_lines
     )
