@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
+import multiprocessing
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,7 +92,7 @@ def test_store_done_lookup_handles_more_keys_than_sqlite_binds(tmp_path: Path) -
     with ResultStore(tmp_path / "runs.sqlite") as store:
         keys = [canonical_json({"a": i}) for i in range(1200)]
         for params in keys[::3]:
-            store.add(KEY, params, {})
+            store.add(KEY, params, {"# Trades": 0.0})
         assert set(store.done(KEY, keys)) == set(keys[::3])
 
 
@@ -111,3 +117,146 @@ def test_foreign_sqlite_and_non_sqlite_files_are_refused(tmp_path: Path) -> None
     text.write_text("hello, this is not a database file at all" * 20)
     with pytest.raises(DataError, match="not a results store"):
         ResultStore(text)
+
+
+# ---------------------------------------------------------------------------------------- what the key covers
+_HELPER = "RSI_MAX = {rsi_max!r}\n"
+_STRATEGY = """
+from mine_helper import RSI_MAX
+
+from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.signals import setups
+
+
+def _setup(frame, **params):
+    return setups.bullish_reversal(frame, **{**params, "rsi_max": RSI_MAX})
+
+
+class Mine(SetupStrategy):
+    name = "mine"
+    setup = staticmethod(_setup)
+    parameters = setups.BULLISH_REVERSAL_PARAMETERS
+"""
+
+
+def _strategy_with_helper(tmp_path: Path, rsi_max: float | None) -> tuple[Path, Path]:
+    strategies, helpers = tmp_path / "strats", tmp_path / "lib"
+    strategies.mkdir(exist_ok=True)
+    helpers.mkdir(exist_ok=True)
+    (strategies / "mine.py").write_text(_STRATEGY, encoding="utf-8")
+    (helpers / "mine_helper.py").write_text(_HELPER.format(rsi_max=rsi_max), encoding="utf-8")
+    return strategies, helpers
+
+
+@pytest.mark.slow
+def test_code_version_covers_a_helper_module_the_strategy_imports(tmp_path: Path) -> None:
+    strategies, helpers = _strategy_with_helper(tmp_path, 30)
+    script = (
+        "from rtystrat.registry import get_strategy; from rtystrat.tuning.store import code_version; "
+        f"print(code_version(get_strategy('mine', [{str(strategies)!r}])))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(helpers)}
+
+    def version() -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        return run.stdout.strip()
+
+    first = version()
+    assert version() == first
+    (helpers / "mine_helper.py").write_text(_HELPER.format(rsi_max=None), encoding="utf-8")
+    assert version() != first
+
+
+@pytest.mark.slow
+def test_a_sweep_after_its_strategys_helper_changed_recomputes(tmp_path: Path) -> None:
+    strategies, helpers = _strategy_with_helper(tmp_path, 30)
+    env = {**os.environ, "PYTHONPATH": str(helpers)}
+    store, out = tmp_path / "s.sqlite", tmp_path / "out.json"
+    argv = [sys.executable, "-m", "rtystrat", "-q", "sweep", "mine", "--strategy-path", str(strategies)]
+    argv += ["--grid", "stop_offset=10,20", "--executor", "serial", "--store", str(store), "--json", str(out)]
+
+    def trades() -> list[float]:
+        subprocess.run(argv, env=env, capture_output=True, text=True, check=True, timeout=300)
+        return [record["stats"]["# Trades"] for record in json.loads(out.read_text(encoding="utf-8"))]
+
+    oversold_only = trades()
+    (helpers / "mine_helper.py").write_text(_HELPER.format(rsi_max=None), encoding="utf-8")
+    every_test = trades()
+    # without the RSI filter every S2 test trades: strictly more trades, computed afresh, not read back
+    assert all(after > before for before, after in zip(oversold_only, every_test, strict=True))
+    with sqlite3.connect(store) as connection:
+        assert connection.execute("SELECT count(DISTINCT code_version) FROM runs").fetchone()[0] == 2
+
+
+# --------------------------------------------------------------------------------- rows and files read back
+@pytest.mark.parametrize("stored", ["{}", "[]", "not json", '{"# Trades": "many"}', '{"a": {"b": 1}}'])
+def test_a_row_whose_stats_do_not_read_back_is_run_again_and_replaced(tmp_path: Path, stored: str) -> None:
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        store.add(KEY, {"x": 1}, {"# Trades": 3.0})
+        store._connection.execute("UPDATE runs SET stats = ?", (stored,))
+        assert store.done(KEY, [canonical_json({"x": 1})]) == {}
+        assert list(store.results(KEY)) == []
+        store.add(KEY, {"x": 1}, {"# Trades": 4.0})
+        assert store.done(KEY, [canonical_json({"x": 1})]) == {canonical_json({"x": 1}): {"# Trades": 4.0}}
+        with pytest.raises(DataError, match="no statistics"):
+            store.add(KEY, {"x": 2}, {})
+
+
+def test_a_good_row_is_kept_when_the_run_is_added_again(tmp_path: Path) -> None:
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        store.add(KEY, {"x": 1}, {"# Trades": 3.0})
+        store.add(KEY, {"x": 1}, {"# Trades": 5.0})
+        assert store.done(KEY, [canonical_json({"x": 1})])[canonical_json({"x": 1})] == {"# Trades": 3.0}
+
+
+def test_a_store_with_a_garbage_page_or_no_runs_table_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with ResultStore(path) as store:
+        for x in range(2000):
+            store.add(KEY, {"x": x}, {"# Trades": float(x)})
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    data[8192 : 8192 + 4096] = b"\xa5" * 4096  # a page in the middle of the table
+    garbled = tmp_path / "garbled.sqlite"
+    garbled.write_bytes(bytes(data))
+    with (
+        pytest.raises(DataError, match="not a results store, or a damaged one") as error,
+        ResultStore(garbled) as store,
+    ):
+        store.done(KEY, [canonical_json({"x": x}) for x in range(2000)])
+    assert "\n" not in str(error.value)
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE runs")
+    with pytest.raises(DataError, match="without its runs table"):
+        ResultStore(path)
+
+
+def _open_store(path: str, barrier: Any, results: Any) -> None:
+    import rtystrat.tuning.store  # noqa: F401 - imported before the barrier, so that all open at once
+
+    barrier.wait()
+    try:
+        with ResultStore(path) as store:
+            store.add(KEY, {"pid": os.getpid()}, {"# Trades": 1.0})
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which names it
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+@pytest.mark.slow
+def test_eight_processes_creating_one_new_store_all_succeed(tmp_path: Path) -> None:
+    path = str(tmp_path / "new.sqlite")
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(8), context.Queue()
+    processes = [context.Process(target=_open_store, args=(path, barrier, results)) for _ in range(8)]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+    assert outcomes == ["ok"] * 8
+    with ResultStore(path) as store:
+        assert store.count() == 8

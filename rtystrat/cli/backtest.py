@@ -9,7 +9,7 @@ import pandas as pd
 
 from rtystrat.api import backtest, strategy_parameters
 from rtystrat.cli.common import add_data_options, check_input, read_bars
-from rtystrat.cli.outputs import check_output
+from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import ParameterError
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.fills import POLICIES
@@ -143,23 +143,25 @@ def run(args: argparse.Namespace) -> int:
     config = run_config(args)
     params = parse_params(args.param)
     # Validate outputs, strategies and parameters before reading any data.
-    check_output("--json", args.json)
-    check_output("--plot", args.plot)
+    inputs = {"--data": args.data, "--intraday": args.intraday}
+    check_output("--json", args.json, inputs)
+    check_output("--plot", args.plot, inputs)
     classes = resolve_strategies(args.strategy, args.strategy_path)
     strategy_parameters(classes, params)
     bars, intraday = load(args)
     result = backtest(classes, bars, config=config, intraday=intraday, **params)
     # Files first: a reader that closes stdout early (`| head`) must not cost the run's outputs.
     if args.json:
-        result.to_json(args.json)
+        with atomic_path(args.json) as path:
+            result.to_json(path)
         if not args.quiet:
             print(f"wrote {args.json}", file=sys.stderr)
     if args.plot:
         from rtystrat.plotting import plot_equity  # matplotlib only when a plot is asked for
 
-        plot_equity(
-            result.equity, result.benchmark, result.trades, title=", ".join(args.strategy), path=args.plot
-        )
+        with atomic_path(args.plot) as path:
+            title = ", ".join(args.strategy)
+            plot_equity(result.equity, result.benchmark, result.trades, title=title, path=path)
         if not args.quiet:
             print(f"wrote {args.plot}", file=sys.stderr)
     print(result.summary())

@@ -8,9 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from rtystrat.cli.common import add_load_options, repairs, report_repairs
-from rtystrat.cli.outputs import check_output
+from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.data.bars import REPAIRS, Problem, bar_interval, inspect_bars, is_intraday, repair_report
 from rtystrat.data.continuous import build_continuous, load_contract_files
+from rtystrat.data.contracts import parse_contract_file_name
+from rtystrat.errors import ParameterError
 
 ADJUSTMENTS = ("none", "difference", "ratio")
 
@@ -130,17 +132,21 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_continuous(args: argparse.Namespace) -> int:
     """Build the continuous series of ``args.folder`` and write it to ``args.output``; return 0."""
+    for flag, path in (("-o", args.output), ("--schedule", args.schedule)):
+        _check_not_a_contract_file(flag, path, args.folder)
     output = check_output("-o", args.output)
-    check_output("--schedule", args.schedule)
+    check_output("--schedule", args.schedule, {"-o": args.output})
     contracts = load_contract_files(
         args.folder, root=args.root, tz=args.tz, source_tz=args.source_tz, repair=repairs(args)
     )
     for bars in contracts.values():
         report_repairs(bars)
     series = build_continuous(contracts, roll=args.roll, adjust=args.adjust)
-    _write(series.bars, output)
+    with atomic_path(output) as path:
+        _write(series.bars, path)
     if args.schedule:
-        series.schedule.to_csv(args.schedule, index=False, float_format="%.12g")
+        with atomic_path(args.schedule) as path:
+            series.schedule.to_csv(path, index=False, float_format="%.12g")
     bars = series.bars
     print(
         f"{series.root}: {len(bars):,} rows from {len(contracts)} contract files, "
@@ -153,6 +159,21 @@ def run_continuous(args: argparse.Namespace) -> int:
     if not getattr(args, "quiet", False):
         print(f"wrote {output}")
     return 0
+
+
+def _check_not_a_contract_file(flag: str, path: str | None, folder: str) -> None:
+    """Refuse an output named like a contract file in the input folder: it would overwrite one of the
+    inputs, or be read as one by the next run."""
+    if path is None or Path(path).resolve().parent != Path(folder).resolve():
+        return
+    try:
+        parse_contract_file_name(Path(path).name)
+    except ParameterError:
+        return  # another name in the folder is not read as a contract
+    raise ParameterError(
+        f"{flag} {path!r}: is a contract file of the input FOLDER {folder!r} (an input now or in the next "
+        "run); write the series elsewhere"
+    )
 
 
 def _write(bars: pd.DataFrame, path: Path) -> None:

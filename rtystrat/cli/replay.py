@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from rtystrat.cli.backtest import add_run_arguments, load, run_config
 from rtystrat.cli.common import add_data_options
-from rtystrat.cli.outputs import check_output
+from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.replay import replay_article
 
 EPILOG = """\
@@ -43,14 +42,13 @@ def run(args: argparse.Namespace) -> int:
     """Replay the analysis on ``args.data``, print the per-leg table, write JSON on request; return 0."""
     args.quiet = getattr(args, "quiet", False)
     config = run_config(args)
-    check_output("--json", args.json)
+    check_output("--json", args.json, {"--data": args.data, "--intraday": args.intraday})
     bars, intraday = load(args)
     replay = replay_article(bars, config=config, intraday=intraday)
     print(replay.summary())
     if args.json:
-        Path(args.json).write_text(
-            json.dumps(replay.to_dict(), indent=1, allow_nan=False) + "\n", encoding="utf-8"
-        )
+        with atomic_path(args.json) as path:
+            path.write_text(json.dumps(replay.to_dict(), indent=1, allow_nan=False) + "\n", encoding="utf-8")
         if not args.quiet:
             print(f"wrote {args.json}", file=sys.stderr)
     return 0

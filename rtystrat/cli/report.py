@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rtystrat.cli.common import add_data_options, read_bars
+from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import DataError
 
 EPILOG = """\
@@ -48,10 +49,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.result.is_file():
         raise DataError(f"{args.result}: no such result file (write one with 'rtystrat backtest ... --json')")
+    inputs = {"RESULT.json": args.result, "--data": args.data}
+    check_output("-o", args.output or args.result.with_suffix(".html"), inputs)  # before any reading
     result = BacktestResult.from_json(args.result)
     bars = None if args.data is None else _bars(args, result.equity.index)
-    output = args.output or args.result.with_suffix(".html")
-    output.write_text(render_html(result, bars=bars, title=args.title), encoding="utf-8")
+    output = check_output("-o", args.output or args.result.with_suffix(".html"), inputs)
+    page = render_html(result, bars=bars, title=args.title)
+    with atomic_path(output) as path:
+        path.write_text(page, encoding="utf-8")
     if not getattr(args, "quiet", False):
         print(f"wrote {output} ({output.stat().st_size / 1024:,.0f} KiB)", file=sys.stderr)
     return 0

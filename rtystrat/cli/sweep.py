@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from rtystrat.cli.backtest import add_account_arguments, run_config
 from rtystrat.cli.common import add_data_options, read_bars
-from rtystrat.cli.outputs import check_output
+from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import ParameterError
 from rtystrat.tuning.space import ParameterSpace, parse_grid
 from rtystrat.tuning.store import plain
@@ -176,8 +175,10 @@ def run(args: argparse.Namespace) -> int:
     """Run the sweep the options describe; print the ranking; write JSON and heatmap on request."""
     from rtystrat.tuning.sweep import rank, sweep
 
-    check_output("--json", args.json)
-    check_output("--heatmap", args.heatmap)
+    inputs = {"--data": args.data, "--store": args.store}
+    check_output("--json", args.json, inputs)
+    check_output("--heatmap", args.heatmap, inputs)
+    check_output("--store", args.store, {"--data": args.data})
     strategy, bars, space, shared = load_inputs(args)
     frame = sweep(
         strategy,
@@ -202,10 +203,12 @@ def run(args: argparse.Namespace) -> int:
         print("\nconfirmed in backtrader:")
         print(_table(picked.rename(columns=lambda name: name.removeprefix("Backtrader ")), varied, shown))
     if args.json:
-        Path(args.json).write_text(json.dumps(_records(frame), indent=1, allow_nan=False), encoding="utf-8")
+        with atomic_path(args.json) as path:
+            path.write_text(json.dumps(_records(frame), indent=1, allow_nan=False), encoding="utf-8")
     if args.heatmap:
         from rtystrat.plotting import plot_heatmap  # matplotlib only when a figure is asked for
 
         x, y = _heatmap_axes(varied)
-        plot_heatmap(frame, x=x, y=y, value=args.objective, path=args.heatmap)
+        with atomic_path(args.heatmap) as path:
+            plot_heatmap(frame, x=x, y=y, value=args.objective, path=path)
     return 0

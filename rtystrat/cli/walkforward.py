@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from rtystrat.cli.outputs import check_output
+from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.cli.sweep import add_run_options, format_frame, format_number, load_inputs
 
 EPILOG = """\
@@ -50,8 +49,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the walk-forward the options describe; print windows and out-of-sample stats; write JSON/plot."""
     from rtystrat.tuning.walkforward import walk_forward
 
-    check_output("--json", args.json)
-    check_output("--plot", args.plot)
+    inputs = {"--data": args.data}
+    check_output("--json", args.json, inputs)
+    check_output("--plot", args.plot, inputs)
     strategy, bars, space, shared = load_inputs(args)
     result = walk_forward(
         strategy, bars, space, train=args.train, test=args.test, anchored=args.anchored, **shared
@@ -65,9 +65,11 @@ def run(args: argparse.Namespace) -> int:
     for key, value in stats.items():
         print(f"{key:<{width}}  {format_number(value)}")
     if args.json:
-        Path(args.json).write_text(json.dumps(result.to_dict(), indent=1, allow_nan=False), encoding="utf-8")
+        with atomic_path(args.json) as path:
+            path.write_text(json.dumps(result.to_dict(), indent=1, allow_nan=False), encoding="utf-8")
     if args.plot:
         from rtystrat.plotting import plot_walkforward  # matplotlib only when a figure is asked for
 
-        plot_walkforward(result, path=args.plot)
+        with atomic_path(args.plot) as path:
+            plot_walkforward(result, path=path)
     return 0

@@ -10,12 +10,17 @@ rtystrat at all, is refused with a one-line :class:`~rtystrat.errors.DataError`.
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import datetime as dt
 import hashlib
+import importlib.util
 import inspect
 import json
 import math
 import sqlite3
+import sys
+import sysconfig
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -111,15 +116,16 @@ def data_fingerprint(bars: pd.DataFrame) -> str:
 
 
 def code_version(*objects: Any) -> str:
-    """Return ``"<rtystrat version>+<hash>"`` over rtystrat's source and the source files of `objects`.
+    """Return ``"<rtystrat version>+<hash>"`` over rtystrat's source and the code `objects` depend on.
 
-    Any edit to the package or to a strategy's file changes the version, so stored results of older code are
-    never reused for newer code.
+    For each object (a strategy class) that is its source file and, transitively, every module that file
+    imports which lives neither in the standard library nor in site-packages: the helper module a strategy
+    folder shares, a package of the user's own. Any edit to the package, a strategy's file or one of its
+    helpers changes the version, so stored results of older code are never reused for newer code.
     """
     from rtystrat import __version__
 
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
     files = sorted(package.rglob("*.py"))
     for obj in objects:
         try:
@@ -127,16 +133,120 @@ def code_version(*objects: Any) -> str:
         except TypeError:  # built-ins and objects without a source file
             source = None
         if source:
-            files.append(Path(source))
-    for file in files:
-        digest.update(file.name.encode())
+            files.extend(sorted(_local_dependencies(Path(source).resolve(), package)))
+    digest = hashlib.sha256()
+    for file in dict.fromkeys(files):
+        digest.update(str(file.name).encode())
         digest.update(file.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:16]}"
 
 
-def _stats(text: str) -> dict[str, Any]:
+def _installed_roots() -> tuple[Path, ...]:
+    """Return the folders of the standard library and of installed distributions."""
+    names = ("stdlib", "platstdlib", "purelib", "platlib")
+    return tuple({Path(sysconfig.get_paths()[name]).resolve() for name in names} | set(_site_roots()))
+
+
+def _site_roots() -> list[Path]:
+    import site
+
+    folders = [*site.getsitepackages(), site.getusersitepackages()]
+    return [Path(folder).resolve() for folder in folders if Path(folder).is_dir()]
+
+
+def _local_dependencies(start: Path, package: Path) -> set[Path]:
+    """Return `start` and every local source file it imports, directly or through other local files.
+
+    Imports are read from the source with :mod:`ast` (nothing is executed); each imported name is located
+    through ``sys.modules`` (the strategy's module ran already, so its imports are loaded, whatever
+    ``sys.path`` trick they used) or else the import system's finder. Files under rtystrat itself (hashed
+    whole), the standard library and site-packages are left out.
+    """
+    installed = _installed_roots()
+    seen: set[Path] = set()
+    todo = [start]
+    while todo:
+        file = todo.pop()
+        if file in seen or file.suffix != ".py" or not file.is_file():
+            continue
+        seen.add(file)
+        try:
+            tree = ast.parse(file.read_bytes(), filename=str(file))
+        except (SyntaxError, ValueError):
+            continue  # the interpreter imported it already; a file it cannot parse is hashed as it is
+        for name in _imported_names(tree, _module_name(file)):
+            origin = _origin(name)
+            if origin is None or origin.is_relative_to(package):
+                continue
+            if not any(origin.is_relative_to(root) for root in installed):
+                todo.append(origin)
+    return seen
+
+
+def _module_name(file: Path) -> str:
+    """Return the dotted name `file` was imported under (for relative imports), or its stem."""
+    for name, module in list(sys.modules.items()):
+        location = getattr(module, "__file__", None)
+        if location and Path(location).resolve() == file:
+            return name
+    return file.stem
+
+
+def _imported_names(tree: ast.AST, module: str) -> Iterator[str]:
+    """Yield the module names an import statement of `tree` may load (``a.b`` also yields ``a``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            bases = [alias.name for alias in node.names]
+            members: list[str] = []
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parent = module.rsplit(".", node.level)[0] if module.count(".") >= node.level else ""
+                base = ".".join(part for part in (parent, node.module or "") if part)
+            else:
+                base = node.module or ""
+            bases = [base] if base else []
+            members = [f"{base}.{alias.name}" for alias in node.names if base]  # `from pkg import submodule`
+        else:
+            continue
+        for name in [*bases, *members]:
+            parts = name.split(".")
+            yield from (".".join(parts[: end + 1]) for end in range(len(parts)))
+
+
+def _origin(name: str) -> Path | None:
+    """Return the source file of module `name`, or None (built in, not a module, not found)."""
+    module = sys.modules.get(name)
+    location = getattr(module, "__file__", None) if module is not None else None
+    parent = name.rpartition(".")[0]
+    if location is None and (not parent or parent in sys.modules):  # finding never runs a new package
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError, AttributeError):
+            return None
+        location = spec.origin if spec is not None and spec.has_location else None
+    return Path(location).resolve() if location else None
+
+
+def _stats(text: str) -> dict[str, Any] | None:
+    """Return the statistics a row holds, or None when they are not a non-empty object of numbers."""
+    try:
+        stats = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if not isinstance(stats, dict) or not stats:
+        return None
+    if not all(value is None or isinstance(value, int | float) for value in stats.values()):
+        return None
     # JSON has no NaN: undefined statistics were stored as null.
-    return {name: math.nan if value is None else value for name, value in json.loads(text).items()}
+    return {name: math.nan if value is None else value for name, value in stats.items()}
+
+
+def _valid(rows: Iterable[tuple[str, str]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(params, stats)`` of the rows whose statistics read back (others are as good as absent)."""
+    for params, text in rows:
+        stats = _stats(text)
+        if stats is not None and isinstance(params, str):
+            yield params, stats
 
 
 class ResultStore:
@@ -156,30 +266,54 @@ class ResultStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
-            self._connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self._connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise DataError(f"{self.path}: cannot open as a results store ({exc})") from None
+        # the same test of a row's statistics in SQL (to replace an unreadable row) as when reading it back
+        self._connection.create_function(
+            "rtystrat_readable", 1, lambda text: _stats(text) is not None, deterministic=True
+        )
+        with self._errors():
             self._check_or_create()
-        except sqlite3.DatabaseError as exc:
-            raise DataError(f"{self.path}: not a results store ({exc})") from None
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn SQLite's errors (a damaged page, a dropped table, a full disk) into one-line DataErrors."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise DataError(
+                f"{self.path}: not a results store, or a damaged one ({exc}); choose another --store file"
+            ) from None
 
     def _check_or_create(self) -> None:
         connection = self._connection
-        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if application_id == 0 and tables == 0:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("BEGIN")
-            connection.execute(_SCHEMA)
-            connection.execute(f"PRAGMA application_id={_APPLICATION_ID}")
-            connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        # One writer at a time decides whether the file is new: several processes starting sweeps on the
+        # same new file must not all create the table (all but one failed with "table runs already exists").
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if application_id == 0 and tables == 0:
+                connection.execute(_SCHEMA)
+                connection.execute(f"PRAGMA application_id={_APPLICATION_ID}")
+                connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                application_id, version = _APPLICATION_ID, SCHEMA_VERSION
+            runs = connection.execute("SELECT count(*) FROM sqlite_master WHERE name='runs'").fetchone()[0]
             connection.execute("COMMIT")
-        elif application_id != _APPLICATION_ID:
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        if application_id != _APPLICATION_ID:
             raise DataError(f"{self.path}: not an rtystrat results store; choose another --store file")
-        elif version != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION:
             raise DataError(
                 f"{self.path}: written by results-store schema {version}, this rtystrat reads schema "
                 f"{SCHEMA_VERSION}; use a new --store file"
             )
+        if not runs:
+            raise DataError(f"{self.path}: results store without its runs table; use a new --store file")
         connection.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a commit survives the process being killed (only an OS crash may lose the last ones).
         connection.execute("PRAGMA synchronous=NORMAL")
@@ -202,12 +336,19 @@ class ResultStore:
     def add(self, key: RunKey, params: Mapping[str, Any] | str, stats: Mapping[str, Any]) -> None:
         """Store one finished run and commit it; a run stored already is left as it is."""
         params_json = params if isinstance(params, str) else canonical_json(params)
+        stats_json = json.dumps(plain(stats), separators=(",", ":"), allow_nan=False)
+        if _stats(stats_json) is None:
+            raise DataError(f"results store: run {params_json} has no statistics to store")
         finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        self._connection.execute(
-            "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            # Statistics keep their order (the column order of a sweep frame); only keys need canonical form.
-            (*key, params_json, json.dumps(plain(stats), separators=(",", ":"), allow_nan=False), finished),
-        )
+        with self._errors():
+            # A row left unusable (by hand, or by an older rtystrat) is replaced; a good one is kept.
+            self._connection.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                "stats=excluded.stats, finished_at=excluded.finished_at WHERE NOT rtystrat_readable(stats)",
+                # Statistics keep their order (the column order of a sweep frame); only keys need canonical
+                # form.
+                (*key, params_json, stats_json, finished),
+            )
 
     def done(self, key: RunKey, params: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return ``{params: stats}`` for those of the canonical-JSON `params` stored under `key` already."""
@@ -217,27 +358,31 @@ class ResultStore:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._connection.execute(
-                f"SELECT params, stats FROM runs WHERE {_WHERE_KEY} AND params IN ({marks})",
-                (*key, *chunk),
-            )
-            found.update((text, _stats(stats)) for text, stats in rows)
+            with self._errors():
+                rows = self._connection.execute(
+                    f"SELECT params, stats FROM runs WHERE {_WHERE_KEY} AND params IN ({marks})",
+                    (*key, *chunk),
+                ).fetchall()
+            # a row whose statistics do not read back (empty, not an object of numbers) is run again
+            found.update((text, stats) for text, stats in _valid(rows))
         return found
 
     def results(self, key: RunKey) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """Yield ``(params, stats)`` of every run stored under `key` (stats' nulls come back as NaN)."""
-        rows = self._connection.execute(
-            f"SELECT params, stats FROM runs WHERE {_WHERE_KEY} ORDER BY params",
-            tuple(key),
-        )
-        for params, stats in rows:
-            yield json.loads(params), _stats(stats)
+        with self._errors():
+            rows = self._connection.execute(
+                f"SELECT params, stats FROM runs WHERE {_WHERE_KEY} ORDER BY params",
+                tuple(key),
+            ).fetchall()
+        for params, stats in _valid(rows):
+            yield json.loads(params), stats
 
     def count(self, key: RunKey | None = None) -> int:
         """Return the number of runs stored (under `key`, or in all)."""
-        if key is None:
-            return self._connection.execute("SELECT count(*) FROM runs").fetchone()[0]
-        return self._connection.execute(
-            f"SELECT count(*) FROM runs WHERE {_WHERE_KEY}",
-            tuple(key),
-        ).fetchone()[0]
+        with self._errors():
+            if key is None:
+                return self._connection.execute("SELECT count(*) FROM runs").fetchone()[0]
+            return self._connection.execute(
+                f"SELECT count(*) FROM runs WHERE {_WHERE_KEY}",
+                tuple(key),
+            ).fetchone()[0]
