@@ -531,3 +531,53 @@ def test_real_hourly_sessions_resample_to_the_daily_file(shared_data: Path) -> N
     daily = load_bars(shared_data / "daily/RTY_F_yahoo_daily.csv", repair="clip,drop_weekend")
     assert hourly.loc["2025-03-13", "low"] == pytest.approx(daily.loc["2025-03-13", "low"], abs=0.05)
     assert hourly.loc["2025-03-13", "high"] == pytest.approx(daily.loc["2025-03-13", "high"], abs=0.05)
+
+
+# --- cells that used to load silently as something else ---
+
+
+@pytest.mark.parametrize("cell", ["abc", "n/a", ""])
+def test_an_unreadable_volume_is_an_error_naming_the_row_or_a_reported_repair(
+    tmp_path: Path, cell: str
+) -> None:
+    path = write(tmp_path, HEADER + f"2024-01-02,100,102,99,101,10\n2024-01-03,101,103,100,102,{cell}\n")
+    with pytest.raises(DataError) as error:
+        load_bars(path)
+    shown = "volume 'abc'" if cell == "abc" else "volume missing (empty or NA)"
+    assert str(error.value) == (
+        f"{path}: empty or unreadable volume at line 3 (2024-01-03): {shown}; "
+        "repair='zero_volume' or 'drop' fixes it"
+    )
+    bars = load_bars(path, repair="zero_volume")
+    assert bars["volume"].tolist() == [10.0, 0.0]
+    assert repair_report(bars) == ["zero_volume: 1 row with empty or unreadable volume: line 3 (2024-01-03)"]
+    assert load_bars(path, repair="drop")["volume"].tolist() == [10.0]
+
+
+def test_a_second_close_column_with_other_values_is_an_error(tmp_path: Path) -> None:
+    text = "Date,Open,High,Low,Close,Volume,Close\n2024-01-02,100,102,99,101,10,101\n"
+    text += "2024-01-03,101,103,100,102,11,99\n"
+    message = r"two columns named like 'Close' \(column 5 and column 7, 'Close.1'\) with different values"
+    with pytest.raises(DataError, match=message + r" \(first at data row 2\)"):
+        load_bars(write(tmp_path, text))
+    same = "Date,Open,High,Low,close,Volume,CLOSE\n2024-01-02,100,102,99,101,10,101\n"
+    assert load_bars(write(tmp_path, same, "same.csv"))["close"].tolist() == [101.0]
+
+
+@pytest.mark.parametrize("stamp", ["39449", "45000.5", "1"])
+def test_excel_serial_dates_are_refused_not_read_as_1970_seconds(tmp_path: Path, stamp: str) -> None:
+    path = write(tmp_path, HEADER + f"{stamp},100,102,99,101,10\n")
+    with pytest.raises(DataError, match=rf"time column 'Date' at line 2 \({stamp}\): .*Excel serial dates\?"):
+        load_bars(path)
+
+
+def test_a_truncated_gzip_file_and_a_device_are_one_line_errors(tmp_path: Path) -> None:
+    whole = gzip.compress((HEADER + GOOD_ROWS * 2000).encode())
+    truncated = tmp_path / "bars.csv.gz"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataError, match="cannot read as CSV"):
+        load_bars(truncated)
+    device = tmp_path / "zero.csv"
+    device.symlink_to("/dev/zero")
+    with pytest.raises(DataError, match="is not a regular file"):
+        load_bars(device)

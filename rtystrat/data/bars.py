@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 EXCHANGE_TZ = "America/Chicago"
-REPAIRS = ("drop", "clip", "drop_weekend", "sort")
+REPAIRS = ("drop", "clip", "drop_weekend", "sort", "zero_volume")
 PERIODS = ("D", "W", "M", "Q")
 
 
@@ -83,7 +83,8 @@ def load_bars(
         or a DataFrame (its DatetimeIndex or a time column). Columns match by name, case-insensitively, in
         any order: time as ``time``/``datetime``/``timestamp``/``date`` (separate ``date`` and ``time``
         columns are joined); prices ``open, high, low, close`` (``o/h/l/c``, ``last``, ``settle``);
-        ``volume`` (optional, missing values read as 0); ``contract`` and ``open_interest`` are kept.
+        ``volume`` (optional: without the column every volume is 0); ``contract`` and ``open_interest``
+        are kept.
         Other columns (``Adj Close``, IBKR's ``average, barCount, wap, count``) are ignored.
     tz : str, optional
         Time zone of the result for intraday data (default America/Chicago, the CME's). Daily data stays
@@ -96,8 +97,9 @@ def load_bars(
         ``"drop"`` drops rows with an unparseable timestamp, a missing, infinite or non-positive price,
         negative volume, inconsistent OHLC (unless ``"clip"``) or a timestamp already seen (keeps the first);
         ``"clip"`` widens high/low to contain open and close; ``"drop_weekend"`` drops Saturday/Sunday rows
-        of daily data; ``"sort"`` sorts by time. What was repaired, and which rows, is recorded in
-        ``frame.attrs["repairs"]`` (see :func:`repair_report`).
+        of daily data; ``"sort"`` sorts by time; ``"zero_volume"`` reads an empty or unreadable volume cell
+        (``n/a``) as 0 (without it, such a cell is an error: a volume is data, not a default). What was
+        repaired, and which rows, is recorded in ``frame.attrs["repairs"]`` (see :func:`repair_report`).
     adjusted : bool, default False
         Use the ``Adj Close`` column: close becomes the adjusted close and open/high/low are scaled by
         ``adj_close / close`` (Yahoo's convention).
@@ -301,6 +303,7 @@ _CHECKS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("missing_price", "missing price", ("drop",)),
     ("infinite_price", "infinite price", ("drop",)),
     ("non_positive_price", "non-positive price", ("drop",)),
+    ("unreadable_volume", "empty or unreadable volume", ("zero_volume", "drop")),
     ("negative_volume", "negative volume", ("drop",)),
     ("high_below_low", "high below low", ("clip", "drop")),
     ("high_below_open_close", "high below max(open, close)", ("clip", "drop")),
@@ -314,6 +317,7 @@ _MASKS: dict[str, Callable[[dict[str, np.ndarray], pd.DatetimeIndex], np.ndarray
     "missing_price": lambda v, t: np.isnan(v["prices"]).any(axis=1),
     "infinite_price": lambda v, t: np.isinf(v["prices"]).any(axis=1),
     "non_positive_price": lambda v, t: (v["prices"] <= 0).any(axis=1),
+    "unreadable_volume": lambda v, t: np.isnan(v["volume"]),
     "negative_volume": lambda v, t: v["volume"] < 0,
     "high_below_low": lambda v, t: v["high"] < v["low"],
     "high_below_open_close": lambda v, t: v["high"] < np.maximum(v["open"], v["close"]),
@@ -340,6 +344,9 @@ def _validate(
             continue
         bad = np.flatnonzero(mask)
         detail = _detail(name, frame, bad[0], lambda row, order=order: raw.where([order[row]])[0])
+        if name == "unreadable_volume":
+            cell = raw.columns["volume"].iloc[order[bad[0]]]
+            detail = "volume missing (empty or NA)" if pd.isna(cell) else f"volume {str(cell)!r}"
         problem = Problem(name, description, raw.where(order[bad]), detail, fixes)
         action = next((fix for fix in fixes if fix in repairs), None)
         if action is None:
@@ -356,6 +363,9 @@ def _validate(
             high = np.maximum.reduce([values["high"], values["open"], values["close"]])
             low = np.minimum.reduce([values["low"], values["open"], values["close"]])
             frame.loc[mask, "high"], frame.loc[mask, "low"] = high[mask], low[mask]
+        elif action == "zero_volume":
+            frame = frame.copy()
+            frame.loc[mask, "volume"] = 0.0
         elif action == "sort":
             permutation = np.argsort(frame.index.asi8, kind="stable")
             frame, order = frame.iloc[permutation], order[permutation]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,8 @@ def read_table(source: str | Path | pd.DataFrame) -> RawTable:
             raise FileNotFoundError(f"{label}: no such file")
         if path.is_dir():
             raise DataError(f"{label}: is a folder, not a bars file")
+        if not path.is_file():  # a device such as /dev/zero or a pipe: reading it would never end
+            raise DataError(f"{label}: is not a regular file (a device or a pipe?)")
         if path.suffix.lower() in (".parquet", ".pq"):
             try:
                 table, unit = pd.read_parquet(path), "row"
@@ -106,7 +109,8 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, str]:
         raise DataError(
             f"{label}: cannot read as CSV text (not UTF-8; a binary or spreadsheet file?)"
         ) from None
-    except (pd.errors.ParserError, OSError) as exc:  # OSError: e.g. a .gz suffix on a file that is not gzip
+    # OSError: a .gz suffix on a file that is not gzip; EOFError: a truncated .gz; zlib.error: a damaged one
+    except (pd.errors.ParserError, OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{label}: cannot read as CSV ({_first_line(exc)})") from None
     positions = np.arange(2, len(table) + 2)
     blank = table.isna().all(axis=1).to_numpy()
@@ -132,10 +136,19 @@ def _separator(path: Path) -> str:
     return ","
 
 
+def _key(column: object) -> str:
+    # pandas renames a repeated header "close" to "close.1"; it is still a close column
+    return re.sub(r"[^a-z0-9]", "", re.sub(r"\.\d+$", "", str(column)).lower())
+
+
 def _match_columns(table: pd.DataFrame, label: str) -> dict[str, pd.Series]:
     keys: dict[str, str] = {}
-    for column in table.columns:
-        keys.setdefault(re.sub(r"[^a-z0-9]", "", str(column).lower()), column)
+    for position, column in enumerate(table.columns):
+        key = _key(column)
+        if key in keys:
+            _check_same_column(table, keys[key], position, column, label)
+        else:
+            keys[key] = column
     found: dict[str, pd.Series] = {}
     for canonical, aliases in _ALIASES.items():
         for alias in aliases:
@@ -153,13 +166,28 @@ def _match_columns(table: pd.DataFrame, label: str) -> dict[str, pd.Series]:
     return found
 
 
+def _check_same_column(table: pd.DataFrame, first: object, position: int, column: object, label: str) -> None:
+    """Raise when a second column of one name (``close`` twice, ``Close`` and ``close``) holds other values;
+    which of the two is the price cannot be told."""
+    earlier = table.iloc[:, list(table.columns).index(first)]
+    later = table.iloc[:, position]
+    if earlier.astype(str).equals(later.astype(str)):
+        return  # a repeated column with the same values loses nothing
+    differ = int(np.flatnonzero((earlier.astype(str) != later.astype(str)).to_numpy())[0])
+    raise DataError(
+        f"{label}: two columns named like {str(first)!r} (column {list(table.columns).index(first) + 1} and "
+        f"column {position + 1}, {str(column)!r}) with different values (first at data row {differ + 1}); "
+        "keep the one that holds the prices"
+    )
+
+
 def parse_times(raw: RawTable, tz: str, source_tz: str) -> tuple[pd.DatetimeIndex, bool]:
     """Parse the time column; return it (NaT where unparseable) and whether the bars are daily."""
     column = raw.columns["time"]
     if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
         times = column
     elif pd.api.types.is_numeric_dtype(column):
-        times = _numeric_times(column)
+        times = _numeric_times(raw, column)
     else:
         text = column.astype(str).str.strip()
         try:
@@ -186,10 +214,17 @@ def parse_times(raw: RawTable, tz: str, source_tz: str) -> tuple[pd.DatetimeInde
     return times.as_unit("ns"), daily
 
 
-def _numeric_times(column: pd.Series) -> pd.DatetimeIndex:
+def _numeric_times(raw: RawTable, column: pd.Series) -> pd.DatetimeIndex:
     """Parse integer stamps: YYYYMMDD dates (IBKR daily) or epoch seconds/milliseconds/nanoseconds."""
     values = pd.to_numeric(column, errors="coerce")
     median = float(values.median())
+    if not 1e7 <= median < 1e19:  # epoch seconds below 1e7 are the first 4 months of 1970
+        first = int(np.flatnonzero(values.notna().to_numpy())[0]) if values.notna().any() else 0
+        raise DataError(
+            f"{raw.source}: time column {str(column.name)!r} at {raw.where([first])[0]}: numbers such as "
+            f"{values.iloc[first]} are neither YYYYMMDD dates nor epoch seconds (Excel serial dates?); write "
+            "the timestamps as YYYY-MM-DD or ISO 8601 text"
+        )
     if 1e7 <= median < 1e8:
         return pd.DatetimeIndex(
             pd.to_datetime(values.astype("Int64").astype(str), format="%Y%m%d", errors="coerce")
@@ -213,12 +248,13 @@ def _guess_format(text: pd.Series) -> pd.Series:
 def bar_columns(raw: RawTable, times: pd.DatetimeIndex, adjusted: bool) -> pd.DataFrame:
     """Return the float64 OHLCV columns of `raw` on `times` (``contract``/``open_interest`` when present).
 
-    Unreadable numbers become NaN for validation to report; a missing volume column reads as 0. With
+    Unreadable numbers (``abc``, ``n/a``, an empty cell) become NaN for validation to report; a file without a
+    volume column reads as volume 0. With
     `adjusted`, close is the ``Adj Close`` column and open/high/low are scaled by ``adj_close / close``.
     """
     data = {name: pd.to_numeric(raw.columns[name], errors="coerce").to_numpy(float) for name in PRICE_COLUMNS}
     if "volume" in raw.columns:
-        data["volume"] = np.nan_to_num(pd.to_numeric(raw.columns["volume"], errors="coerce").to_numpy(float))
+        data["volume"] = pd.to_numeric(raw.columns["volume"], errors="coerce").to_numpy(float)
     else:
         data["volume"] = np.zeros(len(times))
     if adjusted:
