@@ -180,3 +180,51 @@ def test_derived_tables_use_the_result_annualisation(result: BacktestResult) -> 
     assert result.by_direction()["# Trades"].to_dict() == {"long": 2.0, "short": 1.0}
     assert result.by_year().index.tolist() == [2024]
     assert len(result.drawdowns(3)) <= 3
+
+
+# ------------------------------------------------------------------------------ results read back are checked
+def _damaged(result_dict: dict, change: str) -> dict:
+    data = json.loads(json.dumps(result_dict))
+    if change == "no exit_price":
+        del data["trades"][0]["exit_price"]
+    elif change == "trades a dict":
+        data["trades"] = {"0": data["trades"][0]}
+    elif change == "no stats":
+        del data["stats"]
+    elif change == "empty equity":
+        data["equity"] = []
+    elif change == "huge integer":
+        data["stats"]["# Trades"] = 10**400
+    elif change == "text for a number":
+        data["trades"][0]["pnl_net"] = "a lot"
+    elif change == "text for a time":
+        data["trades"][0]["entry_time"] = "yesterday"
+    elif change == "equity pair of three":
+        data["equity"][0].append(1)
+    elif change == "unknown dtype":
+        data["trade_columns"]["pnl_net"] = "pickle"
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("no exit_price", r"trades\[0\] lacks 'exit_price'"),
+        ("trades a dict", r"'trades' must be a list of trade objects \(found an object\)"),
+        ("no stats", r"'stats' must be an object of statistics \(found null\)"),
+        ("empty equity", r"'equity' is empty"),
+        ("huge integer", r"stats\['# Trades'\] is a number too large for a float"),
+        ("text for a number", r"trades\[0\]\['pnl_net'\] must be a number or null, not the text 'a lot'"),
+        ("text for a time", r"not a valid result: .*yesterday"),
+        ("equity pair of three", r"equity\[0\] must be a \[time text, value\] pair"),
+        ("unknown dtype", r"trade_columns\['pnl_net'\] is not a dtype rtystrat writes"),
+    ],
+)
+def test_a_damaged_result_is_refused_in_one_line_naming_what_is_wrong(
+    result: BacktestResult, tmp_path: Path, change: str, message: str
+) -> None:
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(_damaged(result.to_dict(), change)), encoding="utf-8")
+    with pytest.raises(DataError, match=message) as error:
+        BacktestResult.from_json(path)
+    assert "\n" not in str(error.value) and str(error.value).startswith(str(path))

@@ -37,6 +37,7 @@ from rtystrat.analysis.formatting import (
     is_count,
     run_facts,
 )
+from rtystrat.analysis.resultcheck import MAX_RESULT_BYTES, check_result
 from rtystrat.errors import DataError
 
 __all__ = ["SCHEMA", "BacktestResult"]
@@ -170,25 +171,44 @@ class BacktestResult:
                 f"{source}: written with result schema {schema!r}, this rtystrat reads {SCHEMA!r}; "
                 "re-run the backtest to regenerate it"
             )
+        check_result(data, source)
         time_dtype = data.get("time_dtype", "datetime64[ns]")
         stats = pd.Series({key: np.nan if v is None else v for key, v in data["stats"].items()}, dtype=float)
         benchmark = data.get("benchmark")
-        return cls(
-            stats=stats,
-            trades=_frame(data["trades"], data.get("trade_columns", {})),
-            equity=_series(data["equity"], time_dtype, "equity"),
-            params=dict(data.get("params", {})),
-            config=dict(data.get("config", {})),
-            benchmark=None if benchmark is None else _series(benchmark, time_dtype, "buy_and_hold"),
-        )
+        try:
+            return cls(
+                stats=stats,
+                trades=_frame(data["trades"], data["trade_columns"]),
+                equity=_series(data["equity"], time_dtype, "equity"),
+                params=dict(data.get("params", {})),
+                config=dict(data.get("config", {})),
+                benchmark=None if benchmark is None else _series(benchmark, time_dtype, "buy_and_hold"),
+            )
+        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime) as exc:
+            # what the shape check cannot see: a time text that is no time, a dtype pandas does not know
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"{source}: not a valid result: {message}") from None
 
     @classmethod
     def from_json(cls, path: str | Path) -> BacktestResult:
         """Read a result written by :meth:`to_json`; a file from another schema version is refused."""
+        file = Path(path)
+        if not file.is_file():
+            raise DataError(f"{path}: not a regular file")
+        if file.stat().st_size > MAX_RESULT_BYTES:
+            raise DataError(
+                f"{path}: {file.stat().st_size:,} bytes is larger than any result rtystrat writes"
+            )
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = json.loads(file.read_text(encoding="utf-8"))
         except json.JSONDecodeError as error:
             raise DataError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+        except UnicodeDecodeError:
+            raise DataError(f"{path}: not valid JSON (not UTF-8 text)") from None
+        except (RecursionError, ValueError) as error:  # nesting too deep; a number of over 4,300 digits
+            raise DataError(
+                f"{path}: not a valid result ({type(error).__name__}: nested or too long)"
+            ) from None
         return cls.from_dict(data, source=str(path))
 
     # --- text
@@ -279,9 +299,13 @@ def _times(values: list[Any], dtype: str) -> pd.DatetimeIndex:
     """Parse ISO times back to the stored dtype, e.g. ``datetime64[us, America/Chicago]``."""
     timezone = dtype.split(", ", 1)[1].rstrip("]") if ", " in dtype else None
     if timezone is None:
-        return pd.DatetimeIndex(pd.to_datetime(values)).astype(dtype)
+        return pd.DatetimeIndex(pd.to_datetime(values, format="ISO8601")).astype(dtype)
     # offsets differ across a DST change, so aware times are parsed through UTC and converted back
-    return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).tz_convert(timezone).astype(dtype)
+    return (
+        pd.DatetimeIndex(pd.to_datetime(values, format="ISO8601", utc=True))
+        .tz_convert(timezone)
+        .astype(dtype)
+    )
 
 
 def _series(pairs: list[list[Any]], time_dtype: str, name: str) -> pd.Series:
