@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.metadata
 import importlib.util
 import inspect
 import sys
@@ -84,6 +83,8 @@ def discover(paths: Iterable[str | Path] = (), *, entry_points: bool = True) -> 
                 for cls in _strategies_in(_import_file(file)):
                     _add(found, origins, cls, str(file))
     if entry_points:
+        import importlib.metadata  # ~70 ms of email/zip modules: only when strategies are looked up
+
         for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             loaded = point.load()
             classes = (

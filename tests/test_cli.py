@@ -28,6 +28,39 @@ def test_quiet_is_accepted_before_and_after_the_subcommand(argv: list[str]) -> N
     assert args.verbose is False
 
 
+HEAVY = ("numpy", "pandas", "numba", "backtrader", "matplotlib")
+
+
+def _heavy_modules_loaded(statements: str) -> list[str]:
+    """Return the HEAVY packages a fresh interpreter has imported after running `statements`."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from rtystrat.cli import build_parser, main\n"
+        f"{statements}\n"
+        f"print(' '.join(name for name in {HEAVY!r} if name in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return proc.stdout.split()
+
+
+def test_parsing_and_help_import_no_heavy_module() -> None:
+    # `rtystrat --help` must start at once: each subcommand imports its heavy modules only when it runs.
+    helps = [[], *([name] for name in _SUBCOMMANDS), ["data", "validate"], ["data", "continuous"]]
+    statements = (
+        f"for argv in {helps!r}:\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        build_parser().parse_args([*argv, '--help'])\n"
+        "build_parser().parse_args(['backtest', 'both', '--fill-policy', 'optimistic', '--repair', 'clip'])"
+    )
+    assert _heavy_modules_loaded(statements) == []
+
+
+def test_running_a_command_imports_what_it_needs() -> None:
+    # The other side of the check above: the same probe sees the modules a run loads.
+    statements = "with contextlib.redirect_stdout(io.StringIO()):\n    main(['backtest', '--list'])"
+    assert {"numpy", "pandas", "backtrader"} <= set(_heavy_modules_loaded(statements))
+
+
 def test_user_error_is_one_line_on_stderr_with_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["backtest", "no_such_setup"]) == 2
     err = capsys.readouterr().err

@@ -12,7 +12,6 @@ import pytest
 
 import rtystrat.api
 from rtystrat.api import backtest
-from rtystrat.cli import backtest as backtest_cli
 from rtystrat.cli import build_parser
 from rtystrat.data.sample import load_sample
 from rtystrat.errors import DataError, ParameterError, UnknownStrategyError
@@ -176,7 +175,7 @@ def test_user_errors_are_one_line_and_list_the_valid_choices(
 def test_an_output_that_cannot_be_written_fails_before_the_run_in_one_line(
     flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(backtest_cli, "backtest", lambda *args, **kwargs: pytest.fail("the run started"))
+    monkeypatch.setattr(rtystrat.api, "backtest", lambda *args, **kwargs: pytest.fail("the run started"))
     missing = tmp_path / "no" / "such" / "folder" / "out.png"
     with pytest.raises(ParameterError, match=rf"^{flag} '.*out\.png': the folder .*folder' does not exist$"):
         run_cli(["backtest", "both", flag, str(missing)])

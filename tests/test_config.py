@@ -6,7 +6,9 @@ import dataclasses
 
 import pytest
 
+from rtystrat import choices
 from rtystrat.errors import ParameterError
+from rtystrat.execution import fills
 from rtystrat.execution.config import RunConfig
 
 VALID = ", ".join(field.name for field in dataclasses.fields(RunConfig))
@@ -41,3 +43,9 @@ def test_a_config_survives_copy_and_pickle() -> None:
     config = RunConfig(contracts=2, fill_policy="optimistic")
     assert pickle.loads(pickle.dumps(config)) == config
     assert copy.deepcopy(config) == config
+
+
+def test_fill_policies_offered_by_the_command_line_are_the_state_machines_in_its_order() -> None:
+    # The command line takes its --fill-policy choices from rtystrat.choices without loading numba; a name's
+    # position is its code in the compiled settings, so the order must match too.
+    assert choices.POLICIES == fills.POLICIES

@@ -18,9 +18,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "rtystrat"
 # Bottom to top. `analysis` sits below `execution`: the engine builds a BacktestResult with its statistics (as
 # backtesting.py's Backtest.run calls compute_stats), while the statistics never need the engine.
 LAYERS = ("data", "signals", "analysis", "execution", "tuning", "plotting", "cli")
-# Top-level modules by what they import: errors is the base of everything; the registry finds SetupStrategy
-# classes and is used by tuning's workers; api/replay compose runs for the public face and the CLI.
-TOP_LEVEL = {"errors": -1, "registry": 3.5, "api": 5.5, "replay": 5.5, "__main__": 7}
+# Top-level modules by what they import: errors and choices (import-free name sets) are the base of
+# everything; the registry finds SetupStrategy classes and is used by tuning's workers; api/replay compose
+# runs for the public face and the CLI.
+TOP_LEVEL = {"errors": -1, "choices": -1, "registry": 3.5, "api": 5.5, "replay": 5.5, "__main__": 7}
 # The pure layers: numbers only, no backtrader and no matplotlib.
 PURE = ("data", "signals", "analysis")
 FORBIDDEN = ("backtrader", "matplotlib")

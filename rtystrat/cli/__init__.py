@@ -1,7 +1,10 @@
 """The ``rtystrat`` command: one entry point, one module per subcommand.
 
 Each subcommand module exposes ``register(subparsers)``, which adds its parser and sets ``func`` to a
-handler ``(args) -> int``. Errors rtystrat raises on purpose print as one line on stderr with exit code 2;
+handler ``(args) -> int``. Building the parser imports only the standard library and rtystrat's import-free
+modules (:mod:`rtystrat.choices`, the registry, the errors): numpy, pandas, numba, backtrader and matplotlib
+load inside the handler that needs them, so ``rtystrat --help`` and a mistyped flag answer at once.
+Errors rtystrat raises on purpose print as one line on stderr with exit code 2;
 ``--verbose`` shows the traceback instead.
 """
 

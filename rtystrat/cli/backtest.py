@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from rtystrat.api import backtest, strategy_parameters
+from rtystrat.choices import POLICIES
 from rtystrat.cli.common import add_data_options, check_input, read_bars
 from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import ParameterError
-from rtystrat.execution.config import RunConfig
-from rtystrat.execution.fills import POLICIES
 from rtystrat.registry import SETUP_GROUPS, discover, resolve_strategies
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rtystrat.execution.config import RunConfig
 
 EPILOG = """\
 examples:
@@ -101,6 +103,8 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_config(args: argparse.Namespace) -> RunConfig:
     """Return the :class:`RunConfig` of the run flags given on the command line (others keep defaults)."""
+    from rtystrat.execution.config import RunConfig  # loads numba: only once a run is asked for
+
     names = ("contract", "fill_policy", "cash", "contracts", "risk_per_trade", "slippage_ticks")
     names += ("commission_per_side", "start", "end")
     given = {name: getattr(args, name, None) for name in names}  # sweep has no window flags
@@ -140,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.strategy:
         names = sorted([*discover(args.strategy_path), *SETUP_GROUPS])
         raise ParameterError(f"no strategy given; choose from {', '.join(names)} (or module:Class)")
+    from rtystrat.api import backtest, strategy_parameters  # backtrader and numba load here, not to parse
+
     config = run_config(args)
     params = parse_params(args.param)
     # Validate outputs, strategies and parameters before reading any data.

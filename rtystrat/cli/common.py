@@ -11,10 +11,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from rtystrat.choices import REPAIRS
 
-from rtystrat.data.bars import REPAIRS, load_bars, repair_report
+if TYPE_CHECKING:  # pandas loads only when a command reads bars, not to parse arguments or print help
+    import pandas as pd
 
 __all__ = [
     "DEFAULT_REPAIR",
@@ -83,6 +85,8 @@ def read_bars(
         from rtystrat.data.sample import load_sample  # the sample is read (or generated) only when used
 
         return load_sample("daily")
+    from rtystrat.data.bars import load_bars
+
     check_input(flag, path)
     bars = load_bars(path, repair=repairs(args), source_tz=args.source_tz)
     report_repairs(bars)
@@ -91,5 +95,7 @@ def read_bars(
 
 def report_repairs(bars: pd.DataFrame) -> None:
     """Print one line per repair made while loading `bars` on stderr, naming its file."""
+    from rtystrat.data.bars import repair_report
+
     for line in repair_report(bars):
         print(f"repaired {bars.attrs['source']}: {line}", file=sys.stderr)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from rtystrat.choices import REPAIRS
 from rtystrat.cli.common import add_load_options, repairs, report_repairs
 from rtystrat.cli.outputs import atomic_path, check_output
-from rtystrat.data.bars import REPAIRS, Problem, bar_interval, inspect_bars, is_intraday, repair_report
-from rtystrat.data.continuous import build_continuous, load_contract_files
-from rtystrat.data.contracts import parse_contract_file_name
 from rtystrat.errors import ParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rtystrat.data.bars import Problem
 
 ADJUSTMENTS = ("none", "difference", "ratio")
 
@@ -103,6 +105,10 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Print the validation report of ``args.file``; return 0 when it loads cleanly, else 1."""
+    import pandas as pd
+
+    from rtystrat.data.bars import bar_interval, inspect_bars, is_intraday, repair_report
+
     bars, problems = inspect_bars(
         args.file, tz=args.tz, source_tz=args.source_tz, repair=repairs(args), adjusted=args.adjusted
     )
@@ -132,6 +138,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_continuous(args: argparse.Namespace) -> int:
     """Build the continuous series of ``args.folder`` and write it to ``args.output``; return 0."""
+    from rtystrat.data.continuous import build_continuous, load_contract_files
+
     for flag, path in (("-o", args.output), ("--schedule", args.schedule)):
         _check_not_a_contract_file(flag, path, args.folder)
     output = check_output("-o", args.output)
@@ -166,6 +174,8 @@ def _check_not_a_contract_file(flag: str, path: str | None, folder: str) -> None
     inputs, or be read as one by the next run."""
     if path is None or Path(path).resolve().parent != Path(folder).resolve():
         return
+    from rtystrat.data.contracts import parse_contract_file_name
+
     try:
         parse_contract_file_name(Path(path).name)
     except ParameterError:

@@ -7,9 +7,8 @@ import json
 import re
 from typing import Any
 
+from rtystrat.choices import PERIODS, PIVOT_METHODS
 from rtystrat.cli.common import add_data_options, read_bars
-from rtystrat.signals.features import levels_table
-from rtystrat.signals.levels import PERIODS, PIVOT_METHODS
 
 LEVELS_SCHEMA = "rtystrat.levels/2"
 
@@ -53,6 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the levels table for ``args.date``; return 0."""
+    from rtystrat.signals.features import levels_table
+
     bars = read_bars(args, args.data)
     table = levels_table(
         bars,

@@ -9,7 +9,6 @@ import sys
 from rtystrat.cli.backtest import add_run_arguments, load, run_config
 from rtystrat.cli.common import add_data_options
 from rtystrat.cli.outputs import atomic_path, check_output
-from rtystrat.replay import replay_article
 
 EPILOG = """\
 example:
@@ -40,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Replay the analysis on ``args.data``, print the per-leg table, write JSON on request; return 0."""
+    from rtystrat.replay import replay_article
+
     args.quiet = getattr(args, "quiet", False)
     config = run_config(args)
     check_output("--json", args.json, {"--data": args.data, "--intraday": args.intraday})

@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from rtystrat.cli.backtest import add_account_arguments, run_config
 from rtystrat.cli.common import add_data_options, read_bars
 from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import ParameterError
-from rtystrat.tuning.space import ParameterSpace, parse_grid
-from rtystrat.tuning.store import plain
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rtystrat.tuning.space import ParameterSpace
 
 EPILOG = """\
 example:
@@ -88,6 +89,7 @@ def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, Parameter
     """Return the strategy, bars and parameter space the options describe, and the keyword arguments that
     ``sweep`` and ``walk_forward`` share (run config, objective, executor, progress, ...)."""
     from rtystrat.registry import get_strategy
+    from rtystrat.tuning.space import ParameterSpace, parse_grid
 
     quiet = getattr(args, "quiet", False)
     strategy = get_strategy(args.strategy, args.strategy_path)
@@ -124,6 +126,10 @@ def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, Parameter
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Return ``[{"params": ..., "stats": ..., ["backtrader_stats": ...]}]`` in grid order."""
+    import pandas as pd
+
+    from rtystrat.tuning.store import plain
+
     names = list(frame.index.names)
     confirmed = [column for column in frame.columns if column.startswith("Backtrader ")]
     records = []
@@ -146,6 +152,8 @@ def format_number(value: float) -> str:
 
 def format_frame(table: pd.DataFrame, *, index: bool = True) -> str:
     """Format a table: float columns of whole numbers (counts) without decimals, others with three."""
+    import pandas as pd
+
     formatters = {}
     for column in table.columns:
         values = table[column]

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rtystrat.choices import PERIODS, REPAIRS
 from rtystrat.data.readers import PRICE_COLUMNS, RawTable, bar_columns, parse_times, read_table
 from rtystrat.errors import DataError, ParameterError, suggest
 
@@ -39,8 +40,6 @@ __all__ = [
 ]
 
 EXCHANGE_TZ = "America/Chicago"
-REPAIRS = ("drop", "clip", "drop_weekend", "sort", "zero_volume")
-PERIODS = ("D", "W", "M", "Q")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from rtystrat.choices import PERIODS, PIVOT_METHODS
 from rtystrat.data.bars import is_intraday, period_keys
 from rtystrat.errors import DataError, ParameterError, suggest
 
@@ -54,8 +55,6 @@ __all__ = [
     "round_number_levels",
 ]
 
-PERIODS: tuple[str, ...] = ("D", "W", "M", "Q")
-PIVOT_METHODS: tuple[str, ...] = ("classic", "fibonacci", "camarilla", "woodie", "demark")
 LEVEL_NAMES: dict[str, tuple[str, ...]] = {
     "classic": ("P", "S1", "S2", "S3", "R1", "R2", "R3"),
     "fibonacci": ("P", "S1", "S2", "S3", "R1", "R2", "R3"),
