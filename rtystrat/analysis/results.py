@@ -12,7 +12,8 @@ on::
      "time_dtype": "datetime64[ns, America/Chicago]", "params": {...}, "config": {...}}
 
 Times are ISO 8601 (with the UTC offset when the data is tz-aware), durations ISO 8601 durations, and NaN or
-±inf become ``null``.
+±inf become ``null``. Money (``[$]`` statistics, equity, benchmark) is written in cents; trade-log prices are
+on the tick grid and its $ columns in cents already (:mod:`rtystrat.execution.tradelog`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from rtystrat.errors import DataError
 __all__ = ["SCHEMA", "BacktestResult"]
 
 SCHEMA = "rtystrat.result/1"
+_CENTS = 2  # decimals of money in JSON: 97,360.00000000001 $ is 97,360.00 $
 
 _SUMMARY_BY_SETUP = ("# Trades", "Win Rate [%]", "Profit Factor", "Expectancy [R]", "Net P&L [$]")
 
@@ -146,8 +148,8 @@ class BacktestResult:
             "stats": {key: _stat_value(key, value) for key, value in self.stats.items()},
             "trades": _records(self.trades),
             "trade_columns": {column: str(dtype) for column, dtype in self.trades.dtypes.items()},
-            "equity": _pairs(self.equity),
-            "benchmark": None if self.benchmark is None else _pairs(self.benchmark),
+            "equity": _pairs(self.equity.round(_CENTS)),
+            "benchmark": None if self.benchmark is None else _pairs(self.benchmark.round(_CENTS)),
             "time_dtype": str(self.equity.index.dtype),
             "params": _plain(self.params),
             "config": _plain(self.config),
@@ -283,7 +285,7 @@ def _stat_value(key: str, value: float) -> float | int | None:
         return None
     if is_count(key):
         return int(value)
-    return float(value)
+    return round(float(value), _CENTS) if str(key).endswith("[$]") else float(value)
 
 
 def _records(trades: pd.DataFrame) -> list[dict[str, Any]]:

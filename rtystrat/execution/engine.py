@@ -19,6 +19,7 @@ import pandas as pd
 from rtystrat.analysis import metrics
 from rtystrat.analysis.results import BacktestResult
 from rtystrat.data.bars import bar_interval, is_intraday, load_bars, session_dates
+from rtystrat.data.grid import GRID_TOLERANCE_TICKS, grid_warning, snap_to_grid
 from rtystrat.errors import DataError, ParameterError, suggest
 from rtystrat.execution.analyzers import EquityRecorder, TradeRecorder
 from rtystrat.execution.broker import FuturesBroker, futures_commission
@@ -216,7 +217,7 @@ def indicator_frame_for(
     see the same numbers.
     """
     classes = _strategy_classes(strategies)
-    frame = data if isinstance(data, pd.DataFrame) else load_bars(data)
+    frame = _on_grid(data if isinstance(data, pd.DataFrame) else load_bars(data), config)
     wanted = [cls.indicators for cls in classes if cls.indicators is not None]
     if wanted and "P" not in frame.columns:
         frame = indicator_frame(frame, **{key: value for spec in wanted for key, value in spec.items()})
@@ -232,6 +233,29 @@ def indicator_frame_for(
         covers = f"{_day(whole[0])} .. {_day(whole[-1])}" if len(whole) else "nothing"
         raise DataError(f"{source}: {count} to trade {window}; the data covers {covers} (2 bars are needed)")
     return frame
+
+
+def _on_grid(bars: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
+    """Return `bars` with storage noise snapped onto the contract's tick grid; warn when they do not fit it.
+
+    Runs once per frame and contract (``attrs["tick_grid"]`` marks it), before any level is computed, so a
+    level is computed from the prices that traded (:mod:`rtystrat.data.grid`).
+    """
+    tick = config.spec.tick_size
+    if bars.attrs.get("tick_grid") == tick:
+        return bars
+    source = bars.attrs.get("source", "<DataFrame>")
+    warning = grid_warning(bars, config.spec)
+    if warning:
+        _log.warning("%s: %s", source, warning)
+    snapped = snap_to_grid(bars, tick)
+    if snapped.attrs["snapped"]:
+        _log.info(
+            "%s: %s prices within %s tick of %s's grid set on it",
+            source, f"{snapped.attrs['snapped']:,}", GRID_TOLERANCE_TICKS, config.spec.symbol,
+        )  # fmt: skip
+    snapped.attrs["tick_grid"] = tick
+    return snapped
 
 
 def _window(config: RunConfig, index: pd.DatetimeIndex) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:

@@ -36,6 +36,12 @@ from rtystrat.execution.fills import (
 
 __all__ = ["TRADE_COLUMNS", "TradeAmounts", "trade_amounts", "trade_log"]
 
+# Prices and points are differences and sums of tick multiples, so they are on the grid up to float noise
+# (1990.4 - 0.1 = 1990.3000000000002); nine decimals drop the noise and keep any tick (ticks have at most
+# four). Money is in cents.
+_PRICE_DECIMALS = 9
+_CENTS = 2
+
 TRADE_COLUMNS = (
     "setup",
     "direction",
@@ -84,8 +90,9 @@ def trade_amounts(trades: np.ndarray, *, multiplier: float, commission_per_side:
     scale = multiplier * contracts
     commission = 2.0 * commission_per_side * contracts
     points = trades[:, F_DIRECTION] * (trades[:, F_PRICE] - trades[:, F_ENTRY_PRICE])
-    pnl_net = points * scale - commission
-    risk = trades[:, F_INITIAL_RISK]
+    points = np.round(points, _PRICE_DECIMALS)
+    pnl_net = np.round(points * scale - commission, _CENTS)
+    risk = np.round(trades[:, F_INITIAL_RISK], _PRICE_DECIMALS)
     with np.errstate(divide="ignore", invalid="ignore"):
         risk_points = np.where(risk > 0, risk, np.nan)
         r_multiple = pnl_net / (risk_points * scale)
@@ -129,7 +136,10 @@ def trade_log(
     amounts = trade_amounts(trades, multiplier=multiplier, commission_per_side=commission_per_side)
 
     def net(exit_price: np.ndarray) -> np.ndarray:
-        return direction * (exit_price - entry_price) * amounts.scale - amounts.commission
+        return np.round(direction * (exit_price - entry_price) * amounts.scale - amounts.commission, _CENTS)
+
+    def price(field: int) -> np.ndarray:
+        return np.round(trades[:, field], _PRICE_DECIMALS)
 
     names = (
         np.full(len(trades), contracts_traded, dtype=object)
@@ -144,20 +154,20 @@ def trade_log(
             "direction": np.where(direction > 0, "long", "short").astype(object),
             "contract": names,
             "entry_time": entry_time,
-            "entry_price": entry_price,
+            "entry_price": price(F_ENTRY_PRICE),
             "exit_time": exit_time,
-            "exit_price": trades[:, F_PRICE],
+            "exit_price": price(F_PRICE),
             "exit_reason": np.asarray(EXIT_REASONS, dtype=object)[trades[:, F_REASON].astype(np.int64)],
             "contracts": trades[:, F_CONTRACTS].astype(np.int64),
             "pnl_points": amounts.pnl_points,
-            "pnl_gross": amounts.pnl_points * amounts.scale,
+            "pnl_gross": np.round(amounts.pnl_points * amounts.scale, _CENTS),
             "commission": amounts.commission,
-            "slippage": trades[:, F_SLIPPAGE] * amounts.scale,
+            "slippage": np.round(trades[:, F_SLIPPAGE] * amounts.scale, _CENTS),
             "pnl_net": amounts.pnl_net,
             "initial_risk_points": amounts.initial_risk_points,
             "r_multiple": amounts.r_multiple,
-            "mae_points": trades[:, F_MAE],
-            "mfe_points": trades[:, F_MFE],
+            "mae_points": price(F_MAE),
+            "mfe_points": price(F_MFE),
             "mae_r": trades[:, F_MAE] / amounts.initial_risk_points,
             "mfe_r": trades[:, F_MFE] / amounts.initial_risk_points,
             "bars_held": exit_bar - entry_bar,
@@ -165,8 +175,8 @@ def trade_log(
             "ambiguous": trades[:, F_AMBIGUOUS] > 0,
             "pnl_net_pessimistic": net(trades[:, F_PRICE_PESSIMISTIC]),
             "pnl_net_optimistic": net(trades[:, F_PRICE_OPTIMISTIC]),
-            "stop": trades[:, F_STOP],
-            "target": trades[:, F_TARGET],
+            "stop": price(F_STOP),
+            "target": price(F_TARGET),
         },
         columns=list(TRADE_COLUMNS),
     )
