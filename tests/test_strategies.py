@@ -166,7 +166,10 @@ def real_daily(shared_data: Path) -> pd.DataFrame:
 def previous_month_levels(bars: pd.DataFrame, day: pd.Timestamp) -> dict[str, float]:
     """Classic floor pivots from the calendar month before `day`, computed here independently."""
     month = bars[bars.index.to_period("M") == (day.to_period("M") - 1)]
-    high, low, close = month["high"].max(), month["low"].min(), month["close"].iloc[-1]
+    # the file stores 32-bit floats (2336.199951171875): the prices written are those rounded to the cent
+    high, low, close = (
+        round(float(value), 2) for value in (month["high"].max(), month["low"].min(), month["close"].iloc[-1])
+    )
     pivot = (high + low + close) / 3.0
     return {"P": pivot, "S2": pivot - (high - low), "S3": low - 2.0 * (high - pivot)}
 
