@@ -269,10 +269,28 @@ def test_rank_and_best_parameters_respect_min_trades(serial_frame: pd.DataFrame)
     best = best_parameters(serial_frame, "Net P&L [$]", min_trades=0)
     assert best == {"stop_offset": ranked.index[0][0], "target": ranked.index[0][1], "rsi_max": None}
     assert best_parameters(serial_frame, "Net P&L [$]", min_trades=0, maximize=False) != best
-    with pytest.raises(ParameterError, match="no run has 100000 or more trades"):
+    most = int(serial_frame["# Trades"].max())
+    with pytest.raises(
+        ParameterError,
+        match=f"no run has 100000 or more trades \\(the most any of the 18 runs has: {most}\\)",
+    ):
         best_parameters(serial_frame, min_trades=100_000)
     with pytest.raises(ParameterError, match="did you mean 'Expectancy \\[R\\]'"):
         rank(serial_frame, "Expectancy [r]")
+
+
+def test_an_empty_ranking_says_why_on_the_log(
+    serial_frame: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    most = int(serial_frame["# Trades"].max())
+    with caplog.at_level(logging.WARNING, logger="rtystrat.tuning.sweep"):
+        assert rank(serial_frame, min_trades=most).shape[0] >= 1
+        assert "empty ranking" not in caplog.text
+        assert rank(serial_frame, min_trades=most + 1).empty
+    assert (
+        f"rank: empty ranking: no run has {most + 1} or more trades (the most any of the 18 runs has: {most})"
+        in caplog.text
+    )
 
 
 def test_impossible_combinations_are_skipped_and_reported(

@@ -223,14 +223,28 @@ def rank(
 ) -> pd.DataFrame:
     """Return the rows of a sweep frame with at least `min_trades` trades, best `objective` first.
 
-    Ties keep grid order; rows whose objective is NaN come last.
+    Ties keep grid order; rows whose objective is NaN come last. When no row qualifies, the empty frame is
+    returned and a warning on the ``rtystrat`` logger says why (see :func:`why_unranked`).
     """
     if objective not in frame.columns:
         raise ParameterError(
             f"objective {objective!r} is not a statistic of this sweep{suggest(objective, frame.columns)}"
         )
     eligible = frame[frame["# Trades"] >= min_trades] if "# Trades" in frame else frame
+    if eligible.empty:
+        _LOG.warning("rank: empty ranking: %s", why_unranked(frame, min_trades))
     return eligible.sort_values(objective, ascending=not maximize, kind="stable", na_position="last")
+
+
+def why_unranked(frame: pd.DataFrame, min_trades: int) -> str:
+    """Say why no row of a sweep frame reaches `min_trades` trades, with the largest count any run has."""
+    if frame.empty:
+        return "the sweep has no runs"
+    most = int(frame["# Trades"].max())
+    return (
+        f"no run has {min_trades} or more trades (the most any of the {len(frame)} runs has: {most}); "
+        "lower min_trades, use more data or loosen the setup's filters"
+    )
 
 
 def best_parameters(
@@ -242,8 +256,12 @@ def best_parameters(
 ) -> dict[str, Any]:
     """Return the parameters of the best row of a sweep frame (see :func:`rank`) as a dict."""
     ranked = rank(frame, objective, min_trades=min_trades, maximize=maximize)
-    if ranked.empty or (pd.isna(ranked[objective].iloc[0])):
-        raise ParameterError(f"no run has {min_trades} or more trades and a finite {objective!r}")
+    if ranked.empty:
+        raise ParameterError(f"best_parameters: {why_unranked(frame, min_trades)}")
+    if pd.isna(ranked[objective].iloc[0]):
+        raise ParameterError(
+            f"best_parameters: no run with {min_trades} or more trades has a finite {objective!r}"
+        )
     return row_parameters(ranked, 0)
 
 
