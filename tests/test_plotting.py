@@ -361,8 +361,10 @@ def walk_forward_result() -> SimpleNamespace:
             "IS Expectancy [R]": [0.4, np.nan, 0.2],
             "OOS Net P&L [$]": [300.0, 0.0, -100.0],
             "WFE": [0.5, np.nan, np.nan],
-        }
-    ).rename_axis("window")
+            "note": ["", "flat: no run with ≥ 10 trades in training (most: 4)", ""],
+        },
+        index=pd.RangeIndex(1, 4, name="window"),
+    )
     index = pd.bdate_range("2024-05-01", "2024-10-31", name="time")
     equity = pd.Series(np.linspace(10_000.0, 10_200.0, len(index)), index=index, name="equity")
     stats = pd.Series({"Return [%]": 2.0, "Walk-Forward Efficiency": 0.25})
@@ -382,10 +384,31 @@ def test_walk_forward_figure_shows_oos_equity_and_one_row_per_window(
     assert train[0].get_x() == start
     assert train[0].get_width() == mdates.date2num(pd.Timestamp("2024-05-01")) - start
     assert [to_hex(bar.get_facecolor()) for bar in test] == ["#ff7f0e", "#dddddd", "#ff7f0e"]
-    assert [t.get_text() for t in bottom.texts] == [
-        " stop_offset=5pt, target=pivot",
-        " no run qualified: flat",
-        " stop_offset=10pt, target=r1",
+    # Window numbers are the table's; the parameters and the reason for a flat window label the rows,
+    # left of the axis, so no text runs over the bars.
+    assert not bottom.texts
+    assert [t.get_text() for t in bottom.get_yticklabels()] == [
+        "1  stop_offset=5pt, target=pivot",
+        "2  flat: no run with ≥ 10 trades in training (most: 4)",
+        "3  stop_offset=10pt, target=r1",
     ]
-    assert [t.get_text() for t in bottom.get_yticklabels()] == ["1", "2", "3"]
+    fig.canvas.draw()
+    bars_left = min(bar.get_window_extent().x0 for bar in [*train, *test])
+    assert all(t.get_window_extent().x1 <= bars_left for t in bottom.get_yticklabels())
+    # Every colour drawn is named in a legend.
+    legend_colours = {
+        to_hex(handle.get_facecolor() if hasattr(handle, "get_facecolor") else handle.get_color())
+        for axis in fig.axes
+        for handle in axis.get_legend().legend_handles
+    }
+    drawn = {to_hex(bar.get_facecolor()) for bar in [*train, *test]} | {
+        to_hex(top.get_lines()[0].get_color())
+    }
+    drawn |= {to_hex(span.get_facecolor()) for span in top.patches}
+    assert drawn <= legend_colours
+    assert [t.get_text() for t in bottom.get_legend().get_texts()] == [
+        "in sample (train)",
+        "out of sample (test)",
+        "out of sample, flat (no choice)",
+    ]
     assert fig.get_suptitle() == "Walk-forward: 3 windows, OOS return 2.0 %, efficiency 0.25"

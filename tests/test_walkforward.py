@@ -134,6 +134,10 @@ def test_window_without_a_qualifying_run_stays_flat() -> None:
         progress=False,
     )  # fmt: skip
     assert result.windows["side"].isna().all()
+    # Each window says why it chose nothing: every run trades once a month at most, far below 10,000.
+    notes = result.windows["note"]
+    assert notes.str.fullmatch(r"flat: no run with ≥ 10000 trades in training \(most: \d+\)").all()
+    assert list(result.windows.index) == list(range(1, len(result.windows) + 1))
     assert (result.equity == 100_000.0).all()
     assert result.trades.empty
     assert math.isnan(result.stats["Walk-Forward Efficiency"])

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 
 from rtystrat.errors import ParameterError
 from rtystrat.plotting._style import (
@@ -142,7 +142,8 @@ def plot_heatmap(
     return save(fig, path)
 
 
-_WINDOW_COLUMNS = ("train_start", "train_end", "test_start", "test_end", "WFE")
+_WINDOW_COLUMNS = ("train_start", "train_end", "test_start", "test_end", "WFE", "note")
+_TRAIN_COLOR, _TEST_COLOR, _FLAT_COLOR = "#9ecae1", "#ff7f0e", "#dddddd"
 
 
 def _window_parameters(windows: pd.DataFrame) -> list[str]:
@@ -171,9 +172,9 @@ def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Pa
     Returns
     -------
     Figure
-        Top: OOS equity ($) with each test window shaded. Bottom: one row per window, the training (IS)
-        span in grey-blue with the parameters it chose, the test (OOS) span in orange (grey when no
-        run qualified and the window stayed flat).
+        Top: OOS equity ($) with each test window shaded. Bottom: one row per window, labelled with its number
+        (the table's) and the parameters it chose or why it stayed flat; the training (IS) span in grey-blue,
+        the test (OOS) span in orange (grey when no run qualified). The legends name every colour.
     """
     windows, equity = wf_result.windows, wf_result.equity
     tz = equity.index.tz
@@ -185,7 +186,12 @@ def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Pa
     ax_equity, ax_windows = fig.subplots(2, 1, sharex=True, height_ratios=(3, 0.6 + 0.25 * len(windows)))
     ax_equity.plot(datenum(equity.index), equity.to_numpy(), color=EQUITY_COLOR, lw=1.4, label="OOS equity")
     for number, (start, end) in enumerate(zip(test_start, test_end, strict=True)):
-        ax_equity.axvspan(start, end, color="#ff7f0e", alpha=0.06 if number % 2 else 0.14, lw=0)
+        ax_equity.axvspan(start, end, color=_TEST_COLOR, alpha=0.06 if number % 2 else 0.14, lw=0)
+    ax_equity.legend(
+        handles=[*ax_equity.get_lines(), Patch(color=_TEST_COLOR, alpha=0.14, label="test windows")],
+        loc="upper left",
+        fontsize="small",
+    )
     ax_equity.set_ylabel("OOS equity [$]")
     dollars(ax_equity)
     ax_equity.grid(alpha=0.3)
@@ -197,7 +203,7 @@ def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Pa
         test_start - train_start,
         left=train_start,
         height=0.6,
-        color="#9ecae1",
+        color=_TRAIN_COLOR,
         label="in sample (train)",
         gid="train-windows",
     )
@@ -206,21 +212,33 @@ def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Pa
         test_end - test_start,
         left=test_start,
         height=0.6,
-        color=np.where(flat, "#dddddd", "#ff7f0e"),
-        label="out of sample (test)",
+        color=np.where(flat, _FLAT_COLOR, _TEST_COLOR),
         gid="test-windows",
     )
-    # Name only the parameters that differ between windows; the fixed ones would crowd every row.
+    # The parameters go in the row labels, beside the bars rather than over them. Name only those that
+    # differ between windows; the fixed ones would crowd every row.
     shown = [name for name in parameters if windows[name].nunique() > 1] or parameters
-    for row, start, chosen, is_flat in zip(
-        rows, train_start, windows[shown].to_dict("records"), flat, strict=True
-    ):
-        text = "no run qualified: flat" if is_flat else ", ".join(f"{k}={v}" for k, v in chosen.items())
-        ax_windows.text(start, row, f" {text}", va="center", fontsize="x-small", clip_on=True)
-    ax_windows.set_yticks(rows, [str(number + 1) for number in rows])
+    notes = windows["note"] if "note" in windows else pd.Series("flat: no run qualified", windows.index)
+    labels = [
+        f"{number}  " + (note if is_flat else ", ".join(f"{k}={v}" for k, v in chosen.items()))
+        for number, chosen, is_flat, note in zip(
+            windows.index, windows[shown].to_dict("records"), flat, notes, strict=True
+        )
+    ]
+    ax_windows.set_yticks(rows, labels, fontsize="x-small")
     ax_windows.set_ylim(len(windows) - 0.5, -0.5)  # first window on top
     ax_windows.set_ylabel("Window")
-    ax_windows.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
+    ax_windows.legend(
+        handles=[
+            Patch(color=_TRAIN_COLOR, label="in sample (train)"),
+            Patch(color=_TEST_COLOR, label="out of sample (test)"),
+            Patch(color=_FLAT_COLOR, label="out of sample, flat (no choice)"),
+        ],
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize="small",
+        frameon=False,
+    )
     date_axis(ax_windows, tz)
     stats = wf_result.stats
     efficiency = stats.get("Walk-Forward Efficiency", np.nan)

@@ -135,8 +135,9 @@ class WalkForwardResult:
     Attributes
     ----------
     windows : pd.DataFrame
-        One row per window: train/test start and end times, the chosen parameters, the IS objective,
-        IS and OOS net P&L, years and trades, and the window's WFE.
+        One row per window, numbered from 1: train/test start and end times, the chosen parameters, the IS
+        objective, IS and OOS net P&L, years and trades, the window's WFE, and a ``note`` saying why a window
+        chose nothing and stayed flat (empty otherwise).
     trades : pd.DataFrame
         The stitched out-of-sample trade log.
     equity : pd.Series
@@ -164,17 +165,30 @@ class WalkForwardResult:
 
 def _best(
     stats: list[tuple[dict[str, Any], dict[str, float]]], objective: str, min_trades: int, maximize: bool
-) -> tuple[dict[str, Any], dict[str, float]] | None:
-    """Return the ``(params, stats)`` with the best objective (first in grid order on ties), or None."""
+) -> tuple[tuple[dict[str, Any], dict[str, float]] | None, str]:
+    """Return the ``(params, stats)`` with the best objective (first in grid order on ties) and ``""``,
+    or None and the reason no run qualified."""
     best, best_value = None, -math.inf
+    most, enough = 0, 0
     for params, values in stats:
         value = values.get(objective, math.nan)
-        if values.get("# Trades", 0) < min_trades or not math.isfinite(value):
+        trades = values.get("# Trades", 0)
+        most = max(most, int(trades))
+        if trades < min_trades:
+            continue
+        enough += 1
+        if not math.isfinite(value):
             continue
         value = value if maximize else -value
         if value > best_value:
             best, best_value = (params, values), value
-    return best
+    if best is not None:
+        return best, ""
+    if not stats:
+        return None, "no run in training"
+    if not enough:
+        return None, f"no run with ≥ {min_trades} trades in training (most: {most})"
+    return None, f"no run with ≥ {min_trades} trades has a finite {objective} in training"
 
 
 def walk_forward(
@@ -205,7 +219,7 @@ def walk_forward(
         Every training window starts at the first month (else they roll with a fixed length).
     objective, min_trades, maximize
         The statistic that picks a window's parameters, among runs with at least `min_trades` trades. A
-        window where no run qualifies stays flat out of sample.
+        window where no run qualifies stays flat out of sample, its ``note`` saying why.
     progress : bool
         Show a progress bar.
 
@@ -266,7 +280,7 @@ def _assemble(
     cash = float(config.cash)
     balance = cash
     for window, candidates in zip(windows, per_window, strict=True):
-        best = _best(candidates, objective, min_trades, maximize)
+        best, note = _best(candidates, objective, min_trades, maximize)
         test_years = (window.test_stop - window.test_start) / data.bars_per_year
         train_years = (window.train_stop - window.train_start) / data.bars_per_year
         row: dict[str, Any] = {
@@ -282,6 +296,7 @@ def _assemble(
             row.update(
                 {"OOS Net P&L [$]": 0.0, "OOS # Trades": 0.0, "OOS Years": test_years, "WFE": math.nan}
             )
+            row["note"] = f"flat: {note}"
         else:
             params, train_stats = best
             plans = kernel.plans(strategy, data, params)
@@ -300,12 +315,14 @@ def _assemble(
                     "OOS # Trades": float(len(run.pnl_net)),
                     "OOS Years": test_years,
                     "WFE": _efficiency(oos_pnl, test_years, is_pnl, train_years),
+                    "note": "",
                 }
             )
         balance = float(equity[-1])
         equity_parts.append(pd.Series(equity, index=index[window.test_start : window.test_stop]))
         rows.append(row)
-    table = pd.DataFrame(rows).rename_axis("window")
+    # Windows are numbered from 1, as the walk-forward figure shows them.
+    table = pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="window"))
     equity = pd.concat(equity_parts).rename("equity")
     trades = (
         pd.concat(trade_frames, ignore_index=True)
