@@ -402,6 +402,7 @@ def _raw_close(folder: Path, name: str, day: str) -> float:
     return float(raw.loc[day, "close"])
 
 
+@pytest.mark.shared_data
 def test_real_splice_of_rtyu26_into_rtyz26(shared_data: Path) -> None:
     folder = shared_data / "contracts" / "RTY"
     contracts = load_contract_files(folder, "RTY")
@@ -431,6 +432,7 @@ def test_real_splice_of_rtyu26_into_rtyz26(shared_data: Path) -> None:
     assert old.sum() == len(contracts["RTYU26"].loc[:"2026-07-23"]) and (~old).sum() == len(new)
 
 
+@pytest.mark.shared_data
 def test_real_folder_with_the_default_rule_stays_on_the_front_until_the_data_ends(shared_data: Path) -> None:
     contracts = load_contract_files(shared_data / "contracts" / "RTY", "RTY")
     assert len(contracts) == 11 and next(iter(contracts)) == "RTYU26"

@@ -257,6 +257,7 @@ def test_roll_date_rejects_negative_days() -> None:
         roll_date("RTY", 2025, 3, business_days_before=-1)
 
 
+@pytest.mark.shared_data
 def test_business_days_match_the_sessions_of_a_real_contract_file(shared_data) -> None:
     # IBKR writes one row per settlement day: every row is a business day and every business day has a row.
     dates = pd.to_datetime(pd.read_csv(shared_data / "contracts" / "RTY" / "RTY_202609.csv")["date"])

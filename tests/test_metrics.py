@@ -291,6 +291,7 @@ def test_bars_per_year_of_short_weekly_sample_uses_the_spacing() -> None:
         metrics.estimate_bars_per_year(weeks[:1])
 
 
+@pytest.mark.shared_data
 def test_bars_per_year_of_the_real_daily_and_hourly_files(shared_data) -> None:
     daily = pd.read_csv(shared_data / "daily" / "RTY_F_yahoo_daily.csv", index_col="Date", parse_dates=True)
     # 2,173 rows from 2017-07-10 to 2026-02-23: 8 years (2,922 days) + 228 days = 3,150 days
@@ -351,6 +352,7 @@ def test_return_metrics_match_empyrical_on_a_seeded_random_walk(risk_free: float
     _assert_matches_empyrical(_random_walk_equity(), risk_free)
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("risk_free", [0.0, 0.03])
 def test_return_metrics_match_empyrical_on_real_rty_buy_and_hold(shared_data, risk_free: float) -> None:
     daily = pd.read_csv(shared_data / "daily" / "RTY_F_yahoo_daily.csv", index_col="Date", parse_dates=True)

@@ -21,8 +21,6 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.conftest import SHARED_DATA
-
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
@@ -78,9 +76,9 @@ def _params(*languages: str) -> list[pytest.param]:
 def workdir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     """A user's folder outside the checkout: the sample in ``data/``, real files at ``../shared/data``."""
     if request.node.get_closest_marker("shared_data"):
-        request.getfixturevalue("shared_data")  # skips with its reason when the files are absent
+        shared = request.getfixturevalue("shared_data")  # skips with its reason when the files are absent
         (tmp_path / "shared").mkdir()
-        (tmp_path / "shared" / "data").symlink_to(SHARED_DATA.resolve(), target_is_directory=True)
+        (tmp_path / "shared" / "data").symlink_to(shared, target_is_directory=True)
     work = tmp_path / "work"
     shutil.copytree(ROOT / "data", work / "data")  # a copy: a block may regenerate it
     return work
