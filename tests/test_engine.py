@@ -172,8 +172,10 @@ def test_intraday_bars_covering_part_of_the_run_are_reported(
         {"open": row.open, "high": row.high, "low": row.low, "close": row.close, "volume": 1.0}, index=minutes
     )
     run_backtest(Busy, daily, config=RunConfig(fill_policy="intraday"), intraday=minute_bars)
-    assert f"intraday bars cover 1 of {len(daily)} bars" in caplog.text
-    assert "the other bars are resolved pessimistically" in caplog.text
+    assert (
+        f"intraday bars resolve 1 of {len(daily)} bars; {len(daily) - 1} not covered; "
+        "those are resolved pessimistically"
+    ) in caplog.text
 
 
 def test_an_end_date_includes_that_days_intraday_bars() -> None:

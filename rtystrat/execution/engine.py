@@ -26,13 +26,31 @@ from rtystrat.execution.broker import FuturesBroker, futures_commission
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.feeds import make_feed
 from rtystrat.execution.strategy import SetupStrategy
+from rtystrat.signals.columns import tick_size_of
 from rtystrat.signals.features import indicator_frame
 
-__all__ = ["indicator_frame_for", "run_backtest", "sub_bars_for"]
+__all__ = [
+    "SUB_BAR_CLOSE_TICKS",
+    "SUB_BAR_OPEN_TICKS",
+    "SubBarCheck",
+    "check_sub_bars",
+    "indicator_frame_for",
+    "run_backtest",
+    "sub_bars_for",
+]
 
 _log = logging.getLogger(__name__)
 
 SubBars = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+#: Sub-bars resolve their bar only when their first open is within this many ticks of the bar's open (the
+#: session's first trade is the same trade in both files; two ticks allow for a vendor's rounding).
+SUB_BAR_OPEN_TICKS = 2.0
+#: ... and their last close within this many ticks of the bar's close. Vendors' daily closes are the 15:00 CT
+#: settlement while the session trades to 16:00, so the two differ by up to 56 ticks on 95% of the real RTY
+#: sessions; a truncated file or another contract month is told apart by the high and low, which must be
+#: the bar's (the same tick).
+SUB_BAR_CLOSE_TICKS = 100.0
 
 
 def run_backtest(
@@ -75,7 +93,9 @@ def run_backtest(
     if config.fill_policy == "intraday" and sub_bars is None:
         raise ParameterError("fill_policy 'intraday' needs intraday bars (intraday=...)")
     if sub_bars is not None:
-        _report_coverage(frame, sub_bars[4])
+        sub_bars, check = check_sub_bars(frame, sub_bars)
+        if check.resolved < len(frame):
+            _log.warning("%s", check.message())
 
     ran = _run(classes, frame, config, sub_bars, setup_params)
     logs = [strategy.analyzers.trades.get_analysis() for strategy in ran]
@@ -114,19 +134,6 @@ def run_backtest(
         }
     )
     return dataclasses.replace(result, stats=pd.concat([result.stats, counts]))
-
-
-def _report_coverage(frame: pd.DataFrame, sub_start: np.ndarray) -> None:
-    """Warn when some traded bars have no sub-bars: those are resolved pessimistically, not intraday."""
-    covered = np.flatnonzero(np.diff(sub_start) > 0)
-    if len(covered) < len(frame):
-        span = (
-            f" ({_day(frame.index[covered[0]])} .. {_day(frame.index[covered[-1]])})" if len(covered) else ""
-        )
-        _log.warning(
-            "intraday bars cover %s of %s bars%s; the other bars are resolved pessimistically",
-            f"{len(covered):,}", f"{len(frame):,}", span,
-        )  # fmt: skip
 
 
 def _run(
@@ -320,6 +327,8 @@ def sub_bars_for(frame: pd.DataFrame, intraday: pd.DataFrame | str | Path | None
         return None
     sub = intraday if isinstance(intraday, pd.DataFrame) else load_bars(intraday)
     _check_finer(sub, frame)
+    if "tick_size" in frame.attrs:
+        sub = snap_to_grid(sub, frame.attrs["tick_size"])  # a stop on the grid is touched by a low on it
     if is_intraday(frame):
         owner = np.searchsorted(frame.index, sub.index, side="right") - 1
         inside = owner >= 0
@@ -337,3 +346,91 @@ def sub_bars_for(frame: pd.DataFrame, intraday: pd.DataFrame | str | Path | None
     sub_start[1:] = np.cumsum(np.bincount(owner, minlength=len(frame)))
     columns = (sub[column].to_numpy(np.float64) for column in ("open", "high", "low", "close"))
     return (*columns, sub_start)
+
+
+@dataclasses.dataclass(frozen=True)
+class SubBarCheck:
+    """How the sub-bars of a run's bars compared with them (see :func:`check_sub_bars`).
+
+    `resolved` bars are walked through their sub-bars; `not_covered` have none; `disagreed` have sub-bars
+    that do not match them and are resolved pessimistically like the uncovered ones. `worst` describes the
+    disagreement farthest beyond its tolerance (None when none disagrees).
+    """
+
+    bars: int
+    resolved: int
+    not_covered: int
+    disagreed: int
+    worst: str | None
+
+    def message(self) -> str:
+        """Return the one-line report of the check."""
+        text = (
+            f"intraday bars resolve {self.resolved:,} of {self.bars:,} bars; {self.not_covered:,} not covered"
+        )
+        if self.disagreed:
+            text += f", {self.disagreed:,} disagree with their bar (worst: {self.worst})"
+        return text + "; those are resolved pessimistically"
+
+
+def check_sub_bars(
+    frame: pd.DataFrame,
+    sub_bars: SubBars,
+    *,
+    open_ticks: float = SUB_BAR_OPEN_TICKS,
+    close_ticks: float = SUB_BAR_CLOSE_TICKS,
+) -> tuple[SubBars, SubBarCheck]:
+    """Keep the sub-bars of the bars they agree with; the other bars lose theirs (so stay pessimistic).
+
+    Sub-bars agree with their bar when their highest high and lowest low are the bar's (within half a tick:
+    the same price on the grid), their first open is within `open_ticks` of the bar's open and their last
+    close within `close_ticks` of its close. Sub-bars that cover part of the session (a file that ends
+    mid-day) or another contract month (a vendor that rolls its intraday series earlier) miss the bar's high
+    or low and are refused; the bar is then resolved as if it had no sub-bars. Ticks are
+    ``frame.attrs["tick_size"]`` (RTY's 0.1 when unset).
+
+    Returns
+    -------
+    (sub-bars, SubBarCheck)
+        The sub-bars in the layout of :func:`sub_bars_for`, and the counts with the worst disagreement.
+    """
+    opens, highs, lows, closes, sub_start = sub_bars
+    tick = tick_size_of(frame)
+    counts = np.diff(sub_start)
+    covered = np.flatnonzero(counts > 0)
+    first = sub_start[covered]
+    last = sub_start[covered + 1] - 1
+    agree = np.zeros(len(frame), dtype=bool)
+    worst = None
+    if len(covered):
+        bar = {name: frame[name].to_numpy(np.float64)[covered] for name in ("open", "high", "low", "close")}
+        # the groups are contiguous and in bar order, so each reduceat segment is one bar's sub-bars
+        measured = {
+            "high": np.maximum.reduceat(highs, first),
+            "low": np.minimum.reduceat(lows, first),
+            "open": opens[first],
+            "close": closes[last],
+        }
+        limits = {"high": 0.5, "low": 0.5, "open": open_ticks, "close": close_ticks}
+        off = {name: np.abs(measured[name] - bar[name]) / tick for name in limits}
+        beyond = np.column_stack([off[name] - limits[name] for name in limits])
+        agree[covered] = np.all(beyond < 0, axis=1)
+        if not agree[covered].all():
+            row, column = np.unravel_index(np.argmax(beyond), beyond.shape)
+            name = list(limits)[column]
+            worst = (
+                f"{_day(frame.index[covered[row]])} sub-bar {'first ' if name == 'open' else ''}"
+                f"{'last ' if name == 'close' else ''}{name} {measured[name][row]:,g} vs the bar's "
+                f"{bar[name][row]:,g}, {off[name][row]:,.0f} ticks"
+            )
+    keep = np.repeat(agree, counts)
+    kept_start = np.zeros_like(sub_start)
+    kept_start[1:] = np.cumsum(np.where(agree, counts, 0))
+    check = SubBarCheck(
+        bars=len(frame),
+        resolved=int(agree.sum()),
+        not_covered=int(np.sum(counts == 0)),
+        disagreed=int(len(covered) - agree[covered].sum()),
+        worst=worst,
+    )
+    return (opens[keep], highs[keep], lows[keep], closes[keep], kept_start), check
