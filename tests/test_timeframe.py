@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +13,10 @@ from hypothesis import strategies as st
 
 import rtystrat
 from rtystrat.errors import ParameterError
+from rtystrat.execution import kernel
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import indicator_frame_for, run_backtest
+from rtystrat.registry import get_strategy
 from rtystrat.signals import setups, ta
 from rtystrat.signals.features import indicator_frame
 
@@ -135,3 +142,151 @@ def test_perturbing_minute_bars_after_t_changes_nothing_at_or_before_t(
             np.testing.assert_array_equal(
                 getattr(plans_before, name)[: t + 1], getattr(plans_after, name)[: t + 1], err_msg=name
             )
+
+
+class WeeklyBullish(get_strategy("bullish_reversal")):
+    """The bullish reversal on the previous week's pivots: levels minute bars reach within weeks."""
+
+    name = "weekly_bullish"
+    indicators: ClassVar[dict[str, Any]] = {"levels": "W:classic"}
+
+
+class WeeklyBearish(get_strategy("bearish_breakdown")):
+    """The bearish breakdown on the previous week's pivots."""
+
+    name = "weekly_bearish"
+    indicators: ClassVar[dict[str, Any]] = {"levels": "W:classic"}
+
+
+DAILY = RunConfig(timeframe="D")
+COMPARED = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason", "contracts"]
+
+
+def _weekly_s2(bars: pd.DataFrame) -> pd.Series:
+    """Classic S2 = P − (H − L) of the previous week, by session dates from the shifted clock."""
+    sessions = _sessions_by_shift(bars)
+    weeks = sessions - pd.to_timedelta(sessions.day_of_week, unit="D")
+    week = bars.groupby(weeks).agg({"high": "max", "low": "min", "close": "last"})
+    s2 = (week["high"] + week["low"] + week["close"]) / 3 - (week["high"] - week["low"])
+    return pd.Series(s2.shift(1).reindex(weeks).to_numpy(), index=bars.index)
+
+
+def test_bullish_limit_at_s2_fills_on_the_first_minute_bar_through_it(minute: pd.DataFrame) -> None:
+    params = {"rsi_max": None, "stop_offset": "10pt", "target": "30pt"}
+    data = kernel.prepare(WeeklyBullish, minute, DAILY)
+    trades, _ = kernel.run(WeeklyBullish, data, WeeklyBullish.parameters.validate(params))
+    limit = np.floor(_weekly_s2(minute) * 10 + 1e-6) / 10  # the buy limit, on the 0.1 tick below S2
+    armed = minute["close"].shift(1) > limit.shift(1)  # the previous close was above the limit
+    through = (minute["low"] < limit) & armed
+    checked = 0
+    previous_exit = minute.index[0]
+    for trade in trades.itertuples():
+        week_start = limit.index[(limit != limit.shift(1)).to_numpy() & (limit.index <= trade.entry_time)][-1]
+        if previous_exit < week_start:  # flat all week: the order worked from the week's first bar
+            first = through.loc[week_start:].idxmax()
+            assert trade.entry_time == first, trade
+            at = minute.loc[first]
+            assert trade.entry_price == pytest.approx(min(limit.loc[first], at["open"]), abs=1e-9)
+            checked += 1
+        previous_exit = trade.exit_time
+    assert checked >= 3
+
+
+def test_a_close_below_the_level_is_a_session_close_unless_bar_closes_are_asked_for(
+    minute: pd.DataFrame,
+) -> None:
+    params = WeeklyBearish.parameters.validate({"level": "s2", "trend_filter": False, "reentry": True})
+    data = kernel.prepare(WeeklyBearish, minute, DAILY)
+    trades, _ = kernel.run(WeeklyBearish, data, params)
+    sessions = _sessions_by_shift(minute)
+    closes = minute["close"].groupby(sessions).last()
+    s2 = _weekly_s2(minute)
+    assert len(trades) >= 2
+    for trade in trades.itertuples():
+        # the signal bar is the first of a session, the entry its next bar's open
+        entry = minute.index.get_loc(trade.entry_time)
+        session = sessions[entry]
+        assert sessions[entry - 1] == session != sessions[entry - 2]
+        number = closes.index.get_loc(session)
+        level = s2.iloc[entry - 1]
+        assert closes.iloc[number - 1] < level <= closes.iloc[number - 2], trade
+    # on bar closes the same rule sells after any minute's close below S2
+    by_bar = indicator_frame_for(
+        WeeklyBearish, indicator_frame(minute, "W:classic", timeframe="D", closes="bar"), DAILY
+    )
+    bar_trades, _ = kernel.run(WeeklyBearish, kernel.prepare(WeeklyBearish, by_bar, DAILY), params)
+    first_bars = (
+        sessions[minute.index.get_indexer(bar_trades["entry_time"]) - 1]
+        != sessions[minute.index.get_indexer(bar_trades["entry_time"]) - 2]
+    )
+    assert len(bar_trades) > len(trades) and not first_bars.all()
+
+
+def test_kernel_and_backtrader_book_the_same_trades_on_minute_bars_with_daily_indicators(
+    minute: pd.DataFrame,
+) -> None:
+    # Indicators warm up on the whole year; three weeks of minutes are traded (backtrader's cost).
+    october = RunConfig(timeframe="D", start="2025-10-06", end="2025-10-24")
+    november = RunConfig(timeframe="D", start="2025-10-27", end="2025-11-14")
+    cases = [
+        (
+            WeeklyBullish,
+            {"rsi_max": 45.0, "stop_offset": "10pt", "target": "30pt", "reentry": True},
+            november,
+        ),
+        (WeeklyBullish, {"entry": "bounce", "rsi_max": None, "target": "30pt", "max_hold": 1}, november),
+        (
+            WeeklyBearish,
+            {"level": "round", "round_step": 10.0, "reentry": True, "stop_offset": "30pt"},
+            october,
+        ),
+        (WeeklyBearish, {"entry": "stop", "level": "s2", "invalidation": "sma_50", "reentry": True}, october),
+    ]
+    compared = _assert_parity(minute, cases)
+    assert compared >= 5  # limit, bounce (time stop), close and stop entries all trade
+
+
+def _assert_parity(bars: pd.DataFrame, cases: list[tuple[type, dict[str, Any], RunConfig]]) -> int:
+    """Run every case on both engines, assert equal trades, return how many trades were compared."""
+    compared = 0
+    for strategy, params, config in cases:
+        frame = indicator_frame_for(strategy, bars, config)
+        reference = run_backtest(strategy, frame, config=config, params=params).trades
+        validated = strategy.parameters.validate(params)
+        trades, _ = kernel.run(strategy, kernel.prepare(strategy, frame, config), validated)
+        pd.testing.assert_frame_equal(
+            trades[COMPARED].reset_index(drop=True),
+            reference[COMPARED].reset_index(drop=True),
+            obj=str(params),
+        )
+        compared += len(trades)
+    return compared
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    ("name", "start"), [("RTY_F_yahoo_1h_utc.csv", "2024-07-01"), ("RUT_ibkr_5m.csv", "2025-09-01")]
+)
+def test_kernel_and_backtrader_agree_on_real_intraday_files_with_daily_indicators(
+    shared_data: Path, name: str, start: str
+) -> None:
+    bars = rtystrat.load_bars(shared_data / "intraday" / name, repair="clip")
+    config = RunConfig(timeframe="D", start=start)
+    cases = [
+        (WeeklyBullish, {"rsi_max": None, "stop_offset": "10pt", "target": "30pt", "reentry": True}, config),
+        (WeeklyBullish, {"entry": "bounce", "rsi_max": None, "target": "30pt", "max_hold": 2}, config),
+        (
+            WeeklyBearish,
+            {"level": "round", "round_step": 10.0, "trend_filter": False, "reentry": True},
+            config,
+        ),
+        (WeeklyBearish, {"entry": "stop", "level": "s2", "invalidation": "sma_50", "reentry": True}, config),
+    ]
+    assert _assert_parity(bars, cases) >= 8
+
+
+def test_run_config_takes_a_timeframe_and_refuses_an_unknown_one() -> None:
+    assert RunConfig(timeframe="d").timeframe == "D"
+    assert RunConfig.from_dict(RunConfig(timeframe="W").to_dict()).timeframe == "W"
+    with pytest.raises(ParameterError, match=r"timeframe must be one of D, W, M, Q or None, got 'H'"):
+        RunConfig(timeframe="H")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rtystrat.data.bars import PERIODS
 from rtystrat.data.contracts import ContractSpec, get_contract
 from rtystrat.errors import ParameterError, suggest
 from rtystrat.execution.fills import POLICIES, make_settings
@@ -41,6 +42,10 @@ class RunConfig:
         $ risked per trade: ``floor(risk_per_trade / (|entry − stop| × multiplier))`` contracts.
     start, end : str, optional
         ISO dates bounding the traded window (inclusive); indicators still warm up on earlier data.
+    timeframe : {None, "D", "W", "M", "Q"}
+        Where SMA, RSI and ATR are counted (:func:`rtystrat.signals.features.indicator_frame`): None in the
+        traded bars; ``"D"`` in CME sessions, so minute bars trade with daily indicators, each bar holding
+        the values of the sessions completed before its own.
     runonce : bool
         backtrader's vectorised mode (True) or bar-by-bar mode (False); results are identical.
 
@@ -65,6 +70,7 @@ class RunConfig:
     risk_per_trade: float | None = None
     start: str | None = None
     end: str | None = None
+    timeframe: str | None = None
     runonce: bool = True
 
     def __new__(cls, *args: Any, **settings: Any) -> RunConfig:
@@ -89,6 +95,13 @@ class RunConfig:
             raise ParameterError(f"contracts must be a whole number >= 1, got {self.contracts!r}")
         if self.contracts < 1:
             raise ParameterError(f"contracts must be a whole number >= 1, got {self.contracts!r}")
+        if self.timeframe is not None:
+            if str(self.timeframe).upper() not in PERIODS:
+                raise ParameterError(
+                    f"timeframe must be one of {', '.join(PERIODS)} or None, got {self.timeframe!r}"
+                    f"{suggest(str(self.timeframe).upper(), PERIODS)}"
+                )
+            object.__setattr__(self, "timeframe", str(self.timeframe).upper())
         if not isinstance(self.runonce, bool):
             raise ParameterError(f"runonce must be true or false, got {self.runonce!r}")
         for name in ("start", "end"):

@@ -219,15 +219,18 @@ def indicator_frame_for(
     """Return the frame `strategies` trade under `config`: loaded, with indicator columns, cut to the window.
 
     The indicator columns (:func:`rtystrat.signals.features.indicator_frame` with the strategies'
-    ``indicators``) are computed on all of `data` before the cut, so they are warm at the window's start;
-    ``attrs["tick_size"]`` is the contract's tick. The fast kernel reads this same frame, so both paths
-    see the same numbers.
+    ``indicators`` and the config's ``timeframe``) are computed on all of `data` before the cut, so they are
+    warm at the window's start; ``attrs["tick_size"]`` is the contract's tick. The fast kernel reads this
+    same frame, so both paths see the same numbers.
     """
     classes = _strategy_classes(strategies)
     frame = _on_grid(data if isinstance(data, pd.DataFrame) else load_bars(data), config)
     wanted = [cls.indicators for cls in classes if cls.indicators is not None]
     if wanted and "P" not in frame.columns:
-        frame = indicator_frame(frame, **{key: value for spec in wanted for key, value in spec.items()})
+        merged = {key: value for spec in wanted for key, value in spec.items()}
+        if config.timeframe is not None:
+            merged["timeframe"] = config.timeframe
+        frame = indicator_frame(frame, **merged)
     frame = frame.copy(deep=False)
     frame.attrs = {**frame.attrs, "tick_size": config.spec.tick_size}
     whole = frame.index

@@ -113,6 +113,71 @@ class FrameColumns:
                 shifted[:-1][keys[1:] != keys[:-1]] = np.nan
         return shifted
 
+    @property
+    def session_events(self) -> bool:
+        """Whether bar events are judged on completed sessions: intraday bars with session indicators.
+
+        True for a frame built by :func:`~rtystrat.signals.features.indicator_frame` with a ``timeframe``
+        from intraday bars, unless it was built with ``closes="bar"``.
+        """
+        frame = self.frame
+        return bool(
+            frame.attrs.get("timeframe") is not None
+            and frame.attrs.get("closes", "session") == "session"
+            and is_intraday(pd.DatetimeIndex(frame.index))
+        )
+
+    def event(self, name: str) -> np.ndarray:
+        """Return column `name` as a bar event reads it ("a close below 2,000", "a low at S2").
+
+        On bars judged one by one, the column itself. With :attr:`session_events`, the completed session's
+        value (``open``: its first, ``high``/``low``: its extreme, ``close``: its last bar's) on the first
+        bar of the next session, the first bar that knows the session is over, and NaN on every other bar,
+        so events happen once per session, decided at the close of that first bar.
+        """
+        if not self.session_events:
+            return self.column(name)
+        return self._kept(("event", name), lambda: self._session_values(name, 1))
+
+    def event_preceding(self, name: str) -> np.ndarray:
+        """Return :meth:`event`'s previous value: the row before, or the session before the completed one."""
+        if not self.session_events:
+            return self.preceding(name)
+        return self._kept(("event_preceding", name), lambda: self._session_values(name, 2))
+
+    def completed(self, name: str) -> np.ndarray:
+        """Return the price a filter compares (close against an SMA): the bar's own, or with
+        :attr:`session_events` the last completed session's on every bar (NaN in the first two sessions)."""
+        if not self.session_events:
+            return self.column(name)
+        return self._kept(("completed", name), lambda: self._session_values(name, 1, every_bar=True))
+
+    def _session_values(self, name: str, back: int, every_bar: bool = False) -> np.ndarray:
+        """Values of the session `back` sessions before each bar's own, on its first bar (or on every bar).
+
+        The data's first session may have started before the data, so it yields nothing (NaN).
+        """
+        keys = period_keys(pd.DatetimeIndex(self.frame.index), self.frame.attrs["timeframe"]).asi8
+        new = np.r_[True, keys[1:] != keys[:-1]]
+        starts = np.flatnonzero(new)
+        values = self.column(name)
+        if name == "high":
+            per_session = np.maximum.reduceat(values, starts)
+        elif name == "low":
+            per_session = np.minimum.reduceat(values, starts)
+        elif name == "open":
+            per_session = values[starts]
+        else:
+            per_session = values[np.r_[starts[1:], len(values)] - 1]
+        per_session[:1] = np.nan
+        source = np.arange(len(starts)) - back
+        session_value = np.where(source >= 0, per_session[np.maximum(source, 0)], np.nan)
+        block = np.cumsum(new) - 1
+        out = session_value[block]
+        if not every_bar:
+            out[~new] = np.nan
+        return out
+
     def periods(self, *names: str) -> np.ndarray:
         """Number the runs of rows whose `names` columns are identical (NaN equals NaN): 0, 0, 1, ..."""
         return self._kept(("periods", *names), lambda: _period_ids(*(self.column(n) for n in names)))

@@ -84,6 +84,7 @@ def indicator_frame(
     rsi: int | None = 14,
     atr: int | None = 14,
     timeframe: str | None = None,
+    closes: str = "session",
 ) -> pd.DataFrame:
     """Return `bars` plus the named indicator columns, each free of look-ahead.
 
@@ -109,6 +110,11 @@ def indicator_frame(
         one bar after the session's last bar, which cannot know it is the last from its prices alone.
         Daily bars are whole sessions, so ``timeframe="D"`` on daily bars changes nothing. Levels always
         come from the previous completed period of `levels`.
+    closes : {"session", "bar"}
+        With a `timeframe` on intraday bars, what the setups' bar events read (``attrs["closes"]``):
+        ``"session"`` the completed session's close, high and low ("a close below 2,000" is a daily
+        close, judged on the first bar of the next session and acted on from the bar after); ``"bar"``
+        every bar's own close.
 
     Returns
     -------
@@ -125,6 +131,8 @@ def indicator_frame(
             timeframe = check_period(timeframe)
         except ParameterError as exc:
             raise ParameterError(f"timeframe={timeframe!r}: {exc}") from None
+    if closes not in ("session", "bar"):
+        raise ParameterError(f"closes={closes!r}: choose 'session' or 'bar'")
     columns: list[pd.DataFrame | pd.Series] = []
     if levels is not None:
         period, method = parse_levels_spec(levels)
@@ -142,7 +150,7 @@ def indicator_frame(
         # Setups need the method: some levels are known only once their period has opened (woodie).
         frame.attrs["levels"] = f"{period}:{method}"
     if timeframe is not None:
-        frame.attrs["timeframe"] = timeframe
+        frame.attrs.update(timeframe=timeframe, closes=closes)
     return frame
 
 

@@ -249,7 +249,7 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     target = _bullish_target(p["target"], entry.levels, entry.reference, atr, tick)
     signal = entry.signal & (target > entry.reference) & (stop < entry.reference)
     if not resting:
-        signal &= columns.column("low") > stop  # a bounce bar must not have touched the stop
+        signal &= columns.event("low") > stop  # a bounce bar must not have touched the stop
     if not p["reentry"]:
         signal = _one_per_period(signal, entry.reached, columns.periods("P", "S2", "R1"))
     return _plans(
@@ -281,6 +281,8 @@ def _bullish_entry(columns: FrameColumns, p: Mapping[str, Any], atr: np.ndarray 
     s2 = levels["S2"]
     price = s2 + _points(p["entry_band"], s2, atr, columns.tick)
     close, low = columns.column("close"), columns.column("low")
+    if not resting:  # a bounce is a bar event: on session indicators, the completed session's bar
+        close, low = columns.event("close"), columns.event("low")
     if resting:
         # The execution layer rounds a buy limit down to the tick; round here too so that "reached" is
         # exactly "filled" (a limit fills only when traded through: low < limit).
@@ -342,7 +344,7 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
         entry.price if resting else None,
         stop,
         target,
-        columns.column(invalidation) if invalidation else None,
+        _invalidation(columns, invalidation, SHORT) if invalidation else None,
         p["max_hold"] * columns.session_bars,
     )
 
@@ -356,10 +358,26 @@ def _bearish_entry(columns: FrameColumns, p: Mapping[str, Any]) -> _Entry:
         price = round_to_tick(level - columns.tick, columns.tick, "down")  # the sell stop
         signal, reached = close >= level, columns.following("low") <= price
     else:
-        price, signal, reached = level, (close < level) & (columns.preceding("close") >= level), None
+        # "a close below 2,000": on session indicators, a session's close (columns.event)
+        close = columns.event("close")
+        price, signal, reached = level, (close < level) & (columns.event_preceding("close") >= level), None
     if p["trend_filter"]:
-        signal &= (close < columns.column(_SMA_FAST)) & (close < columns.column(_SMA_SLOW))
+        trend = columns.completed("close")
+        signal &= (trend < columns.column(_SMA_FAST)) & (trend < columns.column(_SMA_SLOW))
     return _Entry({"level": level, "S3": s3}, price, price if resting else close, signal, reached)
+
+
+def _invalidation(columns: FrameColumns, name: str, direction: int) -> np.ndarray:
+    """Return the invalidation level per bar: column `name`, or, judged on session closes, an
+    always-crossed level (−∞ short, +∞ long) on the first bar after a session closed beyond it, else NaN.
+
+    The state machine compares each bar's own close with the level; a session close is known only on the
+    next session's first bar, so the decision is made there and the exit is at the following open.
+    """
+    if not columns.session_events:
+        return columns.column(name)
+    crossed = direction * columns.event("close") < direction * columns.column(name)
+    return np.where(crossed, direction * np.inf, np.nan)
 
 
 def _points(
