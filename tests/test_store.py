@@ -102,8 +102,48 @@ def test_store_written_by_another_schema_version_is_refused(tmp_path: Path) -> N
     connection = sqlite3.connect(path)
     connection.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     connection.close()
-    with pytest.raises(DataError, match=f"schema {SCHEMA_VERSION + 1}, this rtystrat reads schema 1"):
+    with pytest.raises(
+        DataError, match=f"schema {SCHEMA_VERSION + 1}, this rtystrat reads schema {SCHEMA_VERSION}"
+    ):
         ResultStore(path)
+
+
+_SCHEMA_1 = """
+CREATE TABLE runs (
+    strategy TEXT NOT NULL, data_fingerprint TEXT NOT NULL, config TEXT NOT NULL, engine TEXT NOT NULL,
+    code_version TEXT NOT NULL, params TEXT NOT NULL, stats TEXT NOT NULL, finished_at TEXT NOT NULL,
+    PRIMARY KEY (strategy, data_fingerprint, config, engine, code_version, params)
+) WITHOUT ROWID;
+"""
+
+
+def test_store_of_schema_1_without_returns_is_refused_with_both_versions_named(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite"
+    connection = sqlite3.connect(path)
+    connection.executescript(_SCHEMA_1)
+    connection.execute("PRAGMA application_id=1381259603")  # "RTYS"
+    connection.execute("PRAGMA user_version=1")
+    connection.close()
+    assert SCHEMA_VERSION == 2
+    with pytest.raises(
+        DataError, match=r"v1.sqlite: written by results-store schema 1, this rtystrat reads schema 2"
+    ):
+        ResultStore(path)
+
+
+def test_store_keeps_float32_returns_and_fills_them_in_for_a_run_stored_without(tmp_path: Path) -> None:
+    returns = np.array([0.01, -0.002, 1 / 3], dtype=np.float64)
+    with ResultStore(tmp_path / "runs.sqlite") as store:
+        store.add(KEY, {"a": 1}, {"x": 1.0})  # first without returns
+        assert store.returns(KEY, ['{"a":1}']) == {}
+        store.add(KEY, {"a": 1}, {"x": 2.0}, returns)  # the stats stay, the returns are added
+        kept = store.returns(KEY, ['{"a":1}', '{"a":2}'])
+        assert list(kept) == ['{"a":1}']
+        assert kept['{"a":1}'].dtype == np.float32
+        np.testing.assert_array_equal(kept['{"a":1}'], returns.astype(np.float32))
+        assert store.done(KEY, ['{"a":1}']) == {'{"a":1}': {"x": 1.0}}
+        store.add(KEY, {"a": 1}, {"x": 3.0}, returns * 2)  # returns stored already are left as they are
+        np.testing.assert_array_equal(store.returns(KEY, ['{"a":1}'])['{"a":1}'], returns.astype(np.float32))
 
 
 def test_foreign_sqlite_and_non_sqlite_files_are_refused(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ __all__ = [
     "KernelData",
     "KernelRun",
     "evaluate",
+    "evaluate_with_equity",
     "plans",
     "prepare",
     "run",
@@ -327,8 +328,15 @@ def evaluate(
     strategy: type, data: KernelData, params: dict[str, Any], config: Any = None, *, full_stats: bool = False
 ) -> dict[str, float]:
     """Return the statistics of one parameter combination (:data:`FAST_STATS`, or all with `full_stats`)."""
+    return evaluate_with_equity(strategy, data, params, config, full_stats=full_stats)[0]
+
+
+def evaluate_with_equity(
+    strategy: type, data: KernelData, params: dict[str, Any], config: Any = None, *, full_stats: bool = False
+) -> tuple[dict[str, float], np.ndarray]:
+    """Return :func:`evaluate`'s statistics and the equity at each bar close (for per-period returns)."""
     run_ = simulate(data, plans(strategy, data, params), config)
-    return _stats(data, run_, strategy.name, full=full_stats)
+    return _stats(data, run_, strategy.name, full=full_stats), run_.equity
 
 
 def run(

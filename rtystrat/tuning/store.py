@@ -42,7 +42,8 @@ __all__ = [
 ]
 
 #: Layout version of the tables below; bump it whenever a column changes meaning.
-SCHEMA_VERSION = 1
+#: 2: runs gain ``returns`` (per-period returns, little-endian float32 bytes, NULL when not kept).
+SCHEMA_VERSION = 2
 # "RTYS" as a 32-bit integer marks the file as ours (PRAGMA application_id); foreign SQLite files are refused.
 _APPLICATION_ID = 0x52545953
 
@@ -57,6 +58,7 @@ CREATE TABLE runs (
     params TEXT NOT NULL,
     stats TEXT NOT NULL,
     finished_at TEXT NOT NULL,
+    returns BLOB,
     PRIMARY KEY (strategy, data_fingerprint, config, engine, code_version, params)
 ) WITHOUT ROWID;
 """
@@ -333,22 +335,52 @@ class ResultStore:
     ) -> None:
         self.close()
 
-    def add(self, key: RunKey, params: Mapping[str, Any] | str, stats: Mapping[str, Any]) -> None:
-        """Store one finished run and commit it; a run stored already is left as it is."""
+    def add(
+        self,
+        key: RunKey,
+        params: Mapping[str, Any] | str,
+        stats: Mapping[str, Any],
+        returns: np.ndarray | None = None,
+    ) -> None:
+        """Store one finished run and commit it; a run stored already is left as it is, but gains `returns`
+        (its per-period returns, kept as float32) if it was stored without them."""
         params_json = params if isinstance(params, str) else canonical_json(params)
         stats_json = json.dumps(plain(stats), separators=(",", ":"), allow_nan=False)
         if _stats(stats_json) is None:
             raise DataError(f"results store: run {params_json} has no statistics to store")
         finished = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        blob = None if returns is None else np.asarray(returns, dtype="<f4").tobytes()
         with self._errors():
-            # A row left unusable (by hand, or by an older rtystrat) is replaced; a good one is kept.
+            # A row left unusable (by hand, or by an older rtystrat) is replaced; a good one is kept, and
+            # gains the returns it was stored without.
             self._connection.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
-                "stats=excluded.stats, finished_at=excluded.finished_at WHERE NOT rtystrat_readable(stats)",
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                "stats = CASE WHEN rtystrat_readable(stats) THEN stats ELSE excluded.stats END, "
+                "finished_at = CASE WHEN rtystrat_readable(stats) THEN finished_at "
+                "ELSE excluded.finished_at END, "
+                "returns = CASE WHEN rtystrat_readable(stats) THEN coalesce(returns, excluded.returns) "
+                "ELSE excluded.returns END "
+                "WHERE NOT rtystrat_readable(stats) OR (returns IS NULL AND excluded.returns IS NOT NULL)",
                 # Statistics keep their order (the column order of a sweep frame); only keys need canonical
                 # form.
-                (*key, params_json, stats_json, finished),
+                (*key, params_json, stats_json, finished, blob),
             )
+
+    def returns(self, key: RunKey, params: Iterable[str]) -> dict[str, np.ndarray]:
+        """Return ``{params: per-period returns (float32)}`` for those of the canonical-JSON `params` stored
+        under `key` with their returns."""
+        wanted = list(params)
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(wanted), 500):  # SQLite limits bound variables per statement
+            chunk = wanted[start : start + 500]
+            with self._errors():
+                rows = self._connection.execute(
+                    f"SELECT params, returns FROM runs WHERE {_WHERE_KEY} AND returns IS NOT NULL "
+                    f"AND params IN ({','.join('?' * len(chunk))})",
+                    (*key, *chunk),
+                ).fetchall()
+            found.update((text, np.frombuffer(blob, dtype="<f4")) for text, blob in rows)
+        return found
 
     def done(self, key: RunKey, params: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Return ``{params: stats}`` for those of the canonical-JSON `params` stored under `key` already."""

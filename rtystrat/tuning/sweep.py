@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -46,9 +47,11 @@ from rtystrat.tuning.executors import (
 from rtystrat.tuning.space import ParameterSpace
 from rtystrat.tuning.store import ResultStore, RunKey, canonical_json, code_version, data_fingerprint, plain
 
-__all__ = ["ENGINES", "best_parameters", "rank", "row_parameters", "sweep"]
+__all__ = ["ENGINES", "PERIODS", "best_parameters", "period_ends", "rank", "row_parameters", "sweep"]
 
 ENGINES = ("kernel", "backtrader")
+#: Periods of the returns a sweep keeps: trading day, week, month (of futures sessions).
+PERIODS = ("D", "W", "M")
 _LOG = logging.getLogger(__name__)
 
 
@@ -60,25 +63,52 @@ class _Job(NamedTuple):
     engine: str
     config: Any
     full_stats: bool
+    period_ends: np.ndarray | None = None  # last bar of each period whose return is kept; None keeps none
 
 
-def _evaluate(job: _Job, data: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Run one parameter combination and return its statistics as plain data."""
+def period_ends(index: pd.DatetimeIndex, period: str = "D") -> np.ndarray:
+    """Return the position of the last bar of each period of `index` (futures sessions: ``"D"`` a trading
+    day, ``"W"`` a week, ``"M"`` a month)."""
+    from rtystrat.data.bars import session_dates
+
+    dates = session_dates(index)
+    keys = dates if period == "D" else dates.to_period(period)
+    return np.flatnonzero(np.r_[keys[1:] != keys[:-1], True])
+
+
+def _period_returns(equity: np.ndarray, ends: np.ndarray, cash: float) -> np.ndarray:
+    """Per-period simple returns of `equity` at `ends` (the first period from `cash`), as float32."""
+    closes = equity[ends]
+    return (closes / np.r_[cash, closes[:-1]] - 1.0).astype(np.float32)
+
+
+def _evaluate(job: _Job, data: Any, params: Mapping[str, Any]) -> tuple[dict[str, Any], np.ndarray | None]:
+    """Run one parameter combination; return its statistics as plain data and its per-period returns (when
+    the job keeps them)."""
     strategy = worker_strategy(job.strategy)
+    ends = job.period_ends
+    if job.engine == "kernel" and ends is None:
+        return plain(kernel.evaluate(strategy, data, params, job.config, full_stats=job.full_stats)), None
     if job.engine == "kernel":
-        return plain(kernel.evaluate(strategy, data, params, job.config, full_stats=job.full_stats))
+        stats, equity = kernel.evaluate_with_equity(
+            strategy, data, params, job.config, full_stats=job.full_stats
+        )
+        return plain(stats), _period_returns(equity, ends, data.cash)
     from rtystrat.execution.engine import run_backtest  # backtrader is imported only where it runs
 
     result = run_backtest(strategy, data, config=job.config, params=dict(params))
-    return plain(result.stats.to_dict())
+    if ends is None:
+        return plain(result.stats.to_dict()), None
+    equity = result.equity.reindex(data.index).ffill().fillna(float(job.config.cash)).to_numpy()
+    return plain(result.stats.to_dict()), _period_returns(equity, ends, float(job.config.cash))
 
 
 def _run_batch(
     job: _Job, reference: Payload | Installed, batch: list[tuple[int, dict[str, Any]]]
-) -> list[tuple[int, dict[str, Any]]]:
-    """Worker task: evaluate a batch of ``(position, params)`` and return ``(position, stats)`` pairs."""
+) -> list[tuple[int, dict[str, Any], np.ndarray | None]]:
+    """Worker task: evaluate a batch of ``(position, params)``; return ``(position, stats, returns)``."""
     data = payload_data(reference)
-    return [(position, _evaluate(job, data, params)) for position, params in batch]
+    return [(position, *_evaluate(job, data, params)) for position, params in batch]
 
 
 def _resolve_strategy(strategy: str | type) -> type:
@@ -150,8 +180,12 @@ def _run_combinations(
     workers: int | None,
     store: ResultStore | None,
     progress: bool,
-) -> pd.DataFrame:
-    """Run `combinations` (dicts over `names`) and return their frame, skipping runs found in `store`."""
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Run `combinations` (dicts over `names`) and return their frame, skipping runs found in `store`, and
+    when the job keeps per-period returns, their (runs × periods) float32 matrix in the frame's row order.
+
+    A stored run counts as done only with its returns when they are kept (a store filled without them
+    reruns those runs and adds their returns)."""
     fingerprint = data_fingerprint(bars)
     engine = job.engine + ("-full" if job.full_stats and job.engine == "kernel" else "")
     config = canonical_json(_config_dict(job.config))
@@ -162,6 +196,9 @@ def _run_combinations(
     # A backtrader run costs ~0.1-1 s: one per task. Kernel runs cost ~1 ms: batch them to amortise IPC.
     batch_size = 1 if job.engine == "backtrader" else max(1, min(64, total // (parallel * 8)))
     bar = tqdm(total=total, disable=not progress, unit="run", desc=f"{strategy.name} [{job.engine}]")
+    keep = job.period_ends is not None
+    # One preallocated float32 row per combination: 4 bytes per run and period, nothing else per run.
+    matrix = np.full((total, len(job.period_ends)), np.nan, dtype=np.float32) if keep else None
 
     def todo() -> Iterator[tuple[int, dict[str, Any]]]:
         """Yield the runs not in the store, recording stored ones on the way (looked up per slice)."""
@@ -169,10 +206,15 @@ def _run_combinations(
         while chunk := list(itertools.islice(valid, 256)):
             texts = [canonical_json(params) for _, params in chunk]
             done = store.done(key, texts) if store is not None else {}
+            if keep and done:
+                stored = store.returns(key, done)
+                done = {text: stats for text, stats in done.items() if text in stored}
             for (position, params), text in zip(chunk, texts, strict=True):
                 values = tuple(params[name] for name in names)
                 runs[position] = _Run(values, text, done.get(text, {}))
                 if text in done:
+                    if keep:
+                        matrix[position] = stored[text]
                     bar.update(1)
                 else:
                     yield position, params
@@ -181,17 +223,22 @@ def _run_combinations(
         f"{engine}:{fingerprint}:{hashlib.sha256(config.encode()).hexdigest()[:16]}", payload_data
     )
     with bar, open_executor(executor, workers, payload) as (pool, reference):
-        for position, stats in stream(
+        for position, stats, returns in stream(
             pool, _run_batch, job, reference, todo(), batch_size=batch_size, max_pending=2 * parallel
         ):
             run = runs[position]
             if store is not None:
-                store.add(key, run.params, stats)
+                store.add(key, run.params, stats, returns)
+            if keep:
+                matrix[position] = returns
             runs[position] = run._replace(stats=stats)
             bar.update(1)
     if invalid:
         _LOG.warning("%d impossible combination(s) skipped, e.g. %s", len(invalid), invalid[0])
-    return _frame(names, [runs[position] for position in sorted(runs)])
+    order = sorted(runs)
+    if keep and len(order) < total:  # impossible combinations left empty rows
+        matrix = matrix[order]
+    return _frame(names, [runs[position] for position in order]), matrix
 
 
 def _keep(item: tuple[int, dict[str, Any]] | str, invalid: list[str]) -> bool:
@@ -291,7 +338,9 @@ def sweep(
     maximize: bool = True,
     confirm_top: int = 0,
     progress: bool = True,
-) -> pd.DataFrame:
+    keep_returns: bool = False,
+    period: str = "D",
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Run `strategy` over every combination of `space` and return one row of statistics per run.
 
     Parameters
@@ -320,11 +369,17 @@ def sweep(
         columns.
     progress : bool
         Show a tqdm progress bar with ETA on stderr.
+    keep_returns : bool
+        Also keep each run's per-period returns (float32, written to `store` with the run, so a resumed
+        sweep has them), for :func:`rtystrat.tuning.diagnostics.diagnose`.
+    period : {"D", "W", "M"}
+        The period of the kept returns: trading day (default), week or month of futures sessions.
 
     Returns
     -------
-    pd.DataFrame
-        Indexed by the varied parameters (grid order), one column per statistic.
+    pd.DataFrame or (pd.DataFrame, pd.DataFrame)
+        Indexed by the varied parameters (grid order), one column per statistic; with `keep_returns`, also
+        the returns: one row per period (indexed by its last bar's time), column k for row k of the first.
     """
     if engine not in ENGINES:
         raise ParameterError(
@@ -336,7 +391,12 @@ def sweep(
     space = space if isinstance(space, ParameterSpace) else ParameterSpace(space)
     _check_axes(strategy, space)
     full_stats = objective not in kernel.FAST_STATS
-    job = _Job(portable_strategy(strategy), engine, config, full_stats)
+    if period not in PERIODS:
+        raise ParameterError(
+            f"period={period!r}: expected one of {', '.join(PERIODS)}{suggest(period, PERIODS)}"
+        )
+    ends = period_ends(bars.index, period) if keep_returns else None
+    job = _Job(portable_strategy(strategy), engine, config, full_stats, ends)
     payload = (
         kernel.prepare(strategy, bars, config)
         if engine == "kernel"
@@ -347,11 +407,13 @@ def sweep(
             store = stack.enter_context(ResultStore(store))
         options = {"executor": executor, "workers": workers, "store": store, "progress": progress}
         total = space.runs if not space.constraints else sum(1 for _ in space)
-        frame = _run_combinations(strategy, job, bars, payload, space.names, space, total, **options)
+        frame, matrix = _run_combinations(strategy, job, bars, payload, space.names, space, total, **options)
         if confirm_top and engine == "kernel" and not frame.empty:
             top = rank(frame, objective, min_trades=min_trades, maximize=maximize).head(confirm_top)
             frame = _confirm(frame, top, strategy, job, bars, min_trades, options)
-    return frame
+    if matrix is None:
+        return frame
+    return frame, pd.DataFrame(matrix.T, index=bars.index[ends], columns=frame.index)
 
 
 def _confirm(
@@ -370,9 +432,9 @@ def _confirm(
         )
         return frame
     combinations = [row_parameters(top, row) for row in range(len(top))]
-    confirmed = _run_combinations(
+    confirmed, _ = _run_combinations(
         strategy,
-        job._replace(engine="backtrader", full_stats=True),
+        job._replace(engine="backtrader", full_stats=True, period_ends=None),
         bars,
         _backtrader_frame(strategy, bars, job.config),
         list(frame.index.names),
