@@ -87,11 +87,14 @@ _EXPORTS: dict[str, str] = {
     "walk_forward": "rtystrat.tuning.walkforward",
     "WalkForwardResult": "rtystrat.tuning.walkforward",
     "ResultStore": "rtystrat.tuning.store",
+    "diagnose": "rtystrat.tuning.diagnostics",
+    "Diagnostics": "rtystrat.tuning.diagnostics",
     # plots and reports
     "plot_equity": "rtystrat.plotting",
     "plot_price": "rtystrat.plotting",
     "plot_heatmap": "rtystrat.plotting",
     "plot_walkforward": "rtystrat.plotting",
+    "plot_overfitting": "rtystrat.plotting",
     "plot_montecarlo": "rtystrat.plotting",
     "render_html": "rtystrat.plotting.report",
 }

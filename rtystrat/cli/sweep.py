@@ -33,7 +33,10 @@ grid syntax (--grid NAME=SPEC, repeatable):
 Rerunning with the same --store skips the runs it holds (a killed sweep resumes). --executor dask-local
 starts a local Dask cluster on 127.0.0.1; dask://HOST:PORT uses an existing scheduler (pip install
 'rtystrat[dask]'). --engine kernel (default) screens with the fast kernel; --confirm-top N reruns the best
-N in backtrader and reports those statistics.
+N in backtrader and reports those statistics. --diagnostics also keeps each run's daily returns (in --store
+too) and reports how likely the best run is an accident: Deflated and Probabilistic Sharpe Ratio, the
+Probability of Backtest Overfitting, Hansen's SPA test against staying flat, and the best plateau beside the
+best peak; with --json the file becomes {"runs": [...], "diagnostics": {...}}.
 """
 
 
@@ -82,6 +85,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--top", type=int, default=10, metavar="K", help="rows of the printed ranking")
     parser.add_argument("--heatmap", metavar="PNG", help="save a heatmap of the objective (two parameters)")
+    diagnostics = parser.add_argument_group("overfitting diagnostics")
+    diagnostics.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="keep each run's daily returns; report DSR, PSR, PBO, Hansen's SPA and plateau vs peak",
+    )
+    diagnostics.add_argument(
+        "--blocks", type=int, default=16, metavar="S", help="PBO: even number of CSCV blocks (default: 16)"
+    )
+    diagnostics.add_argument(
+        "--spa-reps",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="SPA bootstrap replications (default: 1000; 0 skips the test, which costs O(periods^2 x runs))",
+    )
+    diagnostics.add_argument(
+        "--benchmark-sharpe", type=float, default=0.0, metavar="SR", help="annualised Sharpe the PSR tests"
+    )
+    diagnostics.add_argument(
+        "--diagnostics-plot", metavar="PNG", help="save the PBO figure (logit histogram, OOS vs IS)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -186,17 +211,22 @@ def run(args: argparse.Namespace) -> int:
     inputs = {"--data": args.data, "--store": args.store}
     check_output("--json", args.json, inputs)
     check_output("--heatmap", args.heatmap, inputs)
+    check_output("--diagnostics-plot", args.diagnostics_plot, inputs)
     check_output("--store", args.store, {"--data": args.data})
+    if args.diagnostics_plot and not args.diagnostics:
+        raise ParameterError("--diagnostics-plot needs --diagnostics")
     strategy, bars, space, shared = load_inputs(args)
-    frame = sweep(
+    outcome = sweep(
         strategy,
         bars,
         space,
         engine=args.engine,
         store=args.store,
         confirm_top=args.confirm_top,
+        keep_returns=args.diagnostics,
         **shared,
     )
+    frame, returns = outcome if args.diagnostics else (outcome, None)
     varied = [name for name in frame.index.names if len(space.axes[name]) > 1]
     shown = list(
         dict.fromkeys([args.objective, "# Trades", "Win Rate [%]", "Net P&L [$]", "Max. Drawdown [%]"])
@@ -210,9 +240,18 @@ def run(args: argparse.Namespace) -> int:
         picked = picked[[f"Backtrader {name}" for name in shown if f"Backtrader {name}" in picked]]
         print("\nconfirmed in backtrader:")
         print(_table(picked.rename(columns=lambda name: name.removeprefix("Backtrader ")), varied, shown))
+    report = _diagnostics(args, frame, returns) if returns is not None else None
     if args.json:
+        records: Any = _records(frame)
+        if report is not None:
+            records = {"runs": records, "diagnostics": plain(report.to_dict())}
         with atomic_path(args.json) as path:
-            path.write_text(json.dumps(_records(frame), indent=1, allow_nan=False), encoding="utf-8")
+            path.write_text(json.dumps(records, indent=1, allow_nan=False), encoding="utf-8")
+    if report is not None and args.diagnostics_plot:
+        from rtystrat.plotting import plot_overfitting  # matplotlib only when a figure is asked for
+
+        with atomic_path(args.diagnostics_plot) as path:
+            plot_overfitting(report, path=path)
     if args.heatmap:
         from rtystrat.plotting import plot_heatmap  # matplotlib only when a figure is asked for
 
@@ -220,3 +259,68 @@ def run(args: argparse.Namespace) -> int:
         with atomic_path(args.heatmap) as path:
             plot_heatmap(frame, x=x, y=y, value=args.objective, path=path)
     return 0
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={'none' if value is None else value}" for name, value in params.items())
+
+
+def _diagnostics(args: argparse.Namespace, frame: pd.DataFrame, returns: pd.DataFrame) -> Any:
+    """Compute the sweep's overfitting diagnostics and print them under the ranking."""
+    from rtystrat.tuning.diagnostics import diagnose
+
+    report = diagnose(
+        frame,
+        returns,
+        objective=args.objective,
+        min_trades=args.min_trades,
+        maximize=not args.minimize,
+        benchmark_sharpe=args.benchmark_sharpe,
+        blocks=args.blocks,
+        spa_reps=args.spa_reps,
+        seed=args.seed,
+    )
+    summary = report.to_dict()
+    print(
+        f"\ndiagnostics ({summary['trials']} runs, {summary['periods']:,} daily returns, effective trials "
+        f"{summary['effective_trials']:.1f}, mean correlation {summary['mean_correlation']:.2f}):"
+    )
+    selected = summary.get("selected")
+    if selected is None:
+        print("  no run qualifies: no selected run to deflate")
+    else:
+        print(
+            f"  selected {_params_text(selected['params'])}: Sharpe {selected['sharpe_ratio']:.2f} "
+            f"(annualised), skewness {selected['skewness']:.2f}, kurtosis {selected['kurtosis']:.2f}"
+        )
+        print(
+            f"  Probabilistic Sharpe Ratio vs {selected['benchmark_sharpe_ratio']:.2f}: "
+            f"{selected['probabilistic_sharpe_ratio']:.3f}"
+        )
+        print(
+            f"  Deflated Sharpe Ratio: {selected['deflated_sharpe_ratio']:.3f} (expected best Sharpe of "
+            f"unskilled trials {selected['expected_max_sharpe_ratio']:.2f}; with all {summary['trials']} "
+            f"trials counted: {selected['deflated_sharpe_ratio_all_trials']:.3f})"
+        )
+    pbo = summary["pbo"]
+    if pbo is not None:
+        print(
+            f"  PBO (CSCV, {pbo['blocks']} blocks, {pbo['splits']:,} splits): {pbo['pbo']:.3f}; "
+            f"degradation slope {pbo['degradation_slope']:.2f}; P(OOS loss) {pbo['probability_of_loss']:.3f}"
+        )
+    spa = summary["spa"]
+    if spa is not None:
+        print(
+            f"  Hansen's SPA vs {spa['benchmark']} ({spa['reps']:,} bootstrap reps, {spa['tested']} runs): "
+            f"p = {spa['pvalue_consistent']:.3f} "
+            f"(lower {spa['pvalue_lower']:.3f}, upper {spa['pvalue_upper']:.3f})"
+        )
+    plateau = summary["plateau"]
+    if plateau is not None:
+        peak, flat = plateau["best_peak"], plateau["best_plateau"]
+        print(f"  best peak: {_params_text(peak['params'])}: {args.objective} {peak['value']:.3f}")
+        print(
+            f"  best plateau: {_params_text(flat['params'])}: {args.objective} {flat['value']:.3f}, "
+            f"mean of {flat['neighbours']} neighbours {flat['plateau_value']:.3f}"
+        )
+    return report

@@ -1,4 +1,4 @@
-"""Tuning figures: the sweep heatmap and the walk-forward windows."""
+"""Tuning figures: the sweep heatmap, the overfitting diagnostics and the walk-forward windows."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from matplotlib.patches import Patch, Rectangle
 
 from rtystrat.errors import ParameterError
 from rtystrat.plotting._style import (
+    BENCHMARK_COLOR,
     EQUITY_COLOR,
+    LOSS_COLOR,
     align_tz,
     date_axis,
     datenum,
@@ -24,7 +26,7 @@ from rtystrat.plotting._style import (
     save,
 )
 
-__all__ = ["plot_heatmap", "plot_walkforward"]
+__all__ = ["plot_heatmap", "plot_overfitting", "plot_walkforward"]
 
 _OFFSET = re.compile(r"\s*([-+]?\d+(?:\.\d*)?)\s*([a-z%]*)\s*", re.IGNORECASE)  # "13pt", "1.5atr", "20"
 
@@ -246,5 +248,65 @@ def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Pa
         title
         or f"Walk-forward: {len(windows)} windows, OOS return {stats.get('Return [%]', np.nan):.1f} %, "
         f"efficiency {efficiency:.2f}"
+    )
+    return save(fig, path)
+
+
+def plot_overfitting(overfitting: Any, *, title: str | None = None, path: str | Path | None = None) -> Figure:
+    """Plot the combinatorially symmetric cross-validation of a sweep: logit histogram and OOS vs IS.
+
+    Parameters
+    ----------
+    overfitting : Overfitting or Diagnostics
+        :func:`rtystrat.tuning.diagnostics.probability_of_backtest_overfitting`'s result, or the
+        :class:`~rtystrat.tuning.diagnostics.Diagnostics` of a sweep (its ``overfitting``).
+    title : str, optional
+        Figure title; by default the PBO and the number of splits.
+    path : str or Path, optional
+        Save the figure there (``.png``, ``.svg`` or ``.pdf``).
+
+    Returns
+    -------
+    Figure
+        Left: histogram of the logits λ of the in-sample winner's relative out-of-sample rank, λ ≤ 0 (at
+        or below the OOS median: overfit) in red. Right: each split's winner, OOS Sharpe ratio against IS,
+        with the least-squares line whose slope is the performance degradation.
+    """
+    result = getattr(overfitting, "overfitting", overfitting)
+    if result is None:
+        raise ParameterError("plot_overfitting: these diagnostics have no PBO (fewer than two runs)")
+    logits, is_sharpe, oos_sharpe = result.logits, result.in_sample, result.out_of_sample
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax_logit, ax_scatter = fig.subplots(1, 2)
+    finite = logits[np.isfinite(logits)]
+    # Bins with an edge at 0, so no bar mixes overfit and not overfit splits.
+    step = max(float(np.ptp(finite)), 1e-9) / min(40, max(5, len(np.unique(finite))))
+    edges = step * np.arange(np.floor(finite.min() / step), np.ceil(finite.max() / step) + 1.5)
+    ax_logit.hist(finite[finite <= 0], bins=edges, color=LOSS_COLOR, alpha=0.8, label="λ ≤ 0 (overfit)")
+    ax_logit.hist(finite[finite > 0], bins=edges, color=EQUITY_COLOR, alpha=0.8, label="λ > 0")
+    ax_logit.axvline(0.0, color="black", lw=0.8)
+    ax_logit.set_xlabel("logit λ of the IS winner's OOS rank")
+    ax_logit.set_ylabel("splits")
+    ax_logit.legend(fontsize="small", frameon=False)
+    ax_scatter.scatter(is_sharpe, oos_sharpe, s=6, alpha=0.3, color=EQUITY_COLOR, lw=0)
+    if np.isfinite(result.degradation_slope):
+        line = np.array([is_sharpe.min(), is_sharpe.max()])
+        ax_scatter.plot(
+            line,
+            result.degradation_intercept + result.degradation_slope * line,
+            color="black",
+            lw=1,
+            label=f"slope {result.degradation_slope:.2f}",
+        )
+        ax_scatter.legend(fontsize="small", frameon=False)
+    ax_scatter.axhline(0.0, color=BENCHMARK_COLOR, lw=0.8)
+    ax_scatter.set_xlabel("IS Sharpe ratio (per period)")
+    ax_scatter.set_ylabel("OOS Sharpe ratio (per period)")
+    for ax in (ax_logit, ax_scatter):
+        ax.grid(alpha=0.3)
+    fig.suptitle(
+        title
+        or f"Probability of backtest overfitting {result.pbo:.2f} ({len(logits):,} splits of "
+        f"{result.blocks} blocks); P(OOS loss) {result.probability_of_loss:.2f}"
     )
     return save(fig, path)

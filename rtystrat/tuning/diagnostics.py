@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rtystrat.analysis.metrics import estimate_bars_per_year
 from rtystrat.errors import ParameterError
 
 __all__ = [
@@ -377,9 +378,13 @@ class Diagnostics:
 
 
 def _params(index: pd.Index, position: int) -> dict[str, Any]:
+    """Parameters of a row (pandas shows a parameter set to None as NaN; declared ones are never NaN)."""
     values = index[position]
     values = values if isinstance(values, tuple) else (values,)
-    return {name: value for name, value in zip(index.names, values, strict=True)}
+    return {
+        name: None if isinstance(value, float) and math.isnan(value) else value
+        for name, value in zip(index.names, values, strict=True)
+    }
 
 
 def _best(values: np.ndarray, good: np.ndarray, maximize: bool) -> int | None:
@@ -397,7 +402,7 @@ def diagnose(
     objective: str = "Expectancy [R]",
     min_trades: int = 10,
     maximize: bool = True,
-    periods_per_year: float = 252.0,
+    periods_per_year: float | None = None,
     benchmark_sharpe: float = 0.0,
     benchmark: Sequence[float] | np.ndarray | None = None,
     blocks: int = 16,
@@ -414,16 +419,21 @@ def diagnose(
         Periods × combinations, column k the per-period returns of row k of `frame`.
     objective, min_trades, maximize
         Select the combination as :func:`rtystrat.tuning.sweep.rank` does (DSR and PSR are of its returns).
-    periods_per_year : float
-        To annualise the Sharpe ratios shown (252 for daily periods).
+    periods_per_year : float, optional
+        To annualise the Sharpe ratios shown; by default estimated from the times of `returns`
+        (:func:`rtystrat.analysis.metrics.estimate_bars_per_year`), else 252.
     benchmark_sharpe : float
         Annualised Sharpe ratio the PSR tests against.
     benchmark : array-like, optional
         Per-period returns of the SPA benchmark (flat when None).
     blocks, spa_reps, seed
-        CSCV blocks S; SPA bootstrap replications and seed.
+        CSCV blocks S; SPA bootstrap replications (0 skips the test: ``arch``'s variance estimate costs
+        O(periods² × combinations)) and seed.
     """
     matrix = _matrix(returns.to_numpy() if isinstance(returns, pd.DataFrame) else returns)
+    if periods_per_year is None:
+        timed = isinstance(returns, pd.DataFrame) and isinstance(returns.index, pd.DatetimeIndex)
+        periods_per_year = estimate_bars_per_year(returns.index) if timed else 252.0
     if matrix.shape[1] != len(frame):
         raise ParameterError(f"diagnostics: {matrix.shape[1]} return columns for {len(frame)} sweep rows")
     values = frame[objective].to_numpy(dtype=np.float64)
@@ -462,7 +472,11 @@ def diagnose(
         }
     overfitting = probability_of_backtest_overfitting(matrix, blocks) if trials >= 2 else None
     summary["pbo"] = overfitting.to_dict() if overfitting is not None else None
-    summary["spa"] = {**spa_test(matrix, benchmark, reps=spa_reps, seed=seed), "benchmark": _name(benchmark)}
+    summary["spa"] = (
+        {**spa_test(matrix, benchmark, reps=spa_reps, seed=seed), "benchmark": _name(benchmark)}
+        if spa_reps > 0
+        else None
+    )
     summary["plateau"] = _plateau_summary(frame, values, good, maximize)
     return Diagnostics(summary, overfitting)
 
