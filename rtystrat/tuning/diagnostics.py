@@ -29,6 +29,7 @@ ratios here are per period (mean / standard deviation, ``ddof=1``) unless a name
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -200,12 +201,30 @@ class Overfitting:
 
 
 def _split_sharpe(sums: np.ndarray, squares: np.ndarray, rows: int) -> np.ndarray:
-    """Sharpe ratios from sums and sums of squares over `rows` periods (0 where the variance is 0)."""
+    """Sharpe ratios from sums and sums of squares over `rows` periods (0 where the variance is 0).
+
+    ``SR = mean / sd = mean · √(rows − 1) / √(Σx² − Σx · mean)``, computed in place: this runs on every
+    (split, combination) pair.
+    """
     mean = sums / rows
-    variance = np.maximum(squares - rows * mean**2, 0.0) / (rows - 1)
-    std = np.sqrt(variance)
-    # Sums of floats leave ~1e-16 of variance in a constant column: treat it as none.
-    return np.divide(mean, std, out=np.zeros_like(mean), where=std > 1e-12 * (np.abs(mean) + 1e-300))
+    spread = sums * mean
+    np.subtract(squares, spread, out=spread)
+    # Sums of floats leave ~1e-16 of the squares as variance in a constant column: treat it as none.
+    spread[spread <= 1e-12 * squares] = np.inf
+    np.sqrt(spread, out=spread)
+    np.divide(mean, spread, out=mean)
+    mean *= math.sqrt(rows - 1)
+    return mean
+
+
+@functools.cache
+def _splits(blocks: int) -> np.ndarray:
+    """The C(blocks, blocks/2) in-sample choices as rows of 0/1 block indicators (read-only, cached)."""
+    chosen = np.array(list(itertools.combinations(range(blocks), blocks // 2)))
+    splits = np.zeros((len(chosen), blocks))
+    np.put_along_axis(splits, chosen, 1.0, axis=1)
+    splits.flags.writeable = False
+    return splits
 
 
 def probability_of_backtest_overfitting(returns: Any, blocks: int = 16) -> Overfitting:
@@ -237,18 +256,18 @@ def probability_of_backtest_overfitting(returns: Any, blocks: int = 16) -> Overf
         block = values[first + b * rows : first + (b + 1) * rows].astype(np.float64)
         sums[b] = block.sum(axis=0)
         squares[b] = np.einsum("ij,ij->j", block, block)
-    total_sums, total_squares = sums.sum(axis=0), squares.sum(axis=0)
+    both = np.concatenate([sums, squares], axis=1)  # one product gives a split's sums and squares
+    total = both.sum(axis=0)
     half = rows * blocks // 2
-    chosen_blocks = np.array(list(itertools.combinations(range(blocks), blocks // 2)))
-    splits = np.zeros((len(chosen_blocks), blocks))
-    np.put_along_axis(splits, chosen_blocks, 1.0, axis=1)
+    splits = _splits(blocks)
     logits, in_sample, out_of_sample = [], [], []
     chunk = max(1, _SPLIT_ELEMENTS // count)
     for start in range(0, len(splits), chunk):
         chosen = splits[start : start + chunk]
-        is_sums, is_squares = chosen @ sums, chosen @ squares
-        is_sharpe = _split_sharpe(is_sums, is_squares, half)
-        oos_sharpe = _split_sharpe(total_sums - is_sums, total_squares - is_squares, half)
+        is_both = chosen @ both
+        is_sharpe = _split_sharpe(is_both[:, :count], is_both[:, count:], half)
+        np.subtract(total, is_both, out=is_both)  # now the out-of-sample sums and squares
+        oos_sharpe = _split_sharpe(is_both[:, :count], is_both[:, count:], half)
         winner = np.argmax(is_sharpe, axis=1)
         picked = np.arange(len(chosen))
         winner_oos = oos_sharpe[picked, winner][:, None]
