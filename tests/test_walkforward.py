@@ -16,6 +16,8 @@ from rtystrat.errors import ParameterError
 from rtystrat.execution.strategy import SetupStrategy
 from rtystrat.signals.parameters import Parameter, Parameters
 from rtystrat.signals.plans import ENTRY_MARKET, LONG, SHORT, Plans
+from rtystrat.tuning.diagnostics import probability_of_backtest_overfitting
+from rtystrat.tuning.sweep import sweep
 from rtystrat.tuning.walkforward import Window, walk_forward, walk_forward_windows
 
 
@@ -128,6 +130,14 @@ def test_walk_forward_efficiency_is_pooled_annualised_oos_over_is_profit(regime_
     )
 
 
+def test_pbo_beside_efficiency_is_the_grids_cscv_over_the_sweeps_daily_returns(regime_result: Any) -> None:
+    space = {"side": ["long", "short"], "target_offset": [1.0, 2.0]}
+    _, returns = sweep(Follow, _regimes(8, 8), space, executor="serial", progress=False, keep_returns=True)
+    expected = probability_of_backtest_overfitting(returns, 16)
+    assert regime_result.stats["Probability of Backtest Overfitting"] == expected.pbo
+    np.testing.assert_array_equal(regime_result.overfitting.logits, expected.logits)
+
+
 def test_window_without_a_qualifying_run_stays_flat() -> None:
     result = walk_forward(
         Follow, _regimes(8, 0), {"side": ["long"]}, train=3, test=2, executor="serial", min_trades=10_000,
@@ -141,6 +151,7 @@ def test_window_without_a_qualifying_run_stays_flat() -> None:
     assert (result.equity == 100_000.0).all()
     assert result.trades.empty
     assert math.isnan(result.stats["Walk-Forward Efficiency"])
+    assert math.isnan(result.stats["Probability of Backtest Overfitting"])  # one combination: nothing to rank
 
 
 def test_result_serialises_to_plain_json(regime_result: Any) -> None:
@@ -168,6 +179,7 @@ def test_walkforward_command_runs_on_a_file(tmp_path: Path, capsys: pytest.Captu
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     printed = capsys.readouterr().out
     assert "Walk-Forward Efficiency" in printed
+    assert "Probability of Backtest Overfitting" in printed
     result = json.loads(out.read_text())
     assert len(result["windows"]) == 6  # 2020 … 2025, one test year each
     assert {"stop_offset", "target", "WFE"} <= set(result["windows"][0])

@@ -321,6 +321,6 @@ def _diagnostics(args: argparse.Namespace, frame: pd.DataFrame, returns: pd.Data
         print(f"  best peak: {_params_text(peak['params'])}: {args.objective} {peak['value']:.3f}")
         print(
             f"  best plateau: {_params_text(flat['params'])}: {args.objective} {flat['value']:.3f}, "
-            f"mean of {flat['neighbours']} neighbours {flat['plateau_value']:.3f}"
+            f"mean of its {flat['neighbours']} grid cells (itself included) {flat['plateau_value']:.3f}"
         )
     return report

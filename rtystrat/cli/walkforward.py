@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     print(format_frame(result.windows))
     print()
     keys = ["Return [%]", "CAGR [%]", "Max. Drawdown [%]", "Sharpe Ratio", "# Trades", "Expectancy [R]",
-            "Net P&L [$]", "Walk-Forward Efficiency"]  # fmt: skip
+            "Net P&L [$]", "Walk-Forward Efficiency", "Probability of Backtest Overfitting"]  # fmt: skip
     stats = result.stats.reindex(keys)
     width = max(len(key) for key in keys)
     for key, value in stats.items():

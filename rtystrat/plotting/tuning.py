@@ -247,7 +247,7 @@ def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Pa
     fig.suptitle(
         title
         or f"Walk-forward: {len(windows)} windows, OOS return {stats.get('Return [%]', np.nan):.1f} %, "
-        f"efficiency {efficiency:.2f}"
+        f"efficiency {efficiency:.2f}, PBO {stats.get('Probability of Backtest Overfitting', np.nan):.2f}"
     )
     return save(fig, path)
 

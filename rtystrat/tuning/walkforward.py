@@ -20,10 +20,17 @@ compares annualised OOS profit with annualised in-sample (IS) profit of the chos
 with years = bars / bars per year. Every window starts from the same cash, so this is also the ratio of
 annualised simple returns. 1 means the parameters earned out of sample what they earned in sample; Pardo
 regards values above about 0.5 as a robust strategy. It is NaN when the IS profit is not positive.
+
+Beside it, ``"Probability of Backtest Overfitting"``: the PBO of the whole grid over the whole history by
+combinatorially symmetric cross-validation
+(:func:`rtystrat.tuning.diagnostics.probability_of_backtest_overfitting`: 16 blocks of each combination's
+daily returns, selection by Sharpe ratio). A high WFE with a PBO near or above 0.5 says the windows were
+lucky rather than the grid robust. NaN with fewer than two combinations or 32 days.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Mapping
@@ -39,17 +46,22 @@ from rtystrat.data.bars import session_dates
 from rtystrat.errors import DataError, ParameterError
 from rtystrat.execution import kernel
 from rtystrat.tuning import executors
+from rtystrat.tuning.diagnostics import Overfitting, probability_of_backtest_overfitting
 from rtystrat.tuning.space import ParameterSpace
 from rtystrat.tuning.store import data_fingerprint, plain
 from rtystrat.tuning.sweep import (
     _check_axes,
     _default_config,
+    _period_returns,
     _resolve_data,
     _resolve_strategy,
     _validated,
+    period_ends,
 )
 
 __all__ = ["WalkForwardResult", "Window", "walk_forward", "walk_forward_windows"]
+
+_PBO_BLOCKS = 16
 
 
 class Window(NamedTuple):
@@ -103,12 +115,14 @@ class _WindowJob(NamedTuple):
     config: Any
     windows: tuple[Window, ...]
     full_stats: bool
+    period_ends: np.ndarray  # last bar of each day: the whole-history daily returns feed the PBO
 
 
 def _train_batch(
     job: _WindowJob, reference: Any, batch: list[tuple[int, dict[str, Any]]]
-) -> list[tuple[int, list[dict[str, float]]]]:
-    """Worker task: per combination, the statistics of each training window."""
+) -> list[tuple[int, list[dict[str, float]], np.ndarray]]:
+    """Worker task: per combination, the statistics of each training window and its daily returns over the
+    whole history."""
     data = executors.payload_data(reference)
     strategy = executors.worker_strategy(job.strategy)
     results = []
@@ -123,6 +137,7 @@ def _train_batch(
                     )
                     for w in job.windows
                 ],
+                _period_returns(kernel.simulate(data, plans, job.config).equity, job.period_ends, data.cash),
             )
         )
     return results
@@ -144,13 +159,17 @@ class WalkForwardResult:
         The stitched out-of-sample equity ($ at each bar close of the test windows).
     stats : pd.Series
         :func:`rtystrat.analysis.metrics.compute_stats` of the OOS equity and trades, plus
-        ``"Walk-Forward Efficiency"``.
+        ``"Walk-Forward Efficiency"`` and ``"Probability of Backtest Overfitting"``.
+    overfitting : Overfitting or None
+        The grid's CSCV over the whole history (for :func:`rtystrat.plotting.plot_overfitting`); None when
+        it cannot be computed.
     """
 
     windows: pd.DataFrame
     trades: pd.DataFrame
     equity: pd.Series
     stats: pd.Series
+    overfitting: Overfitting | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain JSON-ready data: stats, windows, trades and equity (ISO times)."""
@@ -237,7 +256,11 @@ def walk_forward(
     prepared = kernel.prepare(strategy, bars, config)
     windows = tuple(walk_forward_windows(prepared.index, train, test, anchored=anchored))
     job = _WindowJob(
-        executors.portable_strategy(strategy), config, windows, objective not in kernel.FAST_STATS
+        executors.portable_strategy(strategy),
+        config,
+        windows,
+        objective not in kernel.FAST_STATS,
+        period_ends(prepared.index),
     )
     per_window: list[list[tuple[dict[str, Any], dict[str, float]]]] = [[] for _ in windows]
     items = [item for item in _validated(strategy, space) if not isinstance(item, str)]
@@ -245,23 +268,36 @@ def walk_forward(
     batch_size = max(1, min(16, len(items) // (parallel * 8)))
     payload = executors.Payload(f"walk-forward:{data_fingerprint(bars)}:{id(prepared)}", prepared)
     results: dict[int, list[dict[str, float]]] = {}
+    daily = np.empty((len(items), len(job.period_ends)), dtype=np.float32)  # float32: 4 bytes a run-day
+    rows = {position: row for row, (position, _) in enumerate(items)}
     with (
         tqdm(
             total=len(items), disable=not progress, unit="run", desc=f"{strategy.name} [walk-forward]"
         ) as bar,
         executors.open_executor(executor, workers, payload) as (pool, reference),
     ):
-        for position, window_stats in executors.stream(
+        for position, window_stats, returns in executors.stream(
             pool, _train_batch, job, reference, items, batch_size=batch_size, max_pending=2 * parallel
         ):
             results[position] = window_stats
+            daily[rows[position]] = returns
             bar.update(1)
     for position, params in items:
         for w, values in enumerate(results[position]):
             per_window[w].append((params, values))
-    return _assemble(
+    result = _assemble(
         strategy, prepared, config, windows, per_window, objective, min_trades, maximize, space.names
     )
+    overfitting = _overfitting(daily)
+    result.stats["Probability of Backtest Overfitting"] = overfitting.pbo if overfitting else math.nan
+    return dataclasses.replace(result, overfitting=overfitting)
+
+
+def _overfitting(daily: np.ndarray) -> Overfitting | None:
+    """The CSCV of the grid's daily returns (runs × days), or None with too few runs or days."""
+    if daily.shape[0] < 2 or daily.shape[1] < 2 * _PBO_BLOCKS:
+        return None
+    return probability_of_backtest_overfitting(daily.T, _PBO_BLOCKS)
 
 
 def _assemble(
