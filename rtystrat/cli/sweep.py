@@ -244,6 +244,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         records: Any = _records(frame)
         if report is not None:
+            from rtystrat.tuning.store import plain
+
             records = {"runs": records, "diagnostics": plain(report.to_dict())}
         with atomic_path(args.json) as path:
             path.write_text(json.dumps(records, indent=1, allow_nan=False), encoding="utf-8")
