@@ -82,6 +82,45 @@ def test_process_pool_and_a_real_local_dask_cluster_give_identical_results(
     pd.testing.assert_frame_equal(from_executor, serial_frame)
 
 
+def _forked_workers_script(executor: str | None) -> str:
+    """A sweep on 2 processes whose workers print, as each task starts, how many compiled fill-rule
+    functions they hold."""
+    return f"""
+import os
+import sys
+
+from numba.core.registry import CPUDispatcher
+from rtystrat.data.sample import load_sample
+from rtystrat.execution import fills
+from rtystrat.tuning import sweep as sweep_module
+
+run_batch = sweep_module._run_batch
+def counting(job, reference, batch):
+    if os.getpid() != parent:
+        compiled = [f for f in vars(fills).values() if isinstance(f, CPUDispatcher)]
+        print(sum(len(f.overloads) for f in compiled), file=sys.stderr, flush=True)
+    return run_batch(job, reference, batch)
+parent = os.getpid()
+sweep_module._run_batch = counting
+bars = load_sample("daily").loc["2014-01-01":]
+sweep_module.sweep("bullish_reversal", bars, {GRID!r}, executor={executor!r}, workers=2, progress=False)
+"""
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="only forked workers inherit code")
+@pytest.mark.parametrize("executor", ["process", None])
+def test_forked_workers_start_with_the_compiled_fill_rules_loaded(executor: str | None) -> None:
+    # A worker that loads numba's cache itself spends about a second before its first run; a fork of a
+    # process that has run once starts ready. A fresh interpreter, so nothing is loaded beforehand.
+    script = _forked_workers_script(executor)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    loaded = [int(line) for line in proc.stderr.split()]
+    assert loaded, "no task ran in a worker"
+    assert min(loaded) > 0
+
+
 def test_rerun_with_a_store_skips_finished_runs(
     bars: pd.DataFrame, serial_frame: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,7 @@ import concurrent.futures as cf
 import contextlib
 import functools
 import itertools
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
@@ -30,6 +31,7 @@ __all__ = [
     "EXECUTORS",
     "Installed",
     "Payload",
+    "forks_workers",
     "open_executor",
     "payload_data",
     "portable_strategy",
@@ -85,6 +87,17 @@ def payload_data(reference: Payload | Installed) -> Any:
     # A payload passed with each task (serial, thread or user executors) or scattered once (Dask) is used
     # as it comes: caching it in this module would keep it alive after the sweep.
     return _WORKER_DATA[reference.tag] if isinstance(reference, Installed) else reference.data
+
+
+def forks_workers(spec: Any) -> bool:
+    """Return True when executor `spec` runs tasks in processes forked from this one as the pool starts.
+
+    Such workers inherit everything this process has loaded, numba's compiled functions included: a run made
+    here before the pool starts loads the compiled code once, instead of once in every worker (about a second
+    of CPU per process). Spawned and forkserver workers, Dask and user executors start from scratch.
+    """
+    # get_context() settles the default start method exactly as the pool itself would when it starts.
+    return (spec is None or spec == "process") and multiprocessing.get_context().get_start_method() == "fork"
 
 
 class _SerialExecutor(cf.Executor):

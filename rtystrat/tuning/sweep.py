@@ -38,6 +38,7 @@ from rtystrat.registry import get_strategy
 from rtystrat.tuning.executors import (
     Installed,
     Payload,
+    forks_workers,
     open_executor,
     payload_data,
     portable_strategy,
@@ -222,9 +223,17 @@ def _run_combinations(
     payload = Payload(
         f"{engine}:{fingerprint}:{hashlib.sha256(config.encode()).hexdigest()[:16]}", payload_data
     )
+    pending = todo()
+    # With forked workers the first run goes here: it loads the compiled code in this process, and the
+    # workers forked afterwards inherit it ready to run instead of each loading it again.
+    here = list(itertools.islice(pending, 1)) if job.engine == "kernel" and forks_workers(executor) else []
+    done_here = _run_batch(job, payload, here)
     with bar, open_executor(executor, workers, payload) as (pool, reference):
-        for position, stats, returns in stream(
-            pool, _run_batch, job, reference, todo(), batch_size=batch_size, max_pending=2 * parallel
+        for position, stats, returns in itertools.chain(
+            done_here,
+            stream(
+                pool, _run_batch, job, reference, pending, batch_size=batch_size, max_pending=2 * parallel
+            ),
         ):
             run = runs[position]
             if store is not None:

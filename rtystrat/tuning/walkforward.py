@@ -31,6 +31,7 @@ lucky rather than the grid robust. NaN with fewer than two combinations or 32 da
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 from collections.abc import Mapping
@@ -270,14 +271,26 @@ def walk_forward(
     results: dict[int, list[dict[str, float]]] = {}
     daily = np.empty((len(items), len(job.period_ends)), dtype=np.float32)  # float32: 4 bytes a run-day
     rows = {position: row for row, (position, _) in enumerate(items)}
+    # With forked workers the first combination runs here: they inherit the compiled code it loads.
+    here = 1 if executors.forks_workers(executor) else 0
+    done_here = _train_batch(job, payload, items[:here])
     with (
         tqdm(
             total=len(items), disable=not progress, unit="run", desc=f"{strategy.name} [walk-forward]"
         ) as bar,
         executors.open_executor(executor, workers, payload) as (pool, reference),
     ):
-        for position, window_stats, returns in executors.stream(
-            pool, _train_batch, job, reference, items, batch_size=batch_size, max_pending=2 * parallel
+        for position, window_stats, returns in itertools.chain(
+            done_here,
+            executors.stream(
+                pool,
+                _train_batch,
+                job,
+                reference,
+                items[here:],
+                batch_size=batch_size,
+                max_pending=2 * parallel,
+            ),
         ):
             results[position] = window_stats
             daily[rows[position]] = returns
