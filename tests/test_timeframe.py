@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,6 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rtystrat
+from rtystrat.cli import build_parser
+from rtystrat.cli.backtest import run_config
 from rtystrat.errors import ParameterError
 from rtystrat.execution import kernel
 from rtystrat.execution.config import RunConfig
@@ -290,3 +293,61 @@ def test_run_config_takes_a_timeframe_and_refuses_an_unknown_one() -> None:
     assert RunConfig.from_dict(RunConfig(timeframe="W").to_dict()).timeframe == "W"
     with pytest.raises(ParameterError, match=r"timeframe must be one of D, W, M, Q or None, got 'H'"):
         RunConfig(timeframe="H")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["backtest", "bullish_reversal"],
+        ["sweep", "bullish_reversal", "--grid", "stop_offset=10pt,13pt"],
+        ["walkforward", "bullish_reversal", "--grid", "stop_offset=10pt,13pt"],
+    ],
+)
+def test_run_commands_take_a_timeframe(argv: list[str]) -> None:
+    args = build_parser().parse_args([*argv, "--timeframe", "d"])
+    assert run_config(args).timeframe == "D"
+    assert run_config(build_parser().parse_args(argv)).timeframe is None
+
+
+def test_backtest_command_trades_minute_bars_with_daily_indicators(
+    minute: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "minute.csv"
+    minute.loc[:"2025-04-30"].to_csv(path)
+    out = tmp_path / "result.json"
+    argv = ["backtest", "bullish_reversal", "--data", str(path), "--timeframe", "D", "--start", "2025-04-07"]
+    params = ["--param", "max_hold=2", "--param", "rsi_max=35"]  # daily RSI(14) 33.8 on the signal day
+    args = build_parser().parse_args([*argv, *params, "--json", str(out), "--quiet"])
+    assert args.func(args) == 0
+    result = json.loads(out.read_text())
+    assert result["config"]["timeframe"] == "D"
+    config = RunConfig(timeframe="D", start="2025-04-07")
+    expected = run_backtest(
+        get_strategy("bullish_reversal"),
+        minute.loc[:"2025-04-30"],
+        config=config,
+        params={"max_hold": 2, "rsi_max": 35.0},
+    )
+    assert [trade["entry_time"] for trade in result["trades"]] == [
+        t.isoformat() for t in expected.trades["entry_time"]
+    ]
+    assert len(expected.trades) == 1
+
+
+@pytest.mark.shared_data
+def test_levels_command_reads_an_hourly_file_by_session(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hourly = shared_data / "intraday" / "RTY_F_yahoo_1h_utc.csv"
+    args = build_parser().parse_args(["levels", "--data", str(hourly), "--date", "2025-03-13", "--json"])
+    assert args.func(args) == 0
+    table = json.loads(capsys.readouterr().out)
+    bars = rtystrat.load_bars(hourly, repair="clip,drop_weekend")
+    sessions = bars.groupby(_sessions_by_shift(bars)).agg({"high": "max", "low": "min", "close": "last"})
+    february = sessions.loc["2025-02"]
+    high, low, close = february["high"].max(), february["low"].min(), february["close"].iloc[-1]
+    pivot = (high + low + close) / 3
+    assert (table["P"], table["S2"]) == pytest.approx((pivot, pivot - (high - low)), abs=1e-9)
+    assert table["S2"] == pytest.approx(2003.0, abs=0.05)  # the analysis's 2,003
+    closes = sessions["close"].loc[:"2025-03-13"]
+    assert table["sma_100"] == pytest.approx(closes.iloc[-100:].mean(), abs=1e-9)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from rtystrat.choices import POLICIES
+from rtystrat.choices import PERIODS, POLICIES
 from rtystrat.cli.common import add_data_options, check_input, read_bars
 from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import ParameterError
@@ -22,6 +22,7 @@ examples:
   rtystrat backtest both                                  # both setups, one account, shipped sample data
   rtystrat backtest bullish_reversal --data RTY.csv --param stop_offset=20pt --param target=mid
   rtystrat backtest bearish_breakdown --data RTY.csv --fill-policy ohlc_path --json result.json
+  rtystrat backtest bullish_reversal --data RTY_1min.csv --timeframe D   # minute bars, daily SMA/RSI/ATR
   rtystrat backtest --list                                # strategies and their parameters
 
   --param name=value sets a strategy parameter (offsets: 13pt, 130tick, 0.5%, 1.5atr; a bare number is
@@ -83,7 +84,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the account and cost settings every run command shares (all default to :class:`RunConfig`)."""
+    """Add the account, cost and indicator-timeframe settings of every run command (defaults: RunConfig)."""
     parser.add_argument("--contract", help="contract symbol (default: RTY)")
     parser.add_argument(
         "--fill-policy", choices=POLICIES, help="bar with stop and target both touched (default: pessimistic)"
@@ -99,6 +100,13 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--commission-per-side", type=float, metavar="DOLLARS", help="per contract (default: contract's)"
     )
+    parser.add_argument(
+        "--timeframe",
+        type=str.upper,
+        choices=PERIODS,
+        help="count SMA/RSI/ATR in CME sessions (D), weeks, months or quarters: minute bars trade with daily "
+        "indicators (default: the bars' own)",
+    )
 
 
 def run_config(args: argparse.Namespace) -> RunConfig:
@@ -106,7 +114,7 @@ def run_config(args: argparse.Namespace) -> RunConfig:
     from rtystrat.execution.config import RunConfig  # loads numba: only once a run is asked for
 
     names = ("contract", "fill_policy", "cash", "contracts", "risk_per_trade", "slippage_ticks")
-    names += ("commission_per_side", "start", "end")
+    names += ("commission_per_side", "start", "end", "timeframe")
     given = {name: getattr(args, name, None) for name in names}  # sweep has no window flags
     return RunConfig(**{name: value for name, value in given.items() if value is not None})
 
