@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     # contracts
     "ContractSpec": "rtystrat.data.contracts",
     "CONTRACTS": "rtystrat.data.contracts",
+    "contract_spec": "rtystrat.data.contracts",
     "get_contract": "rtystrat.data.contracts",
     "round_to_tick": "rtystrat.data.contracts",
     "expiry_date": "rtystrat.data.contracts",

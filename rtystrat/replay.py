@@ -34,7 +34,7 @@ import pandas as pd
 from rtystrat.analysis.results import BacktestResult
 from rtystrat.api import load_data
 from rtystrat.data.bars import is_intraday, session_dates
-from rtystrat.data.contracts import get_contract
+from rtystrat.data.contracts import contract_spec
 from rtystrat.errors import DataError, ParameterError
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.engine import run_backtest
@@ -232,7 +232,7 @@ class ArticleReplay:
 def _commission(config: Mapping[str, Any]) -> str:
     value = config.get("commission_per_side")
     if value is None:
-        value = get_contract(config.get("contract", "RTY")).commission_per_side
+        value = contract_spec(config.get("contract", "RTY")).commission_per_side
     return f"${value:,.2f}"
 
 

@@ -83,4 +83,6 @@ def run_facts(index: pd.DatetimeIndex, trades: pd.DataFrame) -> list[str]:
 
 def config_facts(config: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """Return the ``(name, value)`` run settings a report's header shows (contract, cash, costs, ...)."""
-    return [(key, config[key]) for key in _CONFIG_FACTS if config.get(key) is not None]
+    facts = [(key, config[key]) for key in _CONFIG_FACTS if config.get(key) is not None]
+    # a contract given in full is a mapping of its fields: its symbol names it
+    return [(key, value["symbol"] if isinstance(value, Mapping) else value) for key, value in facts]

@@ -85,7 +85,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_account_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the account, cost and indicator-timeframe settings of every run command (defaults: RunConfig)."""
-    parser.add_argument("--contract", help="contract symbol (default: RTY)")
+    parser.add_argument(
+        "--contract",
+        metavar="SPEC",
+        help="preset symbol (RTY, M2K, ES, MES, NQ, MNQ, YM, MYM; default RTY), fields "
+        "(symbol=XYZ,multiplier=50,tick=0.1,commission=2.5,margin=7000) or a .toml/.json file of them",
+    )
     parser.add_argument(
         "--fill-policy", choices=POLICIES, help="bar with stop and target both touched (default: pessimistic)"
     )

@@ -27,8 +27,11 @@ import dataclasses
 import datetime as dt
 import decimal
 import functools
+import json
 import re
+import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -55,6 +58,7 @@ __all__ = [
     "ContractSpec",
     "business_day",
     "contract_code",
+    "contract_spec",
     "exchange_holidays",
     "expiry_date",
     "get_contract",
@@ -180,6 +184,101 @@ def get_contract(symbol: str) -> ContractSpec:
             f"unknown contract {symbol!r}{suggest(key, CONTRACTS)}; valid: {', '.join(CONTRACTS)}"
         )
     return CONTRACTS[key]
+
+
+# Short names a spec may use on the command line (``tick=0.1``) for the fields of ContractSpec.
+_SPEC_ALIASES = {"tick": "tick_size", "commission": "commission_per_side", "margin": "initial_margin"}
+_SPEC_FIELDS = tuple(field.name for field in dataclasses.fields(ContractSpec))
+_NUMBER_FIELDS = ("multiplier", "tick_size", "commission_per_side", "initial_margin")
+
+
+def contract_spec(contract: str | Path | Mapping[str, Any] | ContractSpec) -> ContractSpec:
+    """Return the specification `contract` names or describes.
+
+    Parameters
+    ----------
+    contract : str, Path, mapping or ContractSpec
+        A preset symbol (``"ES"``); fields as ``"symbol=XYZ,multiplier=50,tick=0.1,commission=2.5"``; a
+        ``.toml`` or ``.json`` file of those fields; or a mapping of them. Field names are those of
+        :class:`ContractSpec`, or ``tick``, ``commission`` and ``margin`` for short. Fields not given come
+        from the preset of the same symbol; for a symbol without a preset, ``multiplier`` and ``tick`` are
+        required, ``name`` is the symbol and commission and margin are 0.
+
+    Raises
+    ------
+    ParameterError
+        One line naming the unknown field (with a suggestion), the missing one, or the bad value.
+
+    Examples
+    --------
+    >>> contract_spec("symbol=RTY,commission=1.75").commission_per_side
+    1.75
+    >>> contract_spec("symbol=RTYX,multiplier=50,tick=0.1").tick_value
+    5.0
+    """
+    if isinstance(contract, ContractSpec):
+        return contract
+    if isinstance(contract, Mapping):
+        return _spec_from_fields(dict(contract), "contract")
+    text = str(contract).strip()
+    if text.lower().endswith((".toml", ".json")):
+        return _spec_from_fields(_read_spec_file(Path(text)), text)
+    if "=" in text:
+        fields = {}
+        for item in text.split(","):
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise ParameterError(f"contract {text!r}: expected KEY=VALUE pairs, got {item!r}")
+            fields[key.strip()] = value.strip()
+        return _spec_from_fields(fields, f"contract {text!r}")
+    return get_contract(text)
+
+
+def _read_spec_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(f"contract file {str(path)!r} is not a file")
+    try:
+        if path.suffix.lower() == ".toml":
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+        raise ParameterError(f"{path}: not a valid contract file ({error})") from None
+    if not isinstance(data, dict):
+        raise ParameterError(f"{path}: a contract file holds fields like symbol, multiplier, tick")
+    return data
+
+
+def _spec_from_fields(fields: dict[str, Any], where: str) -> ContractSpec:
+    given: dict[str, Any] = {}
+    for key, value in fields.items():
+        name = _SPEC_ALIASES.get(str(key).lower(), str(key).lower())
+        if name not in _SPEC_FIELDS:
+            valid = sorted({*_SPEC_FIELDS, *_SPEC_ALIASES})
+            raise ParameterError(
+                f"{where}: unknown field {key!r}{suggest(str(key), valid)}; valid: {', '.join(valid)}"
+            )
+        if name in _NUMBER_FIELDS:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                raise ParameterError(f"{where}: {key} must be a number, got {value!r}") from None
+        given[name] = value
+    if "symbol" not in given:
+        raise ParameterError(f"{where}: symbol is required (e.g. symbol=RTY)")
+    given["symbol"] = str(given["symbol"]).strip().upper()
+    preset = CONTRACTS.get(given["symbol"])
+    if preset is not None:
+        return preset.with_(**given)
+    missing = [name for name in ("multiplier", "tick_size") if name not in given]
+    if missing:
+        raise ParameterError(
+            f"{where}: {given['symbol']} is not a preset ({', '.join(CONTRACTS)}), so "
+            f"{' and '.join('tick' if name == 'tick_size' else name for name in missing)} must be given"
+        )
+    return ContractSpec(
+        **{"name": given["symbol"], "commission_per_side": 0.0, "initial_margin": 0.0, **given}
+    )
 
 
 # --- tick rounding -------------------------------------------------------------------------------------

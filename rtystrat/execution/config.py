@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rtystrat.data.bars import PERIODS
-from rtystrat.data.contracts import ContractSpec, get_contract
+from rtystrat.data.contracts import CONTRACTS, ContractSpec, contract_spec
 from rtystrat.errors import ParameterError, suggest
 from rtystrat.execution.fills import POLICIES, make_settings
 
@@ -24,8 +24,11 @@ class RunConfig:
 
     Parameters
     ----------
-    contract : str
-        Contract symbol (:func:`rtystrat.data.contracts.get_contract`), e.g. ``"RTY"``.
+    contract : str or ContractSpec
+        A preset symbol (``"RTY"``), a full specification (a :class:`~rtystrat.data.contracts.ContractSpec`,
+        ``"symbol=XYZ,multiplier=50,tick=0.1"`` or a ``.toml``/``.json`` file; see
+        :func:`rtystrat.data.contracts.contract_spec`). A preset is kept as its symbol, anything else as the
+        spec (``to_dict`` writes its fields).
     cash : float
         Starting account value in $.
     fill_policy : {"pessimistic", "optimistic", "ohlc_path", "intraday"}
@@ -60,7 +63,7 @@ class RunConfig:
     2.5
     """
 
-    contract: str = "RTY"
+    contract: str | ContractSpec = "RTY"
     cash: float = 100_000.0
     fill_policy: str = "pessimistic"
     slippage_ticks: float = 1
@@ -79,8 +82,8 @@ class RunConfig:
         return super().__new__(cls)
 
     def __post_init__(self) -> None:
-        spec = get_contract(self.contract)
-        object.__setattr__(self, "contract", spec.symbol)
+        spec = contract_spec(self.contract)
+        object.__setattr__(self, "contract", spec.symbol if CONTRACTS.get(spec.symbol) == spec else spec)
         if self.fill_policy not in POLICIES:
             raise ParameterError(
                 f"fill_policy must be one of {', '.join(POLICIES)}, got {self.fill_policy!r}"
@@ -118,26 +121,29 @@ class RunConfig:
     @property
     def spec(self) -> ContractSpec:
         """The contract specification with this run's cost overrides applied."""
-        return get_contract(self.contract).with_(
-            commission_per_side=self.commission, initial_margin=self.margin
-        )
+        return self.base_spec.with_(commission_per_side=self.commission, initial_margin=self.margin)
+
+    @property
+    def base_spec(self) -> ContractSpec:
+        """The contract specification before this run's cost overrides."""
+        return contract_spec(self.contract)
 
     @property
     def commission(self) -> float:
         """$ per contract per side in force (the override or the contract's default)."""
-        default = get_contract(self.contract).commission_per_side
+        default = self.base_spec.commission_per_side
         return float(default if self.commission_per_side is None else self.commission_per_side)
 
     @property
     def margin(self) -> float:
         """$ initial margin per contract in force (the override or the contract's default)."""
-        default = get_contract(self.contract).initial_margin
+        default = self.base_spec.initial_margin
         return float(default if self.initial_margin is None else self.initial_margin)
 
     def fill_settings(self) -> np.ndarray:
         """Return the settings vector of the compiled fill rules
         (:func:`rtystrat.execution.fills.make_settings`)."""
-        spec = get_contract(self.contract)
+        spec = self.base_spec
         return make_settings(
             policy=self.fill_policy,
             multiplier=spec.multiplier,
@@ -190,4 +196,6 @@ def _check_number(
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, ContractSpec):
+        return dataclasses.asdict(value)
     return value.item() if isinstance(value, np.generic) else value

@@ -28,6 +28,7 @@ from rtystrat.execution.feeds import make_feed
 from rtystrat.execution.strategy import SetupStrategy
 from rtystrat.signals.columns import tick_size_of
 from rtystrat.signals.features import indicator_frame
+from rtystrat.signals.offsets import parse_offset
 
 __all__ = [
     "SUB_BAR_CLOSE_TICKS",
@@ -42,6 +43,8 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 SubBars = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# Contracts on the Russell 2000 index, whose points the setups' points-based defaults were sized for.
+_RUSSELL = ("RTY", "M2K")
 
 #: Sub-bars resolve their bar only when their first open is within this many ticks of the bar's open (the
 #: session's first trade is the same trade in both files; two ticks allow for a vendor's rounding).
@@ -88,6 +91,7 @@ def run_backtest(
     config = RunConfig() if config is None else config
     classes = _strategy_classes(strategies)
     setup_params = _split_params(classes, params)
+    _note_points_offsets(classes, setup_params, config.spec.symbol)
     frame = indicator_frame_for(classes, data, config)
     sub_bars = sub_bars_for(frame, intraday) if config.fill_policy == "intraday" else None
     if config.fill_policy == "intraday" and sub_bars is None:
@@ -136,6 +140,32 @@ def run_backtest(
     return dataclasses.replace(result, stats=pd.concat([result.stats, counts]))
 
 
+def _note_points_offsets(
+    classes: list[type[SetupStrategy]], setup_params: Mapping[str, Mapping[str, Any]], symbol: str
+) -> None:
+    """Say once that offsets in points keep RTY's size on another market, and suggest % or ATR units."""
+    if symbol in _RUSSELL:
+        return
+    in_points = []
+    for cls in classes:
+        declared = cls.parameters if isinstance(cls.parameters, Mapping) else {}
+        for name, value in setup_params[cls.name].items():
+            if getattr(declared.get(name), "kind", None) != "offset":
+                continue
+            try:
+                offset = parse_offset(value, name=name)
+            except ParameterError:
+                continue  # a word the offset also accepts ("pivot"), not a distance
+            if offset.unit == "pt" and not offset.is_zero:
+                in_points.append(f"{name}={offset}")
+    if in_points:
+        _log.warning(
+            "%s: offsets in points (%s) are sized for RTY, where a 60-point stop is about 1.2 ATR (on ES "
+            "about 0.6); give them in %% or atr (e.g. stop_offset=1.2atr) to carry them to another market",
+            symbol, ", ".join(in_points),
+        )  # fmt: skip
+
+
 def _run(
     classes: list[type[SetupStrategy]],
     frame: pd.DataFrame,
@@ -146,7 +176,7 @@ def _run(
     """Build the Cerebro of one account, run it, return the strategies (their analyzers hold the records)."""
     # no default observers: they cost per-bar work and record nothing the analyzers need
     cerebro = bt.Cerebro(stdstats=False, runonce=config.runonce, preload=True, maxcpus=1)
-    broker = FuturesBroker(fill_settings=config.fill_settings(), contract=config.contract)
+    broker = FuturesBroker(fill_settings=config.fill_settings(), contract=config.spec.symbol)
     broker.setcash(config.cash)
     broker.addcommissioninfo(futures_commission(config.spec))
     cerebro.broker = broker
