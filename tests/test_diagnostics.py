@@ -191,3 +191,15 @@ def test_diagnose_selects_by_objective_and_reports_every_diagnostic() -> None:
     assert result["plateau"]["best_peak"]["params"] == {"stop_offset": 15, "target": "pivot"}
     with pytest.raises(ParameterError, match="5 return columns for 6 sweep rows"):
         diagnose(frame, returns[:, :5])
+
+
+def test_diagnose_of_a_selected_run_that_never_traded_reports_nan_moments_without_warnings() -> None:
+    index = pd.Index([5, 10, 15], name="stop_offset")
+    frame = pd.DataFrame({"Expectancy [R]": [0.0, -0.1, -0.2], "# Trades": [0, 3, 3]}, index=index)
+    rng = np.random.default_rng(9)
+    returns = np.column_stack([np.zeros(64), rng.normal(0, 0.01, 64), rng.normal(0, 0.01, 64)])
+    selected = diagnose(frame, returns, min_trades=0, spa_reps=0, blocks=4).to_dict()["selected"]
+    assert selected["params"] == {"stop_offset": 5}
+    assert selected["sharpe_ratio"] == 0.0
+    assert math.isnan(selected["skewness"]) and math.isnan(selected["kurtosis"])
+    assert math.isnan(selected["probabilistic_sharpe_ratio"])

@@ -481,8 +481,8 @@ def diagnose(
             "params": _params(frame.index, selected),
             objective: float(values[selected]),
             "sharpe_ratio": float(ratios[selected] * scale),
-            "skewness": float(stats.skew(chosen, bias=True)),
-            "kurtosis": float(stats.kurtosis(chosen, fisher=False, bias=True)),
+            "skewness": _moment(stats.skew, chosen),
+            "kurtosis": _moment(stats.kurtosis, chosen, fisher=False),
             "probabilistic_sharpe_ratio": probabilistic_sharpe_ratio(chosen, benchmark_sharpe / scale),
             "benchmark_sharpe_ratio": benchmark_sharpe,
             "expected_max_sharpe_ratio": expected_maximum_sharpe(variance, effective) * scale,
@@ -498,6 +498,12 @@ def diagnose(
     )
     summary["plateau"] = _plateau_summary(frame, values, good, maximize)
     return Diagnostics(summary, overfitting)
+
+
+def _moment(function: Any, values: np.ndarray, **options: Any) -> float:
+    """A standardised moment of `values` (population, ``bias=True``); NaN for constant values (a run that
+    never traded, selected when `min_trades` is 0), which have none."""
+    return float(function(values, bias=True, **options)) if values.std() > 0 else math.nan
 
 
 def _name(benchmark: Any) -> str:
