@@ -412,3 +412,6 @@ def test_walk_forward_figure_shows_oos_equity_and_one_row_per_window(
         "out of sample, flat (no choice)",
     ]
     assert fig.get_suptitle() == "Walk-forward: 3 windows, OOS return 2.0 %, efficiency 0.25"
+    walk_forward_result.stats["Probability of Backtest Overfitting"] = 0.625
+    titled = plotting.plot_walkforward(walk_forward_result)
+    assert titled.get_suptitle() == "Walk-forward: 3 windows, OOS return 2.0 %, efficiency 0.25, PBO 0.62"

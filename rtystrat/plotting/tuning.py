@@ -244,10 +244,12 @@ def plot_walkforward(wf_result: Any, *, title: str | None = None, path: str | Pa
     date_axis(ax_windows, tz)
     stats = wf_result.stats
     efficiency = stats.get("Walk-Forward Efficiency", np.nan)
+    pbo = stats.get("Probability of Backtest Overfitting")
     fig.suptitle(
         title
         or f"Walk-forward: {len(windows)} windows, OOS return {stats.get('Return [%]', np.nan):.1f} %, "
-        f"efficiency {efficiency:.2f}, PBO {stats.get('Probability of Backtest Overfitting', np.nan):.2f}"
+        f"efficiency {efficiency:.2f}"
+        + ("" if pbo is None else f", PBO {pbo:.2f}")
     )
     return save(fig, path)
 
