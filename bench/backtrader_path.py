@@ -15,20 +15,20 @@ after 10 sessions, one fill per month), over 5,000 daily bars. Three ways to run
    only after the entry bar, and a bar touching both takes the stop; it books different trades, and the
    script counts how many agree.
 
-Medians over --repeats runs, measured in this run.
+Every path runs once untimed, then the three run in --repeats interleaved rounds (default 5); the table
+shows medians and each over the plain script's (below 1: faster), with the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
 from typing import NamedTuple
 
 import backtrader as bt
 import pandas as pd
 
-from bench.common import daily_bars, median_seconds, print_table
+from bench.common import daily_bars, interleaved, print_timings
 from rtystrat.data.contracts import get_contract, round_to_tick
 from rtystrat.execution.analyzers import TradeRecorder
 from rtystrat.execution.broker import FuturesBroker, futures_commission
@@ -227,7 +227,7 @@ def native_run(bars: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved rounds (at least 3)")
     args = parser.parse_args()
     strategy = get_strategy("bullish_reversal")
     bars = daily_bars()
@@ -238,27 +238,17 @@ def main() -> None:
     native = set(native_run(bars))
     same_days = native & set(zip(ours["entry_time"], ours["exit_time"], strict=True))
 
-    def timed(run: Callable[[], object]) -> float:
-        return median_seconds(run, args.repeats)
-
-    seconds = {
-        "ours": timed(lambda: run_backtest(strategy, bars, params=PARAMS)),
-        "plain": timed(lambda: plain_run(bars)),
-        "native": timed(lambda: native_run(bars)),
-    }
-    rows = [
-        ("rtystrat run_backtest (from bars: indicators, plans, lean feed, stats)", "ours"),
-        ("plain backtrader script, rtystrat broker + enter_bracket (same trades)", "plain"),
-        ("plain backtrader script, native buy_bracket (different trades)", "native"),
-    ]
-    print_table(
-        f"One run over {len(bars):,} daily bars (median of {args.repeats})",
-        [
-            (label, f"{seconds[key] * 1e3:,.0f} ms", f"{seconds['plain'] / seconds[key]:.2f}x")
-            for label, key in rows
-        ],
-        ["path", "time", "vs plain script"],
+    timings = interleaved(
+        {
+            "plain backtrader script, rtystrat broker + enter_bracket (same trades)": lambda: plain_run(bars),
+            "rtystrat run_backtest (from bars: indicators, plans, lean feed, stats)": lambda: run_backtest(
+                strategy, bars, params=PARAMS
+            ),
+            "plain backtrader script, native buy_bracket (different trades)": lambda: native_run(bars),
+        },
+        args.repeats,
     )
+    print_timings(f"One run over {len(bars):,} daily bars", timings)
     print(
         f"rtystrat trades: {len(ours)}; plain script (rtystrat fills): {len(plain)}, identical entry/exit "
         f"time, price, reason and contracts: {len(ours)}; native buy_bracket: {len(native)}, "

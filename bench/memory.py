@@ -15,7 +15,7 @@ import resource
 import subprocess
 import sys
 
-from bench.common import daily_bars, peak_rss_mib, print_table
+from bench.common import daily_bars, load_average, peak_rss_mib, print_table
 from rtystrat.execution import kernel
 from rtystrat.execution.config import RunConfig
 from rtystrat.registry import get_strategy
@@ -45,6 +45,7 @@ def main() -> None:
     if args.case:
         print(json.dumps(_case(args.case)))
         return
+    print(f"load average: {load_average()}")
     results = {}
     for case in ("single", "serial", "pool"):
         out = subprocess.run(

@@ -1,6 +1,9 @@
 """Kernel vs backtrader on the same 50-combination grid over 5,000 daily bars (and vectorbt if installed).
 
-Run: ``python -m bench.sweep_daily``. Prints medians and ratios measured in this run. The kernel and both
+Run: ``python -m bench.sweep_daily [--repeats 3]``. Every case runs once untimed, then the cases run in
+interleaved rounds; the table shows medians and each median over the kernel's, with the load average before
+and after. The minimal numba bracket loop (``bench.common.bracket_loop``) is the floor a fill loop can
+reach on the same plans. The kernel and both
 backtrader paths book the same trades (checked below). vectorbt, when installed, runs the same entries —
 each limit fill computed from rtystrat's plans and given to vectorbt as a signal at its fill price — with
 its own percentage stop and target from the fill and no time stop (its open-source version has neither
@@ -12,13 +15,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from bench.common import GRID_50, daily_bars, median_seconds, print_table
+from bench.common import (
+    GRID_50,
+    daily_bars,
+    has_vectorbt,
+    interleaved,
+    print_timings,
+    run_bracket_loop,
+    vectorbt_portfolio,
+    vectorbt_signals,
+)
 from rtystrat.execution import fills, kernel, tradelog
 from rtystrat.execution.analyzers import EquityRecorder, TradeRecorder
 from rtystrat.execution.broker import FuturesBroker, futures_commission
@@ -33,11 +44,9 @@ COMPARED = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason
 
 def optstrategy(
     strategy: type, bars: pd.DataFrame, combinations: list[dict], workers: int
-) -> tuple[float, list[pd.DataFrame]]:
-    """Time backtrader's own optimiser (``Cerebro.optstrategy``) over the combinations.
-
-    Returns the seconds and each combination's trade log.
-    """
+) -> list[pd.DataFrame]:
+    """Run backtrader's own optimiser (``Cerebro.optstrategy``) over the combinations; return each
+    combination's trade log."""
     config = RunConfig()
     frame = indicator_frame_for(strategy, bars, config)
     cerebro = bt.Cerebro(stdstats=False, optreturn=True, maxcpus=workers)
@@ -51,9 +60,7 @@ def optstrategy(
     cerebro.optstrategy(strategy, setup_params=combinations, frame=[frame], intraday=[None])
     cerebro.addanalyzer(TradeRecorder, _name="trades")
     cerebro.addanalyzer(EquityRecorder, _name="equity")
-    start = time.perf_counter()
     results = cerebro.run()
-    seconds = time.perf_counter() - start
     # optreturn strips the strategy from the analyzers; rebuild each trade log from the recorded fills.
     spec = config.spec
     logs = [
@@ -67,43 +74,7 @@ def optstrategy(
         )
         for result in results
     ]
-    return seconds, logs
-
-
-def _vectorbt_signals(strategy: type, data: kernel.KernelData, combinations: list[dict]) -> dict:
-    """Return vectorbt's inputs: per combination, entries at the bar a plan's limit fills, at its fill price.
-
-    The limit of plan row ``t`` fills on bar ``t + 1`` when that bar trades below it, at the limit or a lower
-    open; stop and target become fractions of that fill price.
-    """
-    shape = (len(data.close), len(combinations))
-    entries, price = np.zeros(shape, dtype=bool), np.full(shape, np.nan)
-    stop, target = np.full(shape, np.nan), np.full(shape, np.nan)
-    for column, params in enumerate(combinations):
-        plans = kernel.plans(strategy, data, params)
-        rows = np.flatnonzero(plans.direction[:-1])
-        rows = rows[data.low[rows + 1] < plans.entry_price[rows]]
-        fill = np.minimum(data.open[rows + 1], plans.entry_price[rows])
-        entries[rows + 1, column], price[rows + 1, column] = True, fill
-        stop[rows + 1, column] = (fill - plans.stop[rows]) / fill
-        target[rows + 1, column] = (plans.target[rows] - fill) / fill
-    return {"entries": entries, "price": price, "sl_stop": stop, "tp_stop": target}
-
-
-def _vectorbt(data: kernel.KernelData, signals: dict) -> object:
-    """Simulate every combination as one column of a vectorbt portfolio (one contract, no costs)."""
-    import vectorbt as vbt
-
-    return vbt.Portfolio.from_signals(
-        data.close[:, None],  # one column of prices, broadcast against the 50 columns of signals
-        open=data.open[:, None],
-        high=data.high[:, None],
-        low=data.low[:, None],
-        size=1.0,
-        init_cash=1e9,
-        stop_entry_price="price",
-        **signals,
-    )
+    return logs
 
 
 def _round_trips(trades: pd.DataFrame, index: pd.DatetimeIndex) -> set[tuple[int, int]]:
@@ -118,7 +89,7 @@ def _round_trips(trades: pd.DataFrame, index: pd.DatetimeIndex) -> set[tuple[int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="processes for the pooled runs")
-    parser.add_argument("--repeats", type=int, default=7, help="repeats of the fast measurements")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (at least 3)")
     args = parser.parse_args()
     strategy = get_strategy("bullish_reversal")
     bars = daily_bars()
@@ -128,55 +99,40 @@ def main() -> None:
         f"{len(bars):,} daily bars, {len(combinations)} combinations ({space.describe()}), "
         f"{args.workers} workers"
     )
-
     data = kernel.prepare(strategy, bars, RunConfig())
-    kernel.evaluate(strategy, data, combinations[0])  # compile (numba caches to disk after the first run)
-    kernel_only = median_seconds(
-        lambda: [kernel.evaluate(strategy, data, c) for c in combinations], args.repeats
-    )
-    serial = median_seconds(
-        lambda: sweep(strategy, bars, space, executor="serial", progress=False), args.repeats
-    )
-    pooled = median_seconds(
-        lambda: sweep(strategy, bars, space, executor="process", workers=args.workers, progress=False), 3
-    )
-    engine = median_seconds(
-        lambda: sweep(strategy, bars, space, engine="backtrader", workers=args.workers, progress=False), 1
-    )
-    native, native_trades = optstrategy(strategy, bars, combinations, args.workers)
-    rows = [
-        ("kernel: 50 evaluations, one process", kernel_only),
-        ("kernel: sweep(), serial (incl. frame + validation)", serial),
-        (f"kernel: sweep(), {args.workers} processes (incl. pool start)", pooled),
-        (f"backtrader: sweep(engine='backtrader'), {args.workers} processes", engine),
-        (f"backtrader: Cerebro.optstrategy, maxcpus={args.workers}", native),
-    ]
-    vectorbt_note = ""
-    try:
-        import vectorbt  # noqa: F401  (optional comparison)
-    except ImportError:
-        print("vectorbt is not installed: no vectorbt row")
+    workers = args.workers
+    cases = {
+        "kernel: 50 evaluations, 1 process": lambda: [
+            kernel.evaluate(strategy, data, c) for c in combinations
+        ],
+        "minimal numba bracket loop: 50 runs, 1 process (plans included)": lambda: [
+            run_bracket_loop(strategy, data, c) for c in combinations
+        ],
+        "kernel: sweep(), serial (frame + validation included)": lambda: sweep(
+            strategy, bars, space, executor="serial", progress=False
+        ),
+        f"kernel: sweep(), {workers} processes (pool start included)": lambda: sweep(
+            strategy, bars, space, executor="process", workers=workers, progress=False
+        ),
+        f"backtrader: sweep(engine='backtrader'), {workers} processes": lambda: sweep(
+            strategy, bars, space, engine="backtrader", workers=workers, progress=False
+        ),
+        f"backtrader: Cerebro.optstrategy, maxcpus={workers}": lambda: optstrategy(
+            strategy, bars, combinations, workers
+        ),
+    }
+    if has_vectorbt():
+        signals = vectorbt_signals(strategy, data, combinations)
+        cases["vectorbt: from_signals, 50 columns, 1 process (entries given)"] = lambda: vectorbt_portfolio(
+            data, signals
+        )
     else:
-        signals = _vectorbt_signals(strategy, data, combinations)
-        records = _vectorbt(data, signals).trades.records  # the first call compiles
-        vectorbt_seconds = median_seconds(lambda: _vectorbt(data, signals), args.repeats)
-        rows.append(("vectorbt: from_signals, 50 columns, one process (entries given)", vectorbt_seconds))
-        ours = [kernel.run(strategy, data, params)[0] for params in combinations]
-        same = sum(
-            len(_round_trips(records[records["col"] == column], data.index) & _round_trips(log, data.index))
-            for column, log in enumerate(ours)
-        )
-        vectorbt_note = (
-            f"vectorbt trades: {len(records):,} (kernel: {sum(len(log) for log in ours):,}); "
-            f"same entry and exit bar: {same:,}"
-        )
-    print_table(
-        "50-combination sweep over 5,000 daily bars (median wall time)",
-        [(name, f"{seconds * 1e3:,.1f} ms", f"{native / seconds:,.0f}x") for name, seconds in rows],
-        ["engine", "time", "vs optstrategy"],
-    )
+        print("vectorbt is not installed (pip install 'rtystrat[bench]'): no vectorbt row")
+    timings = interleaved(cases, args.repeats)
+    print_timings("50-combination sweep over 5,000 daily bars", timings)
 
     # Same trades: the kernel and optstrategy on every combination, run_backtest on the first and last.
+    native_trades = optstrategy(strategy, bars, combinations, workers)
     same = [
         kernel.run(strategy, data, params)[0][COMPARED].equals(native[COMPARED].reset_index(drop=True))
         for params, native in zip(combinations, native_trades, strict=True)
@@ -190,8 +146,21 @@ def main() -> None:
             f"kernel trades == run_backtest trades, {params['stop_offset']}/{params['target']}: "
             f"{trades[COMPARED].equals(reference[COMPARED])} ({len(trades)} trades)"
         )
-    if vectorbt_note:
-        print(vectorbt_note)
+    ours = [kernel.run(strategy, data, params)[0] for params in combinations]
+    loop_trades = sum(run_bracket_loop(strategy, data, params)[0] for params in combinations)
+    print(
+        f"minimal loop trades: {loop_trades:,} (kernel: {sum(len(log) for log in ours):,}; no ticks or costs)"
+    )
+    if has_vectorbt():
+        records = vectorbt_portfolio(data, signals).trades.records
+        same_bars = sum(
+            len(_round_trips(records[records["col"] == column], data.index) & _round_trips(log, data.index))
+            for column, log in enumerate(ours)
+        )
+        print(
+            f"vectorbt trades: {len(records):,} (kernel: {sum(len(log) for log in ours):,}); "
+            f"same entry and exit bar: {same_bars:,}"
+        )
 
 
 if __name__ == "__main__":

@@ -15,13 +15,10 @@ all serial (one process: the pool's start-up would only add noise to both sides)
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import GRID_50, daily_bars, print_table
+from bench.common import GRID_50, daily_bars, interleaved, print_timings
 from rtystrat.tuning.diagnostics import diagnose
 from rtystrat.tuning.sweep import sweep
 
@@ -51,28 +48,9 @@ def main(argv: list[str] | None = None) -> None:
         "  + DSR, PSR, PBO (16 blocks), plateau": without_spa,
         "  + Hansen's SPA (arch, 1,000 reps)": with_spa,
     }
-    load_before = os.getloadavg()[0]
-    times: dict[str, list[float]] = {name: [] for name in cases}
-    for run in cases.values():
-        run()  # warm-up
-    for _ in range(args.repeats):
-        for name, run in cases.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    load_after = os.getloadavg()[0]
-    base = statistics.median(times["sweep (no diagnostics)"])
-    rows = [
-        (name, f"{statistics.median(values) * 1000:,.1f} ms", f"{statistics.median(values) / base:.2f}x")
-        for name, values in times.items()
-    ]
+    timings = interleaved(cases, args.repeats)
     summary = diagnose(*keep(), spa_reps=0).to_dict()
-    print_table(
-        f"50 combinations x 5,000 daily bars, serial, median of {args.repeats} interleaved runs "
-        f"(load average {load_before:.2f} -> {load_after:.2f}); PBO {summary['pbo']['pbo']:.3f}",
-        rows,
-        ("case", "median", "vs plain sweep"),
-    )
+    print_timings(f"50 combinations x 5,000 daily bars, serial; PBO {summary['pbo']['pbo']:.3f}", timings)
 
 
 if __name__ == "__main__":

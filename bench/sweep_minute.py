@@ -1,8 +1,18 @@
-"""The kernel on one-minute bars: a 10,000-combination grid over 1,000,000 bars on all cores.
+"""The kernel on one-minute bars: one run over 1,000,000 bars, and a sweep of the 10,000-combination grid.
 
-Run: ``python -m bench.sweep_minute`` (a 200-combination slice of the grid, to extrapolate) or
-``python -m bench.sweep_minute --full`` (all 10,000 combinations; minutes). Prints wall time, runs per second
-and peak memory measured in this run, and one backtrader run on the same bars for the ratio.
+Run: ``python -m bench.sweep_minute [--repeats 3] [--backtrader]``. Cases, every one run once untimed and
+then in interleaved rounds (the table shows medians, each over the kernel's one run, and the load average):
+
+- one run of the kernel (``kernel.evaluate``: plans, fills, statistics) with a wide stop and target, no time
+  stop and re-entries, so the strategy is in a trade much of the time (the script prints how much);
+- the minimal numba bracket loop (``bench.common.bracket_loop``) on the same plans: the floor of a fill loop;
+- vectorbt's ``from_signals`` on the kernel's entries, when installed (``pip install 'rtystrat[bench]'``);
+- a 200-combination random slice of the 10,000-combination grid (100 stops x 100 targets) on all cores,
+  and its extrapolation to the whole grid;
+- with ``--backtrader``, one backtrader run of the default parameters (about half a minute each).
+
+``--full`` times the whole 10,000-combination sweep once after the rounds (minutes; a single run, printed
+apart from the medians).
 """
 
 from __future__ import annotations
@@ -11,7 +21,18 @@ import argparse
 import os
 import time
 
-from bench.common import minute_bars, peak_rss_mib, print_table
+from bench.common import (
+    format_seconds,
+    has_vectorbt,
+    interleaved,
+    minute_bars,
+    peak_rss_mib,
+    print_timings,
+    run_bracket_loop,
+    vectorbt_portfolio,
+    vectorbt_signals,
+)
+from rtystrat.execution import kernel
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.engine import run_backtest
 from rtystrat.registry import get_strategy
@@ -20,43 +41,61 @@ from rtystrat.tuning.sweep import sweep
 
 # 100 stops x 100 targets above the entry = 10,000 combinations, RSI filter off.
 GRID_10K = {"stop_offset": "1:100:1pt", "target": "5:500:5pt", "rsi_max": ["none"]}
+# One run that is in a trade much of the time: wide stop and target, no time stop, re-entries allowed.
+IN_A_TRADE = {"stop_offset": "60pt", "target": "200pt", "rsi_max": None, "max_hold": 0, "reentry": True}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--full", action="store_true", help="run all 10,000 combinations")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (at least 3)")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="worker processes")
+    parser.add_argument("--backtrader", action="store_true", help="add one backtrader run to every round")
+    parser.add_argument("--full", action="store_true", help="then time all 10,000 combinations once")
     args = parser.parse_args()
     strategy = get_strategy("bullish_reversal")
     start = time.perf_counter()
     bars = minute_bars()
     print(f"{len(bars):,} one-minute bars generated in {time.perf_counter() - start:.1f} s")
-    space = ParameterSpace(GRID_10K) if args.full else ParameterSpace(GRID_10K, random=200, seed=1)
-    start = time.perf_counter()
-    frame = sweep(strategy, bars, space, workers=args.workers, progress=True)
-    seconds = time.perf_counter() - start
-    per_run = seconds / len(frame)
-    start = time.perf_counter()
-    result = run_backtest(strategy, bars, config=RunConfig(), params={"rsi_max": None})
-    backtrader = time.perf_counter() - start
-    rows = [
-        (
-            f"kernel sweep, {len(frame):,} runs, {args.workers} processes",
-            f"{seconds:,.1f} s",
-            f"{1 / per_run:,.1f}",
+    data = kernel.prepare(strategy, bars, RunConfig())
+    params = strategy.parameters.validate(IN_A_TRADE)
+    trades, _ = kernel.run(strategy, data, params)
+    held = (data.index.get_indexer(trades["exit_time"]) - data.index.get_indexer(trades["entry_time"])).sum()
+    print(f"one run: {len(trades):,} trades, in a trade on {held / len(bars):.0%} of the bars")
+    slice_ = ParameterSpace(GRID_10K, random=200, seed=1)
+    cases = {
+        "kernel: one run (plans, fills, statistics)": lambda: kernel.evaluate(strategy, data, params),
+        "minimal numba bracket loop: one run (plans included)": lambda: run_bracket_loop(
+            strategy, data, params
         ),
-        ("  extrapolated to 10,000 runs", f"{per_run * 10_000:,.0f} s", ""),
-        ("backtrader engine, 1 run, 1 process", f"{backtrader:,.1f} s", f"{1 / backtrader:,.3f}"),
-        (
-            "  extrapolated to 10,000 runs on the same cores",
-            f"{backtrader * 10_000 / args.workers / 3600:,.1f} h",
-            "",
-        ),
-    ]
-    print_table(
-        "10,000-combination grid over 1,000,000 one-minute bars", rows, ["case", "wall time", "runs/s"]
+    }
+    if has_vectorbt():
+        signals = vectorbt_signals(strategy, data, [params])
+        cases["vectorbt: from_signals, one run (entries given)"] = lambda: vectorbt_portfolio(data, signals)
+    else:
+        print("vectorbt is not installed (pip install 'rtystrat[bench]'): no vectorbt row")
+    cases[f"kernel: sweep(), 200 of the 10,000 combinations, {args.workers} processes"] = lambda: sweep(
+        strategy, bars, slice_, workers=args.workers, progress=False
     )
-    print(f"backtrader run: {len(result.trades)} trades; peak RSS of this process {peak_rss_mib():,.0f} MiB")
+    if args.backtrader:
+        cases["backtrader engine: one run (default parameters), 1 process"] = lambda: run_backtest(
+            strategy, bars, config=RunConfig(), params={"rsi_max": None}
+        )
+    timings = interleaved(cases, args.repeats)
+    print_timings(f"{len(bars):,} one-minute bars", timings)
+    per_run = (
+        timings[f"kernel: sweep(), 200 of the 10,000 combinations, {args.workers} processes"].median / 200
+    )
+    print(f"sweep extrapolated to 10,000 combinations: {format_seconds(per_run * 10_000)}")
+    if args.backtrader:
+        backtrader = timings["backtrader engine: one run (default parameters), 1 process"].median
+        hours = backtrader * 10_000 / args.workers / 3600
+        print(f"backtrader extrapolated to 10,000 runs on {args.workers} cores: {hours:,.1f} h")
+    if args.full:
+        start = time.perf_counter()
+        frame = sweep(strategy, bars, ParameterSpace(GRID_10K), workers=args.workers, progress=True)
+        seconds = time.perf_counter() - start
+        print(f"full sweep, a single run: {len(frame):,} combinations in {format_seconds(seconds)}")
+    print(f"peak RSS of this process {peak_rss_mib():,.0f} MiB")
 
 
 if __name__ == "__main__":
