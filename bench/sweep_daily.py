@@ -1,14 +1,13 @@
 """Kernel vs backtrader on the same 50-combination grid over 5,000 daily bars (and vectorbt if installed).
 
-Run: ``python -m bench.sweep_daily [--repeats 3]``. Every case runs once untimed, then the cases run in
-interleaved rounds; the table shows medians and each median over the kernel's, with the load average before
-and after. The minimal numba bracket loop (``bench.common.bracket_loop``) is the floor a fill loop can
-reach on the same plans. The kernel and both
-backtrader paths book the same trades (checked below). vectorbt, when installed, runs the same entries —
-each limit fill computed from rtystrat's plans and given to vectorbt as a signal at its fill price — with
-its own percentage stop and target from the fill and no time stop (its open-source version has neither
-resting limit orders nor time stops), all 50 combinations as columns of one call: a speed reference whose
-trades differ, and the script says by how much.
+Run: ``python -m bench.sweep_daily [--repeats 3] [--no-backtrader]``. Every case runs once untimed, then
+the cases run in interleaved rounds; the table shows medians and each median over the kernel's, with the
+load average before and after. The minimal numba bracket loop (``bench.common.bracket_loop``) is the floor
+a fill loop can reach on the same plans. The kernel and both backtrader paths book the same trades (checked
+below). vectorbt, when installed, runs the same entries — each limit fill computed from rtystrat's plans and
+given to vectorbt as a signal at its fill price — with its own percentage stop and target from the fill and
+no time stop (its open-source version has neither resting limit orders nor time stops), all 50 combinations
+as columns of one call: a speed reference whose trades differ, and the script says by how much.
 """
 
 from __future__ import annotations
@@ -90,6 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="processes for the pooled runs")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (at least 3)")
+    parser.add_argument(
+        "--no-backtrader", action="store_true", help="leave out the two backtrader cases (seconds per round)"
+    )
     args = parser.parse_args()
     strategy = get_strategy("bullish_reversal")
     bars = daily_bars()
@@ -114,13 +116,14 @@ def main() -> None:
         f"kernel: sweep(), {workers} processes (pool start included)": lambda: sweep(
             strategy, bars, space, executor="process", workers=workers, progress=False
         ),
-        f"backtrader: sweep(engine='backtrader'), {workers} processes": lambda: sweep(
-            strategy, bars, space, engine="backtrader", workers=workers, progress=False
-        ),
-        f"backtrader: Cerebro.optstrategy, maxcpus={workers}": lambda: optstrategy(
-            strategy, bars, combinations, workers
-        ),
     }
+    if not args.no_backtrader:
+        cases[f"backtrader: sweep(engine='backtrader'), {workers} processes"] = lambda: sweep(
+            strategy, bars, space, engine="backtrader", workers=workers, progress=False
+        )
+        cases[f"backtrader: Cerebro.optstrategy, maxcpus={workers}"] = lambda: optstrategy(
+            strategy, bars, combinations, workers
+        )
     if has_vectorbt():
         signals = vectorbt_signals(strategy, data, combinations)
         cases["vectorbt: from_signals, 50 columns, 1 process (entries given)"] = lambda: vectorbt_portfolio(
