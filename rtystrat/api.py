@@ -32,6 +32,7 @@ def backtest(
     strategy_path: Iterable[str | Path] = (),
     repair: str | None = None,
     intraday: pd.DataFrame | str | Path | None = None,
+    progress: bool = False,
     **params: Any,
 ) -> BacktestResult:
     """Run one or several strategies in one account and return the result.
@@ -53,6 +54,8 @@ def backtest(
         :func:`rtystrat.data.bars.load_bars`).
     intraday : DataFrame, str or Path, optional
         Lower-timeframe bars of the same market for ``config.fill_policy="intraday"``.
+    progress : bool
+        Show a progress bar on stderr when the run takes more than two seconds.
     **params
         Strategy parameters. A plain name applies to every selected strategy that declares it
         (``max_hold=5``); ``**{"bearish_breakdown.max_hold": 20}`` targets one.
@@ -76,7 +79,9 @@ def backtest(
     bars = load_data(data, repair=repair)
     # The engine takes a single strategy's parameters flat, several strategies' by name.
     run_params = setup_params[classes[0].name] if len(classes) == 1 else setup_params
-    return run_backtest(classes, bars, config=config or RunConfig(), intraday=intraday, params=run_params)
+    return run_backtest(
+        classes, bars, config=config or RunConfig(), intraday=intraday, params=run_params, progress=progress
+    )
 
 
 def strategy_parameters(classes: Sequence[type], params: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import rtystrat.api
+import rtystrat.execution.engine
 from rtystrat.api import backtest
 from rtystrat.cli import build_parser
 from rtystrat.data.sample import load_sample
@@ -37,6 +38,22 @@ def test_backtest_both_on_the_shipped_sample_prints_the_summary(capsys: pytest.C
     assert "2008-01-02 → 2025-12-31" in out
     assert "setups: bearish_breakdown, bullish_reversal" in out
     assert "Expectancy [R]" in out
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_backtest_longer_than_the_delay_shows_a_progress_bar_over_its_bars_unless_quiet(
+    sample_file: Path, quiet: bool, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every run outlasts a zero delay; the bar counts the file's bars, once however many strategies run.
+    monkeypatch.setattr(rtystrat.execution.engine, "PROGRESS_DELAY", 0.0)
+    rows = len(pd.read_csv(sample_file))
+    assert run_cli([*(["--quiet"] if quiet else []), "backtest", "both", "--data", str(sample_file)]) == 0
+    err = capsys.readouterr().err
+    if quiet:
+        assert "bullish_reversal" not in err
+    else:
+        assert "bullish_reversal+bearish_breakdown: 100%" in err
+        assert f"{rows}/{rows}" in err
 
 
 def test_backtest_with_params_writes_the_documented_json(

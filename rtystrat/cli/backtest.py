@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     classes = resolve_strategies(args.strategy, args.strategy_path)
     strategy_parameters(classes, params)
     bars, intraday = load(args)
-    result = backtest(classes, bars, config=config, intraday=intraday, **params)
+    result = backtest(classes, bars, config=config, intraday=intraday, progress=not args.quiet, **params)
     # Files first: a reader that closes stdout early (`| head`) must not cost the run's outputs.
     if args.json:
         with atomic_path(args.json) as path:

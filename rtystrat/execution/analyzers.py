@@ -14,7 +14,7 @@ import pandas as pd
 
 from rtystrat.execution import fills, tradelog
 
-__all__ = ["EquityRecorder", "TradeRecorder"]
+__all__ = ["EquityRecorder", "ProgressCounter", "TradeRecorder"]
 
 
 class TradeRecorder(bt.Analyzer):
@@ -83,3 +83,22 @@ class EquityRecorder(bt.Analyzer):
         """Return the equity curve in $."""
         index = self.strategy.frame.index
         return pd.Series(self._values, index=index[: len(self._values)], name="equity", dtype=np.float64)
+
+
+class ProgressCounter(bt.Analyzer):
+    """Advance a progress bar (``params.bar``, a tqdm) by one on each bar of the run.
+
+    Every strategy of a run gets its own analyzers; only the first strategy's counter advances the bar, so
+    it counts bars, not bars times strategies.
+    """
+
+    params = (("bar", None),)
+
+    def start(self) -> None:
+        """Count only for the first strategy of the run."""
+        self._counts = self.strategy is self.strategy.env.runningstrats[0]
+
+    def next(self) -> None:
+        """Count one bar."""
+        if self._counts:
+            self.p.bar.update(1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,14 @@ from typing import Any
 import backtrader as bt
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from rtystrat.analysis import metrics
 from rtystrat.analysis.results import BacktestResult
 from rtystrat.data.bars import bar_interval, is_intraday, load_bars, session_dates
 from rtystrat.data.grid import GRID_TOLERANCE_TICKS, grid_warning, snap_to_grid
 from rtystrat.errors import DataError, ParameterError, suggest
-from rtystrat.execution.analyzers import EquityRecorder, TradeRecorder
+from rtystrat.execution.analyzers import EquityRecorder, ProgressCounter, TradeRecorder
 from rtystrat.execution.broker import FuturesBroker, futures_commission
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.feeds import make_feed
@@ -41,6 +43,9 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+#: Seconds a run goes before its progress bar appears: a short run prints nothing.
+PROGRESS_DELAY = 2.0
 
 SubBars = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 # Contracts on the Russell 2000 index, whose points the setups' points-based defaults were sized for.
@@ -63,6 +68,7 @@ def run_backtest(
     config: RunConfig | None = None,
     intraday: pd.DataFrame | str | Path | None = None,
     params: Mapping[str, Any] | None = None,
+    progress: bool = False,
 ) -> BacktestResult:
     """Backtest one or several setup strategies on one account and return the result.
 
@@ -80,6 +86,9 @@ def run_backtest(
         Lower-timeframe bars of the same market for ``fill_policy="intraday"``.
     params : mapping, optional
         Setup parameters: ``{name: value}`` for one strategy; ``{strategy_name: {name: value}}`` for several.
+    progress : bool
+        Show a progress bar (tqdm, on stderr) over the bars of the run once it has taken two seconds; short
+        runs print nothing.
 
     Returns
     -------
@@ -101,7 +110,7 @@ def run_backtest(
         if check.resolved < len(frame):
             _log.warning("%s", check.message())
 
-    ran = _run(classes, frame, config, sub_bars, setup_params)
+    ran = _run(classes, frame, config, sub_bars, setup_params, progress)
     logs = [strategy.analyzers.trades.get_analysis() for strategy in ran]
     trades = pd.concat(logs, ignore_index=True) if len(logs) > 1 else logs[0]
     trades = trades.sort_values(["entry_time", "exit_time"], kind="stable", ignore_index=True)
@@ -172,8 +181,10 @@ def _run(
     config: RunConfig,
     sub_bars: SubBars | None,
     setup_params: Mapping[str, dict[str, Any]],
+    progress: bool = False,
 ) -> list[SetupStrategy]:
     """Build the Cerebro of one account, run it, return the strategies (their analyzers hold the records)."""
+
     # no default observers: they cost per-bar work and record nothing the analyzers need
     cerebro = bt.Cerebro(stdstats=False, runonce=config.runonce, preload=True, maxcpus=1)
     broker = FuturesBroker(fill_settings=config.fill_settings(), contract=config.spec.symbol)
@@ -186,7 +197,12 @@ def _run(
         cerebro.addstrategy(cls, setup_params=setup_params[cls.name], frame=frame, intraday=sub_bars)
     cerebro.addanalyzer(TradeRecorder, _name="trades")
     cerebro.addanalyzer(EquityRecorder, _name="equity")
-    return cerebro.run()
+    name = "+".join(cls.name for cls in classes)
+    with tqdm(
+        total=len(frame), disable=not progress, delay=PROGRESS_DELAY, unit="bar", desc=name, file=sys.stderr
+    ) as bar:
+        cerebro.addanalyzer(ProgressCounter, _name="progress", bar=bar)
+        return cerebro.run()
 
 
 def _lines_read(classes: list[type[SetupStrategy]]) -> list[str] | None:
