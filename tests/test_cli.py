@@ -69,6 +69,29 @@ def test_user_error_is_one_line_on_stderr_with_exit_code_2(capsys: pytest.Captur
     assert "no_such_setup" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["backtest", "both", "--param", "stop_offset=20", "pts"],
+            "rtystrat backtest: error: --param 'stop_offset=20 pts': a value cannot contain an unquoted",
+        ),
+        (
+            ["sweep", "bullish_reversal", "--grid", "stop_offset=5:40:5", "pt"],
+            "rtystrat sweep: error: --grid 'stop_offset=5:40:5 pt': a value cannot contain an unquoted",
+        ),
+        (["backtest", "both", "--json", "o.json", "x"], "rtystrat backtest: error: unrecognized argument"),
+    ],
+)
+def test_a_stray_word_is_named_with_its_command_not_the_top_level_usage(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+    assert "usage:" not in err
+
+
 def test_reader_closing_the_pipe_ends_quietly() -> None:
     # `rtystrat backtest --list | head`: the reader is gone before the first write.
     read_end, write_end = os.pipe()

@@ -109,6 +109,20 @@ def test_list_shows_every_strategy_with_its_parameters(capsys: pytest.CaptureFix
     assert "groups: both = bullish_reversal + bearish_breakdown" in out
 
 
+def test_list_names_a_strategy_file_by_its_path_not_its_private_module(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recipe = Path(__file__).resolve().parents[1] / "strategies" / "bullish_reversal.py"
+    text = recipe.read_text(encoding="utf-8").replace('name = "bullish_reversal"', 'name = "my_reversal"')
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "my_reversal.py").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(["backtest", "--list", "--strategy-path", "mine"]) == 0
+    out = capsys.readouterr().out
+    assert "my_reversal  (mine/my_reversal.py:BullishReversal): Buy the first test" in out
+    assert "_rtystrat_strategies_" not in out
+
+
 def test_strategy_path_runs_a_copied_recipe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     recipe = Path(__file__).resolve().parents[1] / "strategies" / "bullish_reversal.py"
     text = recipe.read_text(encoding="utf-8").replace('name = "bullish_reversal"', 'name = "my_reversal"')

@@ -400,10 +400,23 @@ def test_sweep_command_prints_ranking_writes_json_store_and_heatmap(
         "--confirm-top", "1",
     ]  # fmt: skip
     assert _cli(argv) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "6 runs; best Expectancy [R] with >= 5 trades" in printed
-    assert "confirmed in backtrader" in printed
     records = json.loads(out.read_text())
+    # One table: each figure beside its backtrader rerun; the rerun row agrees, the others show "-".
+    header, *rows = printed.splitlines()[1:7]
+    assert " ".join(header.split()) == (
+        "stop_offset target Expectancy [R] Expectancy [R] (bt) # Trades # Trades (bt) Win Rate [%] Win Rate "
+        "[%] (bt) Net P&L [$] Net P&L [$] (bt) Max. Drawdown [%] Max. Drawdown [%] (bt)"
+    )
+    first = rows[0].split()
+    assert first[2] == first[3] and first[4] == first[5] and first[8] == first[9]
+    assert all(row.split()[3] == "-" for row in rows[1:])
+    # Dollars to the cent: never three decimals.
+    dollars = [row.split()[8] for row in rows]
+    assert all("." not in value or len(value.rpartition(".")[2]) == 2 for value in dollars)
+    assert f"wrote {out}" in captured.err and f"wrote {heatmap}" in captured.err
     assert len(records) == 6
     assert records[0]["params"] == {"stop_offset": "10pt", "target": "pivot", "rsi_max": None}
     assert set(records[0]["stats"]) == set(kernel.FAST_STATS)

@@ -67,7 +67,12 @@ def _add_common_options(parser: argparse.ArgumentParser, *, default: object) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line `argv` (default ``sys.argv[1:]``) and return the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        given = list(sys.argv[1:] if argv is None else argv)
+        problem = _unrecognized(given, extra[0], args.command)
+        print(f"rtystrat {args.command}: error: {problem}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except (RtystratError, FileNotFoundError) as exc:
@@ -85,6 +90,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+
+
+def _unrecognized(argv: list[str], token: str, command: str) -> str:
+    """Say what is wrong with `token`, a word no option takes: most often half of a NAME=VALUE split by a
+    space (``--param stop_offset=20 pts``), which argparse would only report with the top-level usage."""
+    position = argv.index(token)
+    before, option = (argv[position - 1], argv[position - 2]) if position > 1 else ("", "")
+    if "=" in before and option.startswith("--"):
+        return (
+            f"{option} {f'{before} {token}'!r}: a value cannot contain an unquoted space; "
+            "write it without the space or in quotes"
+        )
+    return f"unrecognized argument {token!r} (see rtystrat {command} --help)"
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m rtystrat.cli`

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rtystrat.choices import PERIODS, POLICIES
 from rtystrat.cli.common import add_data_options, check_input, read_bars
 from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import ParameterError
-from rtystrat.registry import SETUP_GROUPS, discover, resolve_strategies
+from rtystrat.registry import SETUP_GROUPS, discover, file_reference, resolve_strategies
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -187,14 +189,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _where(cls: type) -> str:
+    """Where a strategy comes from, as a user would name it: ``strategies/x.py:Class`` (relative to the
+    working directory when inside it) for a strategy file, else ``module.Class``."""
+    reference = file_reference(cls)
+    if reference is None:
+        return f"{cls.__module__}.{cls.__qualname__}"
+    path, _, name = reference.rpartition(":")
+    with contextlib.suppress(ValueError):  # outside the working directory: keep the absolute path
+        path = str(Path(path).relative_to(Path.cwd()))
+    return f"{path}:{name}"
+
+
 def describe_strategies(paths: list[str]) -> str:
     """Return the strategies found, each with its parameters (default, accepted values, doc)."""
     lines = []
     for name, cls in sorted(discover(paths).items()):
         summary = (cls.__doc__ or "").strip().splitlines()
-        lines.append(
-            f"{name}  ({cls.__module__}.{cls.__qualname__})" + (f": {summary[0]}" if summary else "")
-        )
+        lines.append(f"{name}  ({_where(cls)})" + (f": {summary[0]}" if summary else ""))
         for parameter in cls.parameters.values():
             units = f" {parameter.units}" if parameter.units else ""
             lines.append(f"    {parameter.name}={parameter.default}{units}  [{parameter.expected()}]")

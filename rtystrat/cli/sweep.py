@@ -170,13 +170,19 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
-def format_number(value: float) -> str:
-    """Format a statistic: whole numbers (counts) without decimals, others with three."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3f}"
+def _decimals(key: object) -> int:
+    """Dollars to the cent; ratios, R and percentages with three decimals."""
+    return 2 if "[$]" in str(key) else 3
 
 
-def format_frame(table: pd.DataFrame, *, index: bool = True) -> str:
-    """Format a table: float columns of whole numbers (counts) without decimals, others with three."""
+def format_number(value: float, key: object = "") -> str:
+    """Format the statistic `key`: whole numbers (counts) without decimals, dollars with two, others three."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.{_decimals(key)}f}"
+
+
+def format_frame(table: pd.DataFrame, *, index: bool = True, na_rep: str = "NaN") -> str:
+    """Format a table: float columns of whole numbers (counts) without decimals, dollar columns with two,
+    others with three."""
     import pandas as pd
 
     formatters = {}
@@ -184,14 +190,22 @@ def format_frame(table: pd.DataFrame, *, index: bool = True) -> str:
         values = table[column]
         if pd.api.types.is_float_dtype(values):
             whole = values.dropna().map(float.is_integer).all()
-            formatters[column] = (lambda v: f"{v:,.0f}") if whole else (lambda v: f"{v:,.3f}")
-    return table.to_string(index=index, formatters=formatters, na_rep="NaN")
+            decimals = 0 if whole else _decimals(column)
+            formatters[column] = lambda v, decimals=decimals: f"{v:,.{decimals}f}"
+    return table.to_string(index=index, formatters=formatters, na_rep=na_rep)
 
 
 def _table(frame: pd.DataFrame, varied: list[str], columns: list[str]) -> str:
-    """Format rows of a sweep frame: the varied parameters, then `columns`."""
-    table = frame.reset_index()[[*varied, *(column for column in columns if column in frame)]]
-    return format_frame(table, index=False)
+    """Format rows of a sweep frame: the varied parameters, then `columns`, each followed by its backtrader
+    figure (``"Backtrader <column>"``, from ``--confirm-top``; ``-`` for a run not confirmed) when present."""
+    labels: dict[str, str] = {}
+    for column in columns:
+        if column in frame:
+            labels[column] = column
+            if f"Backtrader {column}" in frame:
+                labels[f"Backtrader {column}"] = f"{column} (bt)"
+    table = frame.reset_index()[[*varied, *labels]].rename(columns=labels)
+    return format_frame(table, index=False, na_rep="-")
 
 
 def _heatmap_axes(names: list[str]) -> tuple[str, str]:
@@ -206,7 +220,7 @@ def _heatmap_axes(names: list[str]) -> tuple[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep the options describe; print the ranking; write JSON and heatmap on request."""
-    from rtystrat.tuning.sweep import rank, sweep
+    from rtystrat.tuning.sweep import rank, sweep, why_unranked
 
     inputs = {"--data": args.data, "--store": args.store}
     check_output("--json", args.json, inputs)
@@ -233,13 +247,12 @@ def run(args: argparse.Namespace) -> int:
     )
     ranked = rank(frame, args.objective, min_trades=args.min_trades, maximize=not args.minimize)
     print(f"{len(frame)} runs; best {args.objective} with >= {args.min_trades} trades:")
-    print(_table(ranked.head(args.top), varied, shown) if len(ranked) else "(no run qualifies)")
-    confirmed = [column for column in frame.columns if column.startswith("Backtrader ")]
-    if confirmed:
-        picked = frame[frame[confirmed[0]].notna()]
-        picked = picked[[f"Backtrader {name}" for name in shown if f"Backtrader {name}" in picked]]
-        print("\nconfirmed in backtrader:")
-        print(_table(picked.rename(columns=lambda name: name.removeprefix("Backtrader ")), varied, shown))
+    if len(ranked):
+        print(_table(ranked.head(args.top), varied, shown))
+        if any(column.startswith("Backtrader ") for column in frame.columns):
+            print("(bt): the same run rerun in backtrader (--confirm-top); - where not rerun")
+    else:
+        print(f"(no run qualifies: {why_unranked(frame, args.min_trades)})")
     report = _diagnostics(args, frame, returns) if returns is not None else None
     if args.json:
         records: Any = _records(frame)
@@ -249,17 +262,20 @@ def run(args: argparse.Namespace) -> int:
             records = {"runs": records, "diagnostics": plain(report.to_dict())}
         with atomic_path(args.json) as path:
             path.write_text(json.dumps(records, indent=1, allow_nan=False), encoding="utf-8")
+        wrote(args, args.json)
     if report is not None and args.diagnostics_plot:
         from rtystrat.plotting import plot_overfitting  # matplotlib only when a figure is asked for
 
         with atomic_path(args.diagnostics_plot) as path:
             plot_overfitting(report, path=path)
+        wrote(args, args.diagnostics_plot)
     if args.heatmap:
         from rtystrat.plotting import plot_heatmap  # matplotlib only when a figure is asked for
 
         x, y = _heatmap_axes(varied)
         with atomic_path(args.heatmap) as path:
             plot_heatmap(frame, x=x, y=y, value=args.objective, path=path)
+        wrote(args, args.heatmap)
     return 0
 
 
@@ -326,3 +342,9 @@ def _diagnostics(args: argparse.Namespace, frame: pd.DataFrame, returns: pd.Data
             f"mean of its {flat['neighbours']} grid cells (itself included) {flat['plateau_value']:.3f}"
         )
     return report
+
+
+def wrote(args: argparse.Namespace, path: str) -> None:
+    """Say on stderr that `path` was written, as ``backtest`` does (not under --quiet)."""
+    if not getattr(args, "quiet", False):
+        print(f"wrote {path}", file=sys.stderr)

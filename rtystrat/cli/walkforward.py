@@ -6,7 +6,7 @@ import argparse
 import json
 
 from rtystrat.cli.outputs import atomic_path, check_output
-from rtystrat.cli.sweep import add_run_options, format_frame, format_number, load_inputs
+from rtystrat.cli.sweep import add_run_options, format_frame, format_number, load_inputs, wrote
 
 EPILOG = """\
 example:
@@ -63,13 +63,15 @@ def run(args: argparse.Namespace) -> int:
     stats = result.stats.reindex(keys)
     width = max(len(key) for key in keys)
     for key, value in stats.items():
-        print(f"{key:<{width}}  {format_number(value)}")
+        print(f"{key:<{width}}  {format_number(value, key)}")
     if args.json:
         with atomic_path(args.json) as path:
             path.write_text(json.dumps(result.to_dict(), indent=1, allow_nan=False), encoding="utf-8")
+        wrote(args, args.json)
     if args.plot:
         from rtystrat.plotting import plot_walkforward  # matplotlib only when a figure is asked for
 
         with atomic_path(args.plot) as path:
             plot_walkforward(result, path=path)
+        wrote(args, args.plot)
     return 0
