@@ -25,7 +25,9 @@
 #
 # It uses the real RTY futures file in `../shared/data` beside the checkout when it is there (set
 # `RTYSTRAT_SHARED_DATA` to point elsewhere); otherwise it falls back to the shipped **synthetic** sample,
-# whose prices have nothing to do with March 2025 — the cell below says which one ran.
+# whose prices have nothing to do with March 2025 — the cell below says which one ran and where it looked.
+# The folder is found from the checkout this notebook belongs to (the one rtystrat is installed from in
+# development mode), not from the folder Jupyter was started in.
 
 # %%
 # %matplotlib inline
@@ -34,17 +36,21 @@ from pathlib import Path
 
 import pandas as pd
 
+import rtystrat
 from rtystrat import backtest, indicator_frame, levels_table, load_bars, load_sample, plotting, replay_article
 
-shared = Path(os.environ.get("RTYSTRAT_SHARED_DATA", Path("..") / ".." / "shared" / "data"))
-real_file = shared / "daily" / "RTY_F_yahoo_daily.csv"
+# This notebook's folder, from the checkout rtystrat is installed from (notebooks/ beside rtystrat/): the
+# path does not depend on the kernel's working directory.
+notebook_folder = Path(rtystrat.__file__).resolve().parents[1] / "notebooks"
+shared = Path(os.environ.get("RTYSTRAT_SHARED_DATA", notebook_folder / ".." / ".." / "shared" / "data"))
+real_file = shared.resolve() / "daily" / "RTY_F_yahoo_daily.csv"
 if real_file.is_file():
     # Yahoo's file has a Sunday row and two bars whose high is below the close: repaired explicitly.
     bars = load_bars(real_file, repair="clip,drop_weekend")
     print(f"Using the real RTY front-month file {real_file.name} ({len(bars):,} daily bars).")
 else:
     bars = load_sample("daily")
-    print("../shared/data is absent: using the shipped SYNTHETIC sample. Its prices are not March 2025's,")
+    print(f"{real_file} is absent: using the shipped SYNTHETIC sample. Its prices are not March 2025's,")
     print("so the article's absolute numbers will not match; the generalised setups below still apply.")
 
 # %% [markdown]

@@ -33,15 +33,15 @@ def test_stored_notebook_has_the_cells_of_its_py_twin_and_no_outputs(name: str) 
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
 
 
-def _run(name: str) -> nbformat.NotebookNode:
-    """Execute the stored notebook in its folder and return it with outputs."""
+def _run(name: str, folder: Path = NOTEBOOKS) -> nbformat.NotebookNode:
+    """Execute the stored notebook with `folder` (default: its own) as working directory; return it."""
     notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     # "python3" is the kernel of the interpreter running the tests (jupyter_client maps it to sys.executable).
     client = NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
+        resources={"metadata": {"path": str(folder)}},
     )
     client.execute()
     return notebook
@@ -73,3 +73,17 @@ def test_article_replay_notebook_says_it_runs_on_the_sample_without_shared_data(
     printed = "".join(_streams(_run("03_article_replay"), "stdout"))
     assert "using the shipped SYNTHETIC sample" in printed
     assert "not filled" in printed  # the article's absolute prices are far from the sample's
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_article_replay_notebook_finds_the_real_data_from_any_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Started from another folder (a Jupyter server at the repository root, say), ../shared/data is still
+    # resolved from the notebook's place in the checkout, not from the working directory.
+    if not (NOTEBOOKS.parent.parent / "shared" / "data").is_dir():
+        pytest.skip("the data are elsewhere (RTYSTRAT_SHARED_DATA): this checks the default ../shared/data")
+    monkeypatch.delenv("RTYSTRAT_SHARED_DATA", raising=False)
+    printed = "".join(_streams(_run("03_article_replay", tmp_path), "stdout"))
+    assert "Using the real RTY front-month file RTY_F_yahoo_daily.csv" in printed
