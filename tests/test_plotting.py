@@ -99,10 +99,12 @@ def _face_hexes(collection) -> list[str]:
     return [to_hex(color) for color in collection.get_facecolors()]
 
 
-def test_price_figure_has_a_price_axes_above_an_rsi_axes_with_zones(frame: pd.DataFrame) -> None:
+def test_price_figure_has_a_price_axes_above_volume_and_rsi_axes_with_zones(frame: pd.DataFrame) -> None:
     fig = plotting.plot_price(frame)
-    price, rsi = fig.axes
+    price, volume, rsi = fig.axes
     assert price.get_ylabel() == "Price"
+    assert volume.get_ylabel() == "Volume"
+    assert [bar.get_height() for bar in volume.patches] == frame["volume"].tolist()
     assert rsi.get_ylabel() == "RSI 14"
     assert rsi.get_ylim() == (0.0, 100.0)
     assert list(rsi.get_yticks()) == [30.0, 70.0]
@@ -110,8 +112,42 @@ def test_price_figure_has_a_price_axes_above_an_rsi_axes_with_zones(frame: pd.Da
     assert fig.get_suptitle() == "crafted.csv  2025-01-01 – 2025-03-31"
 
 
-def test_price_figure_without_rsi_has_one_axes(frame: pd.DataFrame) -> None:
-    assert len(plotting.plot_price(frame, rsi=None).axes) == 1
+def test_price_figure_without_rsi_or_volume_has_one_axes(frame: pd.DataFrame) -> None:
+    assert len(plotting.plot_price(frame, rsi=None).axes) == 2
+    assert len(plotting.plot_price(frame, rsi=None, volume=False).axes) == 1
+    assert len(plotting.plot_price(frame.assign(volume=0.0), rsi=None).axes) == 1  # a file without volume
+
+
+def test_price_title_names_the_setups_the_data_and_the_period(
+    frame: pd.DataFrame, trades: pd.DataFrame
+) -> None:
+    fig = plotting.plot_price(frame, trades.assign(setup=["b", "a", "b"]))
+    assert fig.get_suptitle() == "a, b  crafted.csv  2025-01-01 – 2025-03-31"
+
+
+def test_an_entry_marker_stays_above_the_exit_of_the_same_bar(
+    frame: pd.DataFrame, trades: pd.DataFrame
+) -> None:
+    same_bar = trades.assign(exit_time=trades["entry_time"], exit_price=trades["entry_price"])
+    fig = plotting.plot_price(frame, same_bar)
+    (longs,) = _by_gid(fig, "entries-long")
+    (exits,) = _by_gid(fig, "exits")
+    assert longs.get_zorder() > exits.get_zorder()
+    assert longs.get_sizes()[0] > exits.get_sizes()[0]  # the exit's ✕ sits inside the entry's outline
+
+
+def test_levels_are_left_out_of_a_long_window_unless_asked_for() -> None:
+    index = pd.bdate_range("2020-01-01", periods=600, name="time")
+    close = np.linspace(100.0, 200.0, len(index))
+    long_frame = pd.DataFrame(
+        {"open": close, "high": close + 1, "low": close - 1, "close": close, "volume": 1.0}, index=index
+    )
+    for name, offset in {"P": 0.0, "S1": -5.0, "S2": -10.0, "S3": -15.0, "R1": 5.0}.items():
+        long_frame[name] = close + offset
+    long_frame["sma_50"] = long_frame["sma_100"] = long_frame["rsi_14"] = close
+    assert not _by_gid(plotting.plot_price(long_frame), "level-P")  # 600 bars: the price reads alone
+    assert _by_gid(plotting.plot_price(long_frame, start=index[-200]), "level-P")  # zoomed in: drawn
+    assert _by_gid(plotting.plot_price(long_frame, levels=("P",)), "level-P")  # asked for: drawn
 
 
 def test_price_figure_marks_every_entry_and_exit_coloured_by_outcome(
@@ -139,7 +175,7 @@ def test_price_window_marks_only_trades_inside_it(frame: pd.DataFrame, trades: p
     (shorts,) = _by_gid(fig, "entries-short")
     (exits,) = _by_gid(fig, "exits")
     assert len(shorts.get_offsets()) == len(exits.get_offsets()) == 1
-    assert fig.get_suptitle() == "crafted.csv  2025-02-03 – 2025-02-28"
+    assert fig.get_suptitle() == "test  crafted.csv  2025-02-03 – 2025-02-28"
 
 
 def test_levels_are_one_flat_segment_per_period_without_the_empty_first_month(frame: pd.DataFrame) -> None:

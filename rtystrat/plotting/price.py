@@ -30,6 +30,10 @@ __all__ = ["plot_price"]
 
 # Above this many bars in view, candles are thinner than a pixel at usual sizes; a close line reads better.
 _MAX_CANDLES = 300
+# Above this many bars (two years of daily bars), period levels are dashes too short to read and bury the
+# price: by default they are drawn only in a narrower window.
+_MAX_LEVEL_BARS = 500
+DEFAULT_LEVELS = ("P", "S1", "S2", "S3", "R1")
 
 
 def _draw_candles(ax: Any, x: np.ndarray, view: pd.DataFrame, width: float) -> None:
@@ -125,7 +129,7 @@ def _draw_trades(ax: Any, trades: pd.DataFrame, view: pd.DataFrame) -> list[Any]
                 c=list(colors[rows]),
                 edgecolors="black",
                 linewidths=0.6,
-                zorder=4,
+                zorder=5,  # above the exit marker when a trade enters and exits on one bar
                 gid=f"entries-{direction}",
             )
             handles.append(
@@ -136,7 +140,7 @@ def _draw_trades(ax: Any, trades: pd.DataFrame, view: pd.DataFrame) -> list[Any]
             exit_x[exit_in],
             exit_y[exit_in],
             marker="X",
-            s=60,
+            s=40,
             c=list(colors[exit_in]),
             edgecolors="black",
             linewidths=0.6,
@@ -147,15 +151,20 @@ def _draw_trades(ax: Any, trades: pd.DataFrame, view: pd.DataFrame) -> list[Any]
     return handles + outcome_legend()
 
 
+def _has_setups(trades: pd.DataFrame | None) -> bool:
+    return trades is not None and not trades.empty and "setup" in trades
+
+
 def plot_price(
     frame: pd.DataFrame,
     trades: pd.DataFrame | None = None,
-    levels: Sequence[str] = ("P", "S1", "S2", "S3", "R1"),
+    levels: Sequence[str] | None = None,
     sma: Sequence[str] = ("sma_50", "sma_100"),
     rsi: str | None = "rsi_14",
     start: Any = None,
     end: Any = None,
     *,
+    volume: bool = True,
     candles: bool | None = None,
     title: str | None = None,
     path: str | Path | None = None,
@@ -171,29 +180,34 @@ def plot_price(
         Trade log. Entries are marked ▲ (long) or ▼ (short) at the entry price, exits ✕ at the exit price,
         joined by a dotted line; green for a win and red for a loss (``pnl_net``). Only entries and exits
         inside the window are marked.
-    levels : sequence of str
+    levels : sequence of str, optional
         Level columns, drawn as flat dashed steps per period and labelled with their latest value at the
-        right edge.
+        right edge. By default P, S1..S3 and R1 when at most 500 bars are in view (over a longer window
+        they would bury the price; zoom in with `start`/`end`); ``()`` for none.
     sma : sequence of str
         Moving-average columns drawn as lines.
     rsi : str or None
         RSI column for the lower panel (with the 30/70 zones); None for no panel.
+    volume : bool
+        A volume panel under the price, when the frame has volume (vendor files often have none).
     start, end : date-like, optional
         Window to plot (inclusive), e.g. ``"2025-01-01"``.
     candles : bool, optional
         Draw candles (True) or a close line (False); by default candles when at most 300 bars are in view.
     title : str, optional
-        Figure title; by default the data source and the window.
+        Figure title; by default the setups traded (from `trades`), the data source and the window.
     path : str or Path, optional
         Save the figure there (``.png``, ``.svg`` or ``.pdf``).
 
     Returns
     -------
     Figure
-        The price axes, plus the RSI axes below it when `rsi` is given.
+        The price axes, then the volume axes when drawn, then the RSI axes when `rsi` is given.
     """
-    require_columns(frame, ["open", "high", "low", "close", *levels, *sma, *([rsi] if rsi else [])], "frame")
     view = frame.loc[start:end]
+    if levels is None:
+        levels = DEFAULT_LEVELS if len(view) <= _MAX_LEVEL_BARS else ()
+    require_columns(frame, ["open", "high", "low", "close", *levels, *sma, *([rsi] if rsi else [])], "frame")
     if view.empty:
         raise ParameterError(
             f"start/end: no bars between {start} and {end}; the data spans "
@@ -201,8 +215,10 @@ def plot_price(
         )
     x = datenum(view.index)
     spacing = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
-    fig = Figure(figsize=(12, 7 if rsi else 5.5), layout="constrained")
-    axes = fig.subplots(2 if rsi else 1, 1, sharex=True, height_ratios=(4, 1) if rsi else None, squeeze=False)
+    volume = volume and "volume" in view and bool((view["volume"] > 0).any())
+    ratios = [4.0, *([1.0] if volume else []), *([1.0] if rsi else [])]
+    fig = Figure(figsize=(12, 4.0 + 1.5 * len(ratios)), layout="constrained")
+    axes = fig.subplots(len(ratios), 1, sharex=True, height_ratios=ratios, squeeze=False)
     ax_price = axes[0, 0]
     handles: list[Any] = []
     if len(view) <= _MAX_CANDLES if candles is None else candles:
@@ -232,9 +248,16 @@ def plot_price(
         frameon=False,
     )
     source = frame.attrs.get("source", "")
-    fig.suptitle(title or f"{source}  {view.index[0]:%Y-%m-%d} – {view.index[-1]:%Y-%m-%d}".strip())
+    setups = ", ".join(sorted(map(str, trades["setup"].unique()))) if _has_setups(trades) else ""
+    period = f"{view.index[0]:%Y-%m-%d} – {view.index[-1]:%Y-%m-%d}"
+    fig.suptitle(title or "  ".join(part for part in (setups, source, period) if part))
+    if volume:
+        ax_volume = axes[1, 0]
+        ax_volume.bar(x, view["volume"].to_numpy(dtype=float), width=0.8 * spacing, color="#9e9e9e", lw=0)
+        ax_volume.set_ylabel("Volume")
+        ax_volume.grid(alpha=0.25)
     if rsi:
-        ax_rsi = axes[1, 0]
+        ax_rsi = axes[-1, 0]
         ax_rsi.axhspan(30, 70, color="#eeeeee", lw=0)
         for bound in (30, 70):
             ax_rsi.axhline(bound, color="#999999", lw=0.8, ls="--")
