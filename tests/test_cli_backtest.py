@@ -93,12 +93,26 @@ def test_backtest_with_params_writes_the_documented_json(
     assert result["equity"][0][0].startswith("2017-01-03")
 
 
-def test_backtest_plot_saves_the_equity_figure(sample_file: Path, tmp_path: Path) -> None:
+def test_backtest_plot_saves_the_equity_figure_titled_with_strategy_data_and_period(
+    sample_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rtystrat.plotting
+
+    titles = []
+    original = rtystrat.plotting.plot_equity
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        titles.append(kwargs["title"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(rtystrat.plotting, "plot_equity", recording)
     png = tmp_path / "equity.png"
     assert (
         run_cli(["-q", "backtest", "bearish_breakdown", "--data", str(sample_file), "--plot", str(png)]) == 0
     )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    first, last = pd.read_csv(sample_file)["time"].iloc[[0, -1]].str[:10]
+    assert titles == [f"bearish_breakdown  sample.csv  {first} – {last}"]
 
 
 def test_list_shows_every_strategy_with_its_parameters(capsys: pytest.CaptureFixture[str]) -> None:

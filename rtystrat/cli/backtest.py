@@ -181,7 +181,9 @@ def run(args: argparse.Namespace) -> int:
         from rtystrat.plotting import plot_equity  # matplotlib only when a plot is asked for
 
         with atomic_path(args.plot) as path:
-            title = ", ".join(args.strategy)
+            source = Path(args.data).name if args.data else "shipped sample"
+            span = result.equity.index
+            title = f"{', '.join(args.strategy)}  {source}  {span[0]:%Y-%m-%d} – {span[-1]:%Y-%m-%d}"
             plot_equity(result.equity, result.benchmark, result.trades, title=title, path=path)
         if not args.quiet:
             print(f"wrote {args.plot}", file=sys.stderr)
