@@ -21,10 +21,13 @@ import functools
 import itertools
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
-from rtystrat.errors import ParameterError, suggest
+from rtystrat.errors import ParameterError, RtystratError, suggest
 from rtystrat.registry import file_reference, get_strategy
 
 __all__ = [
@@ -41,6 +44,10 @@ __all__ = [
 
 #: Executors named by a string (an ``Executor`` or ``distributed.Client`` object also works).
 EXECUTORS = ("process", "serial", "dask-local", "dask://HOST:PORT")
+
+
+class ExecutorError(RtystratError):
+    """The workers running a sweep were lost; what finished is kept (in a store, when one is given)."""
 
 
 def portable_strategy(strategy: type) -> type | str:
@@ -78,9 +85,59 @@ _WORKER_DATA: dict[str, Any] = {}
 
 
 def _install(payload: Payload) -> None:
-    """Keep `payload` in this worker process (process-pool initializer; the pool ends with the run)."""
+    """Keep `payload` in this worker process (process-pool initializer; the pool ends with the run).
+
+    The worker also leaves interrupts to its parent: Ctrl-C reaches every process of the terminal's group,
+    and a worker that raised KeyboardInterrupt inside a task could leave the pool waiting for it forever.
+    The parent ends the workers itself (:func:`_end_workers`), and a watchdog ends a worker whose parent
+    died (``kill -9``), which would otherwise run on, holding its memory, until its queue broke.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
+    threading.Thread(target=_exit_with, args=(parent,), name="rtystrat-parent-watch", daemon=True).start()
     _WORKER_DATA.clear()
     _WORKER_DATA[payload.tag] = payload.data
+
+
+def _exit_with(parent: int, interval: float = 0.5) -> None:
+    """End this process soon after process `parent` is gone (it is then re-parented: the ppid changes)."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)  # no cleanup to run: the parent that wanted the results is gone
+
+
+@contextlib.contextmanager
+def _process_pool(workers: int | None, payload: Payload) -> Iterator[cf.ProcessPoolExecutor]:
+    """Yield a process pool; on an exception (Ctrl-C, SIGTERM, an error) end its workers at once.
+
+    ``ProcessPoolExecutor.__exit__`` waits for the tasks running: a minute of backtrader runs after Ctrl-C.
+    Finished runs are in the store already, so the running ones are abandoned instead.
+    """
+    before = set(multiprocessing.active_children())
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers or os.cpu_count(), initializer=_install, initargs=(payload,)
+    )
+    try:
+        yield pool
+    except BaseException:
+        ours = [child for child in multiprocessing.active_children() if child not in before]
+        pool.shutdown(wait=False, cancel_futures=True)
+        _end_workers(ours)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _end_workers(processes: list[multiprocessing.process.BaseProcess], grace: float = 2.0) -> None:
+    """Terminate `processes` (SIGTERM), then kill those still alive after `grace` seconds."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
 
 
 def payload_data(reference: Payload | Installed) -> Any:
@@ -120,9 +177,7 @@ def _is_dask_client(obj: Any) -> bool:
 def open_executor(spec: Any, workers: int | None, payload: Payload) -> Iterator[tuple[cf.Executor, Any]]:
     """Yield ``(executor, data reference)`` for `spec`, shutting down only what was opened here."""
     if spec is None or spec == "process":
-        with cf.ProcessPoolExecutor(
-            max_workers=workers or os.cpu_count(), initializer=_install, initargs=(payload,)
-        ) as pool:
+        with _process_pool(workers, payload) as pool:
             yield pool, Installed(payload.tag)
     elif spec == "serial":
         yield _SerialExecutor(), payload
@@ -145,12 +200,19 @@ def open_executor(spec: Any, workers: int | None, payload: Payload) -> Iterator[
                 )
                 client = stack.enter_context(Client(cluster))
             else:
+                address = "tcp://" + spec.removeprefix("dask://")
                 try:
-                    client = stack.enter_context(Client("tcp://" + spec.removeprefix("dask://"), timeout=30))
-                except OSError as exc:
+                    client = stack.enter_context(Client(address, timeout=10))
+                except OSError as exc:  # TimeoutError included
                     raise ParameterError(
-                        f"executor={spec!r}: cannot reach the Dask scheduler ({exc})"
+                        f"executor={spec!r}: no Dask scheduler answers at {address} ({type(exc).__name__}); "
+                        f"start one with 'dask scheduler' there, or use --executor process"
                     ) from None
+                if not client.scheduler_info().get("workers"):
+                    raise ParameterError(
+                        f"executor={spec!r}: the Dask scheduler at {address} has no workers; start some with "
+                        f"'dask worker {address}', or use --executor process"
+                    )
             yield client.get_executor(), client.scatter(payload, broadcast=True)
     elif _is_dask_client(spec):
         yield spec.get_executor(), spec.scatter(payload, broadcast=True)
@@ -190,7 +252,19 @@ def stream(
                 return
             finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
             for future in finished:
-                yield from future.result()
+                try:
+                    batch = future.result()
+                except cf.CancelledError:  # not cancelled here: a Dask cluster that lost its workers
+                    raise ExecutorError(
+                        "the executor cancelled a batch of runs (every Dask worker lost?); start workers and "
+                        "run the same command again (a --store keeps the runs that finished)"
+                    ) from None
+                except cf.process.BrokenProcessPool:
+                    raise ExecutorError(
+                        "a worker process died (killed, or out of memory); run the same command again with "
+                        "fewer --workers (a --store keeps the runs that finished)"
+                    ) from None
+                yield from batch
     finally:
         for future in pending:
             future.cancel()
