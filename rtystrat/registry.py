@@ -217,10 +217,20 @@ def _import_file(file: Path) -> ModuleType:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except (Exception, SystemExit) as exc:  # a strategy file that fails to import is the user's input
+        del sys.modules[name]
+        raise UnknownStrategyError(
+            f"strategy file {file}: importing it failed ({_first_line(exc)})"
+        ) from None
     except BaseException:
         del sys.modules[name]
         raise
     return module
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def _package_locations(name: str) -> list[Path]:
@@ -248,6 +258,12 @@ def _load_reference(reference: str) -> type:
             module = importlib.import_module(target)
     except ModuleNotFoundError as exc:
         raise UnknownStrategyError(f"strategy reference {reference!r}: {exc}") from None
+    except UnknownStrategyError:
+        raise
+    except (Exception, SystemExit) as exc:  # the named module fails to import: say so in one line
+        raise UnknownStrategyError(
+            f"strategy reference {reference!r}: importing it failed ({_first_line(exc)})"
+        ) from None
     if not hasattr(module, attribute):
         names = [name for name, _ in inspect.getmembers(module, inspect.isclass)]
         raise UnknownStrategyError(f"{target!r} has no class {attribute!r}{suggest(attribute, names)}")

@@ -82,8 +82,11 @@ def read_bars(
     The file is read with ``--repair`` and ``--source-tz`` from `args`; `flag` names it in errors.
     """
     if path is None:
+        from rtystrat.data.bars import check_load_options
         from rtystrat.data.sample import load_sample  # the sample is read (or generated) only when used
 
+        # the options are checked though no file uses them: a typo must not pass unnoticed
+        check_load_options(repair=repairs(args), source_tz=args.source_tz)
         return load_sample("daily")
     from rtystrat.data.bars import load_bars
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from rtystrat.choices import PERIODS, PIVOT_METHODS
 from rtystrat.cli.common import add_data_options, read_bars
+from rtystrat.errors import ParameterError
 
 LEVELS_SCHEMA = "rtystrat.levels/2"
 
@@ -52,6 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the levels table for ``args.date``; return 0."""
+    if args.price is not None and not 0 < args.price < _LARGEST_PRICE:  # NaN fails this too
+        raise ParameterError(
+            f"--price {args.price!r}: give a positive price below {_LARGEST_PRICE:,.0f} (overflow beyond)"
+        )
     from rtystrat.signals.features import levels_table
 
     bars = read_bars(args, args.data)
@@ -67,6 +72,10 @@ def run(args: argparse.Namespace) -> int:
     )
     print(json.dumps(with_schema(table), allow_nan=False) if args.json else format_table(table))
     return 0
+
+
+# No traded price comes near; far larger ones overflow the RSI's squared and summed moves to inf.
+_LARGEST_PRICE = 1e9
 
 
 def _signed(value: float | None, unit: str = "") -> str:

@@ -117,6 +117,8 @@ def load_inputs(args: argparse.Namespace) -> tuple[type, pd.DataFrame, Parameter
     from rtystrat.tuning.space import ParameterSpace, parse_grid
 
     quiet = getattr(args, "quiet", False)
+    if args.workers is not None and args.workers < 1:
+        raise ParameterError(f"--workers {args.workers}: give at least 1 (or leave it out for all cores)")
     strategy = get_strategy(args.strategy, args.strategy_path)
     bars = read_bars(args, args.data)
     if args.data is None and not quiet:

@@ -30,6 +30,7 @@ __all__ = [
     "REPAIRS",
     "Problem",
     "bar_interval",
+    "check_load_options",
     "inspect_bars",
     "is_intraday",
     "load_bars",
@@ -163,15 +164,28 @@ def _load(
     adjusted: bool,
     strict: bool,
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    repairs = _parse_repair(repair)
-    _check_zone("tz", tz)
-    _check_zone("source_tz", source_tz)
+    repairs = check_load_options(tz=tz, source_tz=source_tz, repair=repair)
     raw = read_table(source)
     times, daily = parse_times(raw, tz or EXCHANGE_TZ, source_tz)
     frame = bar_columns(raw, times, adjusted)
     frame, repaired, problems = _validate(frame, raw, daily, repairs, strict)
     frame.attrs = {"source": raw.name, "repairs": repaired}
     return frame, problems
+
+
+def check_load_options(
+    *, tz: str | None = None, source_tz: str = "UTC", repair: str | Iterable[str] | None = None
+) -> frozenset[str]:
+    """Check the options of :func:`load_bars` (zones and repairs) without reading; return the repairs.
+
+    Raises
+    ------
+    ParameterError
+        An unknown time zone or repair, with suggestions.
+    """
+    _check_zone("tz", tz)
+    _check_zone("source_tz", source_tz)
+    return _parse_repair(repair)
 
 
 def is_intraday(bars: pd.DataFrame | pd.DatetimeIndex) -> bool:

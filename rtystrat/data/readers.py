@@ -183,6 +183,15 @@ def _check_same_column(table: pd.DataFrame, first: object, position: int, column
 
 def parse_times(raw: RawTable, tz: str, source_tz: str) -> tuple[pd.DatetimeIndex, bool]:
     """Parse the time column; return it (NaT where unparseable) and whether the bars are daily."""
+    try:
+        return _parse_times(raw, tz, source_tz)
+    except pd.errors.OutOfBoundsDatetime as exc:
+        raise DataError(
+            f"{raw.source}: a timestamp outside the years 1677-2262 that pandas can hold ({_first_line(exc)})"
+        ) from None
+
+
+def _parse_times(raw: RawTable, tz: str, source_tz: str) -> tuple[pd.DatetimeIndex, bool]:
     column = raw.columns["time"]
     if isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(column):
         times = column

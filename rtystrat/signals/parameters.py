@@ -163,6 +163,11 @@ class Parameter:
                 if not number.is_integer():
                     raise ValueError
                 number = int(number)
+                if abs(number) > _LARGEST_INT:  # compiled code holds integers in 64 bits
+                    raise ParameterError(
+                        f"{label}={value!r} is out of range; expected {self.expected()} of at most "
+                        f"{_LARGEST_INT:,}"
+                    )
         except (TypeError, ValueError, OverflowError):
             raise ParameterError(f"{label}={value!r} is not valid; expected {self.expected()}") from None
         too_low = self.minimum is not None and number < self.minimum
@@ -170,6 +175,9 @@ class Parameter:
         if not math.isfinite(number) or too_low or too_high or (self.positive and number <= 0):
             raise ParameterError(f"{label}={value!r} is out of range; expected {self.expected()}")
         return number
+
+
+_LARGEST_INT = 2**31 - 1
 
 
 def _magnitude_of_negative(value: Any) -> str | None:

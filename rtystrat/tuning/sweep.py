@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import itertools
 import logging
@@ -32,8 +33,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from rtystrat.analysis import metrics
 from rtystrat.errors import ParameterError, suggest
 from rtystrat.execution import kernel
+from rtystrat.execution.tradelog import TRADE_COLUMNS
 from rtystrat.registry import get_strategy
 from rtystrat.tuning.executors import (
     Installed,
@@ -270,6 +273,28 @@ def _frame(names: list[str], runs: list[_Run]) -> pd.DataFrame:
     return pd.DataFrame.from_records([run.stats for run in runs], index=index)
 
 
+@functools.cache
+def statistic_names() -> tuple[str, ...]:
+    """Return the name of every statistic a run can report (computed once, on three flat bars)."""
+    times = pd.date_range("2024-01-01", periods=3, freq="D", name="time")
+    columns = [*TRADE_COLUMNS, "ambiguous", "pnl_net_pessimistic", "pnl_net_optimistic"]
+    trades = pd.DataFrame({column: pd.Series(dtype="float64") for column in columns})
+    for column in ("entry_time", "exit_time"):
+        trades[column] = pd.Series(dtype="datetime64[ns]")
+    stats = metrics.compute_stats(pd.Series(1.0, index=times), trades, bars_per_year=252.0)
+    return tuple(dict.fromkeys([*stats.index, *kernel.FAST_STATS]))
+
+
+def check_objective(objective: str) -> None:
+    """Raise a ParameterError, before anything runs, when `objective` names no statistic."""
+    names = statistic_names()
+    if objective not in names:
+        raise ParameterError(
+            f"objective {objective!r} is not a statistic{suggest(objective, names)}; choose from "
+            f"{', '.join(names)}"
+        )
+
+
 def rank(
     frame: pd.DataFrame,
     objective: str = "Expectancy [R]",
@@ -399,6 +424,7 @@ def sweep(
     config = _default_config(config)
     space = space if isinstance(space, ParameterSpace) else ParameterSpace(space)
     _check_axes(strategy, space)
+    check_objective(objective)
     full_stats = objective not in kernel.FAST_STATS
     if period not in PERIODS:
         raise ParameterError(
@@ -416,6 +442,11 @@ def sweep(
             store = stack.enter_context(ResultStore(store))
         options = {"executor": executor, "workers": workers, "store": store, "progress": progress}
         total = space.runs if not space.constraints else sum(1 for _ in space)
+        if total == 0:
+            raise ParameterError(
+                f"the constraints leave none of the grid's {space.runs:,} combinations to run; loosen "
+                "--constraint"
+            )
         frame, matrix = _run_combinations(strategy, job, bars, payload, space.names, space, total, **options)
         if confirm_top and engine == "kernel" and not frame.empty:
             top = rank(frame, objective, min_trades=min_trades, maximize=maximize).head(confirm_top)
