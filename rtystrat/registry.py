@@ -1,25 +1,30 @@
 """Find strategies by name: in `strategies/` folders, entry points, or as ``module:Class``.
 
 A strategy is a :class:`rtystrat.execution.strategy.SetupStrategy` subclass with a ``name``. Strategy code is
-imported only from places the user names (DESIGN §6), searched in this order:
+imported only from places the user names (DESIGN §6):
 
 1. each folder given as a strategy path (``--strategy-path DIR`` on the command line);
-2. ``./strategies`` in the current directory;
-3. the ``strategies/`` folder of the rtystrat checkout (beside the package; present in a source tree and
-   an editable install, absent from a wheel);
-4. the entry-point group ``rtystrat.strategies`` of installed distributions (each entry point loads a
-   strategy class), so a package can ship strategies::
+2. the ``strategies/`` folder of recipes shipped with rtystrat (beside the package; present in a source tree
+   and an editable install, absent from a wheel);
+3. the entry-point group ``rtystrat.strategies`` of installed distributions, the entry point named like the
+   strategy, so a package can ship strategies::
 
        [options.entry_points]
        rtystrat.strategies =
            my_setup = my_package.strategies:MySetup
 
-A ``module:Class`` or ``path/to/file.py:Class`` reference loads one class directly. Every ``*.py`` file of a
-folder (except those starting with ``_``) is imported; two different classes with the same name are an error.
+A ``module:Class`` or ``path/to/file.py:Class`` reference loads one class directly. A ``strategies`` folder in
+the current directory is *not* searched: running a command inside a downloaded folder must not run its code.
+
+Looking a strategy up by name imports only the file(s) that declare it: each ``*.py`` file of a folder (except
+those starting with ``_``) is read with :mod:`ast`, without running it, for classes whose body sets
+``name = "<the name>"`` as a string literal. Two places declaring one name are an error. Only
+:func:`discover` (``backtest --list``) imports every file of the folders, to describe their strategies.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import importlib.util
@@ -40,6 +45,7 @@ __all__ = [
     "get_strategy",
     "resolve_strategies",
     "search_paths",
+    "strategy_names",
 ]
 
 ENTRY_POINT_GROUP = "rtystrat.strategies"
@@ -59,7 +65,7 @@ def search_paths(paths: Iterable[str | Path] = ()) -> list[Path]:
         if not folder.is_dir():
             raise ParameterError(f"strategy path {str(folder)!r} is not a folder")
     found: list[Path] = []
-    for folder in [*given, Path.cwd() / "strategies", _REPO_STRATEGIES]:
+    for folder in [*given, _REPO_STRATEGIES]:
         resolved = folder.resolve()
         if resolved.is_dir() and resolved not in found:
             found.append(resolved)
@@ -68,6 +74,9 @@ def search_paths(paths: Iterable[str | Path] = ()) -> list[Path]:
 
 def discover(paths: Iterable[str | Path] = (), *, entry_points: bool = True) -> dict[str, type]:
     """Return ``{name: strategy class}`` from the search paths and (optionally) the entry points.
+
+    Imports every strategy file of the search paths: for listing them. To look one up, use
+    :func:`get_strategy`, which imports only the file that declares it.
 
     Raises
     ------
@@ -78,19 +87,14 @@ def discover(paths: Iterable[str | Path] = (), *, entry_points: bool = True) -> 
     found: dict[str, type] = {}
     origins: dict[str, str] = {}
     for folder in search_paths(paths):
-        for file in sorted(folder.glob("*.py")):
-            if not file.name.startswith("_"):
-                for cls in _strategies_in(_import_file(file)):
-                    _add(found, origins, cls, str(file))
+        for file in _strategy_files(folder):
+            for cls in _strategies_in(_import_file(file)):
+                _add(found, origins, cls, str(file))
     if entry_points:
         import importlib.metadata  # ~70 ms of email/zip modules: only when strategies are looked up
 
         for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            loaded = point.load()
-            classes = (
-                _strategies_in(loaded) if inspect.ismodule(loaded) else [_check_class(loaded, point.value)]
-            )
-            for cls in classes:
+            for cls in _entry_point_classes(point):
                 _add(found, origins, cls, f"entry point {point.name} = {point.value}")
     return found
 
@@ -110,15 +114,83 @@ def get_strategy(strategy: str | type, paths: Iterable[str | Path] = ()) -> type
     if ":" in strategy:
         return _load_reference(strategy)
     paths = list(paths)
-    available = discover(paths)
-    if strategy in available:
-        return available[strategy]
-    names = sorted([*available, *SETUP_GROUPS])
+    found = _find(strategy, paths)
+    if found is not None:
+        return found
+    names = sorted([*strategy_names(paths), *SETUP_GROUPS])
     searched = [str(folder) for folder in search_paths(paths)] + [f"entry points {ENTRY_POINT_GROUP!r}"]
     raise UnknownStrategyError(
         f"unknown strategy {strategy!r}{suggest(strategy, names)}; available: {', '.join(names) or 'none'}; "
         f"searched: {', '.join(searched)}"
     )
+
+
+def strategy_names(paths: Iterable[str | Path] = (), *, entry_points: bool = True) -> dict[str, str]:
+    """Return ``{name: where it is declared}`` of the search paths and entry points, importing nothing."""
+    names: dict[str, str] = {}
+    for folder in search_paths(paths):
+        for file in _strategy_files(folder):
+            for name in _declared_names(file):
+                names.setdefault(name, str(file))
+    if entry_points:
+        for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            names.setdefault(point.name, f"entry point {point.name} = {point.value}")
+    return names
+
+
+def _find(name: str, paths: list[str | Path]) -> type | None:
+    """Import the places that declare strategy `name` (and only those); return its class, or None."""
+    found: dict[str, type] = {}
+    origins: dict[str, str] = {}
+    for folder in search_paths(paths):
+        for file in _strategy_files(folder):
+            if name in _declared_names(file):
+                for cls in _strategies_in(_import_file(file)):
+                    if cls.name == name:
+                        _add(found, origins, cls, str(file))
+    for point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if point.name == name:
+            for cls in _entry_point_classes(point):
+                if cls.name == name:
+                    _add(found, origins, cls, f"entry point {point.name} = {point.value}")
+    return found.get(name)
+
+
+def _strategy_files(folder: Path) -> list[Path]:
+    return [file for file in sorted(folder.glob("*.py")) if not file.name.startswith("_")]
+
+
+def _declared_names(file: Path) -> set[str]:
+    """Return the strategy names the top-level classes of `file` declare (``name = "..."``), read with
+    :mod:`ast`; a file that cannot be read or parsed declares none (and is not imported)."""
+    try:
+        tree = ast.parse(file.read_bytes(), filename=str(file))
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    names = set()
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for statement in node.body:
+            if isinstance(statement, ast.Assign):
+                targets = statement.targets
+            elif isinstance(statement, ast.AnnAssign):
+                targets = [statement.target]
+            else:
+                continue
+            value = statement.value
+            named = any(isinstance(target, ast.Name) and target.id == "name" for target in targets)
+            if named and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                names.add(value.value)
+    return names
+
+
+def _entry_point_classes(point: importlib.metadata.EntryPoint) -> list[type]:
+    try:
+        loaded = point.load()
+    except (Exception, SystemExit) as exc:  # an installed plugin that fails to import: one line
+        raise UnknownStrategyError(f"entry point {point.name} = {point.value}: {_first_line(exc)}") from None
+    return _strategies_in(loaded) if inspect.ismodule(loaded) else [_check_class(loaded, point.value)]
 
 
 def resolve_strategies(

@@ -155,3 +155,40 @@ def test_entry_points_register_strategies(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     assert discover()["plugin_setup"] is cls
     assert "plugin_setup" not in discover(entry_points=False)
+
+
+MARKER_FILE = """
+from pathlib import Path
+
+Path({marker!r}).write_text("ran", encoding="utf-8")  # a side effect nobody asked for
+"""
+
+
+def test_a_name_lookup_imports_only_the_file_that_declares_it(tmp_path: Path) -> None:
+    folder = tmp_path / "downloaded"
+    write_strategy(folder, "wanted.py", "wanted_setup", cls="Wanted")
+    marker = tmp_path / "ran.txt"
+    (folder / "other.py").write_text(MARKER_FILE.format(marker=str(marker)), encoding="utf-8")
+    (folder / "broken.py").write_text("class Broken(:\n", encoding="utf-8")
+    assert get_strategy("wanted_setup", [folder]).name == "wanted_setup"
+    assert registry.strategy_names([folder])["wanted_setup"] == str(folder / "wanted.py")
+    with pytest.raises(
+        UnknownStrategyError, match=r"unknown strategy 'wanted_setp'.*did you mean 'wanted_setup'"
+    ):
+        get_strategy("wanted_setp", [folder])
+    assert not marker.exists()
+
+
+def test_a_strategies_folder_in_the_current_directory_is_not_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "ran.txt"
+    (tmp_path / "strategies").mkdir()
+    (tmp_path / "strategies" / "x.py").write_text(MARKER_FILE.format(marker=str(marker)), encoding="utf-8")
+    write_strategy(tmp_path / "strategies", "local.py", "local_setup", cls="Local")
+    monkeypatch.chdir(tmp_path)
+    assert get_strategy("bullish_reversal").name == "bullish_reversal"
+    with pytest.raises(UnknownStrategyError, match="unknown strategy 'local_setup'"):
+        get_strategy("local_setup")
+    assert (tmp_path / "strategies").resolve() not in search_paths()
+    assert not marker.exists()

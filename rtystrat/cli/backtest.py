@@ -12,7 +12,7 @@ from rtystrat.choices import PERIODS, POLICIES
 from rtystrat.cli.common import add_data_options, check_input, read_bars
 from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import ParameterError
-from rtystrat.registry import SETUP_GROUPS, discover, file_reference, resolve_strategies
+from rtystrat.registry import SETUP_GROUPS, discover, file_reference, resolve_strategies, strategy_names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +26,11 @@ examples:
   rtystrat backtest bearish_breakdown --data RTY.csv --fill-policy ohlc_path --json result.json
   rtystrat backtest bullish_reversal --data RTY_1min.csv --timeframe D   # minute bars, daily SMA/RSI/ATR
   rtystrat backtest --list                                # strategies and their parameters
+
+  Strategies are looked up by name in the recipes shipped with rtystrat, each --strategy-path folder and
+  the 'rtystrat.strategies' entry points, or given as module:Class or path/file.py:Class. Of a folder only
+  the file whose class declares name = "STRATEGY" is imported (found by reading the files, not running
+  them); --list imports every file of the folders. A ./strategies folder is not searched.
 
   --param name=value sets a strategy parameter (offsets: 13pt, 130tick, 0.5%, 1.5atr; a bare number is
   points); with several strategies it goes to every one that declares it, or write strategy.name=value.
@@ -62,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="DIR",
-        help="extra folder of strategy files (repeatable)",
+        help="extra folder of strategy files (repeatable); only the file declaring the strategy is imported",
     )
     parser.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT")
     parser.add_argument(
@@ -157,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         print(describe_strategies(args.strategy_path))
         return 0
     if not args.strategy:
-        names = sorted([*discover(args.strategy_path), *SETUP_GROUPS])
+        names = sorted([*strategy_names(args.strategy_path), *SETUP_GROUPS])
         raise ParameterError(f"no strategy given; choose from {', '.join(names)} (or module:Class)")
     from rtystrat.api import backtest, strategy_parameters  # backtrader and numba load here, not to parse
 

@@ -62,7 +62,13 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--executor", default="process", help="process, serial, dask-local or dask://HOST:PORT"
     )
     parser.add_argument("--workers", type=int, help="worker processes (default: all cores)")
-    parser.add_argument("--strategy-path", action="append", default=[], metavar="DIR", help="strategy folder")
+    parser.add_argument(
+        "--strategy-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra folder of strategy files (repeatable); only the file declaring the strategy is imported",
+    )
     add_account_arguments(parser)
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
 
