@@ -110,3 +110,24 @@ def test_workers_end_within_a_few_seconds_after_their_parent_is_killed(tmp_path:
         time.sleep(0.1)
     assert not [pid for pid in workers if _alive(pid)]
     assert _runs(store) >= 2
+
+
+def test_no_dask_scheduler_at_the_address_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("distributed")
+    from rtystrat.cli import main
+
+    argv = [
+        "-q",
+        "sweep",
+        "bullish_reversal",
+        "--grid",
+        "stop_offset=5,10",
+        "--executor",
+        "dask://127.0.0.1:9",
+    ]
+    start = time.monotonic()
+    assert main(argv) == 2
+    assert time.monotonic() - start < 30
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "no Dask scheduler answers at tcp://127.0.0.1:9" in err and "dask scheduler" in err
