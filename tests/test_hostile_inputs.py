@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from rtystrat.cli import main
+from rtystrat.tuning.store import SCHEMA_VERSION
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "rty_sample_daily.csv"
 HEADER = "Date,Open,High,Low,Close,Volume\n"
@@ -139,7 +140,7 @@ def _hostile_files(tmp_path: Path) -> dict[str, Path]:
     store = tmp_path / "dropped.sqlite"
     with sqlite3.connect(store) as connection:
         connection.execute("PRAGMA application_id=1381259603")
-        connection.execute("PRAGMA user_version=1")
+        connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         connection.execute("CREATE TABLE other (x)")
     paths["dropped.sqlite"] = store
     return paths
