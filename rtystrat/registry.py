@@ -113,6 +113,12 @@ def get_strategy(strategy: str | type, paths: Iterable[str | Path] = ()) -> type
         raise UnknownStrategyError(f"strategy {strategy!r} is neither a name, 'module:Class' nor a class")
     if ":" in strategy:
         return _load_reference(strategy)
+    if strategy in SETUP_GROUPS:  # "sweep both" said "unknown strategy 'both' (did you mean 'both'?)"
+        members = " and ".join(repr(name) for name in SETUP_GROUPS[strategy])
+        raise UnknownStrategyError(
+            f"{strategy!r} is a group of {members}, run together only by backtest and replay; name one "
+            "strategy"
+        )
     paths = list(paths)
     found = _find(strategy, paths)
     if found is not None:

@@ -219,7 +219,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("json is a device", ["backtest", "both", "--json", "{zero.json}"], "not a regular file"),
     ("json over the data", [*BT, "{data.csv}", "--json", "{data.csv}"], "is also the input --data"),
     # --- sweeps
-    ("sweep a group", ["sweep", "both", "--grid", "stop_offset=5,10"], "both"),
+    ("sweep a group", ["sweep", "both", "--grid", "stop_offset=5,10"], "'both' is a group of"),
     ("sweep unknown objective", [*SWEEP, "--objective", "Sharpness"], "Sharpness"),
     ("sweep bad grid", ["sweep", "bullish_reversal", "--grid", "stop_offset=5:1:x"], "stop_offset"),
     ("sweep no grid", ["sweep", "bullish_reversal"], "--grid"),
