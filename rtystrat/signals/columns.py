@@ -120,6 +120,10 @@ class FrameColumns:
         True for a frame built by :func:`~rtystrat.signals.features.indicator_frame` with a ``timeframe``
         from intraday bars, unless it was built with ``closes="bar"``.
         """
+        # kept: a sweep asks on every call, and telling intraday bars apart reads the whole index
+        return self._kept("session_events", self._session_events)
+
+    def _session_events(self) -> bool:
         frame = self.frame
         return bool(
             frame.attrs.get("timeframe") is not None
