@@ -225,6 +225,7 @@ def test_a_close_below_the_level_is_a_session_close_unless_bar_closes_are_asked_
     assert len(bar_trades) > len(trades) and not first_bars.all()
 
 
+@pytest.mark.slow
 def test_kernel_and_backtrader_book_the_same_trades_on_minute_bars_with_daily_indicators(
     minute: pd.DataFrame,
 ) -> None:
@@ -266,6 +267,7 @@ def _assert_parity(bars: pd.DataFrame, cases: list[tuple[type, dict[str, Any], R
     return compared
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 @pytest.mark.parametrize(
     ("name", "start"), [("RTY_F_yahoo_1h_utc.csv", "2024-07-01"), ("RUT_ibkr_5m.csv", "2025-09-01")]
