@@ -153,20 +153,3 @@ def test_overfitting_figure_has_a_logit_histogram_and_an_oos_vs_is_scatter() -> 
     assert heights == len(result.logits) == 70
     np.testing.assert_array_equal(scatter.collections[0].get_offsets()[:, 0], result.in_sample)
     assert f"{result.pbo:.2f}" in fig._suptitle.get_text()
-
-
-@pytest.mark.shared_data
-def test_readme_diagnostics_of_the_real_rty_stop_target_sweep_are_what_it_quotes(
-    shared_data: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    argv = [
-        "sweep", "bullish_reversal", "--data", str(shared_data / "daily" / "RTY_F_yahoo_daily.csv"),
-        "--grid", "stop_offset=5:50:5pt", "--grid", "target=pivot,mid,r1", "--param", "rsi_max=none",
-        "--top", "3", "--diagnostics", "--quiet", "--executor", "serial",
-    ]  # fmt: skip
-    assert _cli(argv) == 0
-    printed = capsys.readouterr().out
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    start = readme.index("30 runs; best Expectancy [R] with >= 10 trades:")
-    quoted = readme[start : readme.index("```", start)]
-    assert printed.strip() == quoted.strip()
