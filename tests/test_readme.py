@@ -31,6 +31,7 @@ NOT_RERUN = {
     "python -m pytest": "runs this very suite",
     "ruff ": "lints the checkout: .ci/run does it",
     "bash .ci/run": "is the CI entry point that runs this suite",
+    "python -m rtystrat.data.sample": "regenerates the sample: tests/test_sample.py does it, comparing bytes",
 }
 # Warnings are errors, as in the suite; backtrader's own deprecated idioms are not ours to fix.
 RUNNER = """\

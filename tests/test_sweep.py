@@ -64,6 +64,7 @@ def test_sweep_returns_one_row_per_combination_indexed_by_parameters(
     assert serial_frame["# Trades"].min() > 10
 
 
+@pytest.mark.slow  # starts a Dask cluster: a minute on a loaded 2-core machine
 def test_process_pool_and_a_real_local_dask_cluster_give_identical_results(
     bars: pd.DataFrame, serial_frame: pd.DataFrame
 ) -> None:
