@@ -55,8 +55,9 @@ class ReversalRule:
     Monthly classic pivots of the previous complete month (the first month of the data may be partial, so
     its levels are not used). An order placed at a close works on the next bar at the next bar's levels —
     at the close of a month's last session that month is complete, and the next session's date is
-    calendar knowledge (backtrader exposes it on preloaded data). One fill per month: once an order's
-    price is traded through, the month takes no more orders, whether that order was placed or not.
+    calendar knowledge (backtrader exposes it on preloaded data). One fill per month: each order carries
+    the month it works in (:attr:`period`), and a month in which an entry filled takes no more entries —
+    which only the executing side knows.
     """
 
     def __init__(self, stop_offset: float, rsi_max: float, tick: float) -> None:
@@ -65,8 +66,7 @@ class ReversalRule:
         self.months_seen = 0
         self.high = self.low = self.close = math.nan
         self.levels: tuple[float, float] | None = None  # (P, S2) in force on the current bar
-        self.pending = math.nan  # price of the order decided at the previous close
-        self.filled_month: tuple[int, int] | None = None
+        self.period = -1  # the month the last order works in, as year × 12 + month
 
     def _pivots(self) -> tuple[float, float] | None:
         if self.months_seen < 2:  # the data's first month may have started mid-month
@@ -90,9 +90,6 @@ class ReversalRule:
             self.month, self.months_seen = month, self.months_seen + 1
             self.high, self.low = high, low
         self.high, self.low, self.close = max(self.high, high), min(self.low, low), close
-        if low < self.pending:  # yesterday's order price traded through: this month's signal is taken
-            self.filled_month = month
-        self.pending = math.nan
         if following is None:
             return None
         next_month = (following.year, following.month)
@@ -104,9 +101,7 @@ class ReversalRule:
         stop = s2 - self.stop_offset
         if not (close > entry and rsi < self.rsi_max and pivot > entry and stop < entry):
             return None
-        self.pending = entry
-        if next_month == month and self.filled_month == month:
-            return None
+        self.period = next_month[0] * 12 + next_month[1]
         return Order(entry, stop, pivot)
 
 
@@ -143,7 +138,7 @@ class PlainBullishReversal(_RuleDriven, SetupStrategy):
     def next(self) -> None:
         order = self.decide()
         if order is not None and self.is_flat:
-            self.enter_bracket("long", "limit", *order, max_hold=self.p.max_hold)
+            self.enter_bracket("long", "limit", *order, max_hold=self.p.max_hold, period=self.rule.period)
 
 
 class NativeBracketReversal(_RuleDriven):
@@ -153,11 +148,13 @@ class NativeBracketReversal(_RuleDriven):
         super().__init__()
         self.working: list[bt.Order] = []
         self.entry_bar: int | None = None
+        self.filled_period = -1  # the month of the last entry that filled
         self.round_trips: list[tuple[pd.Timestamp, pd.Timestamp]] = []
 
     def notify_order(self, order: bt.Order) -> None:
         if order.status == order.Completed and order.isbuy() and self.entry_bar is None:
             self.entry_bar = len(self)
+            self.filled_period = self.rule.period
         if not order.alive() and order in self.working:
             self.working.remove(order)
 
@@ -176,7 +173,7 @@ class NativeBracketReversal(_RuleDriven):
                     self.cancel(working)
                 self.close()
             return
-        if order is None or self.working:
+        if order is None or self.working or self.rule.period == self.filled_period:
             return
         self.working.extend(
             self.buy_bracket(

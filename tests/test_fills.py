@@ -431,6 +431,80 @@ def test_working_limit_order_expires_after_valid_bars() -> None:
     _check_expected(pure_trades(three)[0], three)
 
 
+# Once per period. Period 0 = rows 0–1, period 1 = rows 2–5, period 2 = rows 6–8. Row 0 buys at market
+# (stop 1,900, target 2,100). Row 2 asks for period 1's buy limit 1,990 while that trade is open, and bar 3
+# trades through 1,990 (low 1,985) — but no order was working, so period 1 is not used. Bar 3 reaches the
+# target (2,100); at its close the strategy is flat and row 3 places the limit: filled on bar 4 at 1,990,
+# stopped on bar 5 at 1,950 − 0.1. Period 1 had its fill, so row 5's limit (1,950) is refused; row 6
+# (period 2, limit 1,948) fills on bar 7 and runs to the end (close 1,960). With reentry row 5's limit is
+# placed: filled on bar 6 at 1,950 (open 1,960, low 1,940), held to the end; row 6 comes while in a trade.
+PERIOD_BARS = (
+    FLAT_BAR,
+    (2000, 2010, 1995, 2005),
+    (2005, 2010, 1995, 2000),
+    (2000, 2105, 1985, 2060),
+    (1995, 1998, 1980, 1992),
+    (1992, 1994, 1945, 1960),
+    (1960, 1965, 1940, 1955),
+    (1955, 1960, 1945, 1958),
+    (1958, 1962, 1955, 1960),
+)
+PERIOD_ROWS = {  # row: (entry type, entry price, stop, target)
+    0: (ENTRY_MARKET, NAN, 1900.0, 2100.0),
+    2: (ENTRY_LIMIT, 1990.0, 1950.0, 2050.0),
+    3: (ENTRY_LIMIT, 1990.0, 1950.0, 2050.0),
+    5: (ENTRY_LIMIT, 1950.0, 1900.0, 2000.0),
+    6: (ENTRY_LIMIT, 1948.0, 1900.0, 2000.0),
+}
+
+
+def _period_plans(reentry: bool) -> Plans:
+    plans = Plans.empty(len(PERIOD_BARS))._replace(
+        period=np.array([0, 0, 1, 1, 1, 1, 2, 2, 2]), reentry=reentry
+    )
+    for row, (entry_type, price, stop, target) in PERIOD_ROWS.items():
+        plans.direction[row], plans.entry_type[row] = LONG, entry_type
+        plans.entry_price[row], plans.stop[row], plans.target[row] = price, stop, target
+    return plans
+
+
+@pytest.mark.parametrize(
+    ("reentry", "expected"),
+    [
+        (
+            False,
+            [(1, 2000.1, 3, 2100.0, "target"), (4, 1990.0, 5, 1949.9, "stop"), (7, 1948.0, 8, 1960.0, "end")],
+        ),
+        (
+            True,
+            [(1, 2000.1, 3, 2100.0, "target"), (4, 1990.0, 5, 1949.9, "stop"), (6, 1950.0, 8, 1960.0, "end")],
+        ),
+    ],
+)
+def test_a_period_is_used_by_a_filled_entry_not_by_a_signal_while_in_a_trade(
+    reentry: bool, expected: list[tuple[int, float, int, float, str]]
+) -> None:
+    case = Case("periods", PERIOD_BARS, LONG_MARKET, ())
+    frame, config = _frame(case), _config(case)
+    plans = _period_plans(reentry)
+    trades, _ = fills.simulate_plans(frame, plans, config.fill_settings(), config.cash)
+    log = tradelog.trade_log(
+        trades, frame.index, setup="periods", multiplier=50.0, commission_per_side=2.5, contracts_traded="RTY"
+    )
+    got = [
+        (frame.index.get_loc(row.entry_time), row.entry_price, frame.index.get_loc(row.exit_time),
+         row.exit_price, row.exit_reason)
+        for row in log.itertuples()
+    ]  # fmt: skip
+    assert got == expected  # prices on the tick grid, rounded to its decimals
+    strategy = type(
+        "Periods", (SetupStrategy,), {"name": "periods", "setup": staticmethod(lambda frame: plans)}
+    )
+    strategy.indicators = None
+    booked = engine._run([strategy], frame, config, None, {"periods": {}})[0].analyzers.trades.get_analysis()
+    pd.testing.assert_frame_equal(booked.drop(columns="setup"), log.drop(columns="setup"))
+
+
 def _bar_by_bar(
     bars: tuple[np.ndarray, ...],
     contract: np.ndarray,
@@ -442,6 +516,7 @@ def _bar_by_bar(
     """Run `plans` as the backtrader strategy does: every bar through step(), every flat signal row armed."""
     open_, high, low, close = bars
     n = len(open_)
+    periods = fills.entry_periods(plans)
     state, out = fills.new_state(), np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
     trades, events = [], []
     for i in range(n):
@@ -467,7 +542,8 @@ def _bar_by_bar(
                 plans.target[i],
             )
             scalars = (plans.entry_valid_bars, plans.anchor_to_fill, plans.max_hold)
-            if fills.arm(state, i, *row, close[i], *scalars, settings) == 0:
+            period = periods[i] if len(periods) else -1
+            if fills.arm(state, i, *row, close[i], *scalars, period, settings) == 0:
                 events.append([i, fills.SKIPPED, 0.0])
     return np.array(trades).reshape(-1, fills.FILL_FIELDS), np.array(events).reshape(-1, 3)
 
@@ -487,6 +563,7 @@ def _simulate(
         plans.stop,
         plans.target,
         plans.invalidation,
+        fills.entry_periods(plans),
     )
     scalars = (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill)
     return fills.simulate(*bars, contract, *arrays, *scalars, *sub, settings, cash)
@@ -496,7 +573,8 @@ def _simulate(
     ("policy", "options", "config"),
     [
         ("pessimistic", {}, {}),
-        ("optimistic", {"max_hold": 3}, {}),
+        ("pessimistic", {"period": np.arange(1_500) // 25}, {}),
+        ("optimistic", {"max_hold": 3, "period": np.arange(1_500) // 10}, {}),
         ("ohlc_path", {"anchor_to_fill": True}, {}),
         ("pessimistic", {"entry_valid_bars": 2}, {}),
         ("pessimistic", {}, {"risk_per_trade": 600.0, "cash": 9_000.0}),

@@ -12,6 +12,8 @@ import pytest
 
 from rtystrat.data.bars import load_bars
 from rtystrat.errors import DataError, ParameterError
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.fills import F_BAR, F_ENTRY_BAR, F_ENTRY_PRICE, F_PRICE, simulate_plans
 from rtystrat.signals import columns
 from rtystrat.signals.columns import keep_columns, session_bars
 from rtystrat.signals.features import indicator_frame
@@ -63,28 +65,51 @@ BULL_CLOSES = [2050, 2030, 2020, 2040, 2040, 2040, 1990, 1985, 1960, 1980]
 BULL_RSI = [25, 25, 25, 25, 25, 25, 25, 35, 25, 25]
 
 
-def test_bullish_limit_orders_one_fill_per_month_at_the_next_bars_levels() -> None:
+def test_bullish_limit_orders_on_every_close_above_s2_at_the_next_bars_levels_and_period() -> None:
     plans = bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI))
-    # 03-24, 03-25: limit 2,003 (closes above it); 03-26 reaches it → March is done. 03-31 (March's last
-    # bar) places April's order (1,950); 04-01 too; 04-02 has RSI 35; 04-03 still orders (1,950 was
-    # reached on 04-03, but no order was working there); the last row never trades.
-    assert rows(plans) == ["03-24", "03-25", "03-31", "04-01", "04-03"]
+    # Every close above the limit orders: 2,003 in March; 03-31 (March's last bar) places April's order
+    # (1,950) and counts in April's period; 04-02 has RSI 35; the last row never trades. Whether a period
+    # already had its trade is the state machine's business, not the plan's.
+    assert rows(plans) == ["03-24", "03-25", "03-26", "03-27", "03-28", "03-31", "04-01", "04-03"]
+    signalled = plans.direction != 0
+    assert plans.period[signalled].tolist() == [0, 0, 0, 0, 0, 1, 1, 1]
     assert at(plans, "03-24") == (2003.0, 1990.0, 2210.0)
     assert at(plans, "03-31") == (1950.0, 1937.0, 2100.0)
-    assert set(plans.direction[plans.direction != 0]) == {LONG}
-    assert set(plans.entry_type[plans.direction != 0]) == {ENTRY_LIMIT}
+    assert set(plans.direction[signalled]) == {LONG}
+    assert set(plans.entry_type[signalled]) == {ENTRY_LIMIT}
     assert (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill) == (10, 1, False)
     assert np.isnan(plans.invalidation).all()
+    assert not plans.reentry
 
 
-def test_bullish_reentry_keeps_ordering_after_a_fill() -> None:
-    plans = bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI), reentry=True)
-    assert rows(plans) == ["03-24", "03-25", "03-26", "03-27", "03-28", "03-31", "04-01", "04-03"]
+def test_bullish_reentry_only_marks_the_plans() -> None:
+    frame = crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI)
+    once, every = bullish_reversal(frame), bullish_reversal(frame, reentry=True)
+    assert every.reentry and rows(every) == rows(once)
+    np.testing.assert_array_equal(every.period, once.period)
 
 
 def test_bullish_without_rsi_filter_orders_regardless_of_rsi() -> None:
     plans = bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES, rsi_14=np.nan), rsi_max=None)
-    assert rows(plans) == ["03-24", "03-25", "03-31", "04-01", "04-02"]  # 04-02's order reached on 04-03
+    assert rows(plans) == ["03-24", "03-25", "03-26", "03-27", "03-28", "03-31", "04-01", "04-02", "04-03"]
+
+
+def test_aprils_order_is_placed_once_the_march_trade_is_over() -> None:
+    # The reported case in small: March's trade (limit 2,003 filled on 03-25, stop 100 points under S2) is
+    # still open on 04-01, when price trades through April's S2 (1,950; low 1,945) — no order was working,
+    # so April is not used. The time stop (6 sessions) exits at 04-02's open; at its close the strategy
+    # places April's limit, filled on 04-03 at 1,950 (open 1,960, low 1,940), held to the last close.
+    lows = [2040, 2000, 2015, 2030, 2035, 2035, 1945, 1955, 1940, 1970]
+    closes = [2050, 2030, 2040, 2040, 2040, 2040, 1990, 1985, 1960, 1980]
+    frame = crafted(lows, closes)
+    plans = bullish_reversal(frame, stop_offset="100pt", max_hold=6)
+    config = RunConfig()
+    trades, _ = simulate_plans(frame, plans, config.fill_settings(), config.cash)
+    got = [
+        (f"{DATES[int(t[F_ENTRY_BAR])]:%m-%d}", t[F_ENTRY_PRICE], f"{DATES[int(t[F_BAR])]:%m-%d}", t[F_PRICE])
+        for t in trades
+    ]
+    assert got == [("03-25", 2003.0, "04-02", 1984.9), ("04-03", 1950.0, "04-04", 1980.0)]
 
 
 def test_bullish_bounce_buys_next_open_after_the_first_bar_that_holds_s2() -> None:
@@ -92,10 +117,11 @@ def test_bullish_bounce_buys_next_open_after_the_first_bar_that_holds_s2() -> No
     plans = bullish_reversal(frame, entry="bounce")
     # 03-26: low 2,000 <= 2,003 < close 2,020 and low above the stop 1,990; 04-03 likewise at 1,950.
     assert rows(plans) == ["03-26", "04-03"]
+    assert plans.period[[2, 8]].tolist() == [0, 1]  # a bar event counts in its own bar's period
     assert plans.entry_type[2] == ENTRY_MARKET and np.isnan(plans.entry_price[2])
     assert (plans.stop[2], plans.target[2]) == (1990.0, 2210.0)
-    # With a 10-point band 03-25 (low 2,010 <= 2,013 < close 2,030) and 04-01 are the months' first.
-    assert rows(bullish_reversal(frame, entry="bounce", entry_band="10pt")) == ["03-25", "04-01"]
+    # With a 10-point band: 03-25 (low 2,010 <= 2,013 < close 2,030), 03-26, 04-01 (low 1,960 <= 1,960).
+    assert rows(bullish_reversal(frame, entry="bounce", entry_band="10pt")) == ["03-25", "03-26", "04-01"]
 
 
 @pytest.mark.parametrize(
@@ -133,27 +159,28 @@ BEAR_LOWS = [2040, 2005, 1990, 1985, 1980, 1980, 1950, 1890, 1880, 1880]
 BEAR_CLOSES = [2050, 2010, 1995, 2005, 1990, 1985, 1960, 1895, 1905, 1890]
 
 
-def test_bearish_close_below_round_level_sells_next_open_once_per_month() -> None:
+def test_bearish_close_below_round_level_sells_next_open() -> None:
     frame = crafted(BEAR_LOWS, BEAR_CLOSES)
     plans = bearish_breakdown(frame)
-    # 03-26 closes below 2,000 after 2,010; 03-28 does it again (same month: skipped); 04-02 closes below
-    # April's 1,900 after 1,960.
-    assert rows(plans) == ["03-26", "04-02"]
+    # 03-26 closes below 2,000 after 2,010; 03-28 does it again (March's period: the state machine takes it
+    # only if 03-26's entry did not fill); 04-02 closes below April's 1,900 after 1,960.
+    assert rows(plans) == ["03-26", "03-28", "04-02"]
+    assert plans.period[plans.direction != 0].tolist() == [0, 0, 1]
     i, j = DATES.get_loc("2025-03-26"), DATES.get_loc("2025-04-02")
     assert plans.entry_type[i] == ENTRY_MARKET and plans.direction[i] == SHORT
     assert (plans.stop[i], plans.target[i]) == (2060.0, 1880.0)
     assert (plans.stop[j], plans.target[j]) == (1960.0, 1803.0)
     np.testing.assert_array_equal(plans.invalidation, frame["sma_100"].to_numpy())
     assert plans.max_hold == 40
-    assert rows(bearish_breakdown(frame, reentry=True)) == ["03-26", "03-28", "04-02"]
+    assert bearish_breakdown(frame, reentry=True).reentry and not plans.reentry
 
 
-def test_bearish_sell_stop_one_tick_under_the_level_until_reached() -> None:
+def test_bearish_sell_stop_one_tick_under_the_level_while_the_close_holds_it() -> None:
     plans = bearish_breakdown(crafted(BEAR_LOWS, BEAR_CLOSES), entry="stop")
-    # 03-24 (not reached on 03-25, low 2,005), 03-25 (reached on 03-26) → March done; 03-31 places
-    # April's stop at 1,899.9 (close 1,985 >= 1,900); 04-01 too (reached on 04-02); 04-03 closes at
-    # 1,905 >= 1,900 but April was reached.
-    assert rows(plans) == ["03-24", "03-25", "03-31", "04-01"]
+    # Closes at or above 2,000: 03-24, 03-25, 03-27; 03-31 places April's stop at 1,899.9 (close 1,985 >=
+    # 1,900, April's period); 04-01 and 04-03 (close 1,905) too.
+    assert rows(plans) == ["03-24", "03-25", "03-27", "03-31", "04-01", "04-03"]
+    assert plans.period[plans.direction != 0].tolist() == [0, 0, 0, 1, 1, 1]
     assert set(plans.entry_type[plans.direction != 0]) == {ENTRY_STOP}
     np.testing.assert_allclose(at(plans, "03-24"), (1999.9, 2060.0, 1880.0))
     np.testing.assert_allclose(at(plans, "03-31"), (1899.9, 1960.0, 1803.0))
@@ -162,7 +189,7 @@ def test_bearish_sell_stop_one_tick_under_the_level_until_reached() -> None:
 def test_bearish_trend_filter_needs_the_close_below_both_smas() -> None:
     frame = crafted(BEAR_LOWS, BEAR_CLOSES, sma_50=[2230] * 2 + [1990] + [2230] * 7)
     assert rows(bearish_breakdown(frame)) == ["03-28", "04-02"]  # 03-26 closed above SMA50 1,990
-    assert rows(bearish_breakdown(frame, trend_filter=False)) == ["03-26", "04-02"]
+    assert rows(bearish_breakdown(frame, trend_filter=False)) == ["03-26", "03-28", "04-02"]
 
 
 def test_bearish_level_s2_and_invalidation_choices() -> None:

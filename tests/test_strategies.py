@@ -200,6 +200,21 @@ def test_both_setups_on_real_rty_keep_the_invariants(real_daily: pd.DataFrame) -
             assert real_daily.loc[signal, "close"] < level
 
 
+@pytest.mark.shared_data
+def test_april_2025_trades_after_the_march_trade_closed(real_daily: pd.DataFrame) -> None:
+    # The March-2025 trade was open when April's S2 limit was first armed (03-31 … 04-03) and when price
+    # traded through it (04-04); April is not used by that. Flat again, the strategy buys April's S2 on
+    # 04-10 (open 1,933.3 above the limit, low 1,794.3 through it): at the limit, S2 rounded down.
+    result = backtest("bullish_reversal", real_daily, rsi_max=None, max_hold=40, stop_offset="100pt")
+    trades = result.trades.set_index("entry_time")
+    march = trades.loc["2025-03"].iloc[0]
+    assert march.exit_time >= pd.Timestamp("2025-04-04")  # still open at April's first orders
+    april = trades.loc["2025-04-10"]
+    s2 = previous_month_levels(real_daily, pd.Timestamp("2025-04-10"))["S2"]
+    assert april.entry_price == round_to_tick(s2, 0.1, "down")
+    assert len(trades.loc["2025-04"]) == 1
+
+
 @pytest.mark.parametrize("name", sorted(discover()))
 def test_every_discovered_strategy_runs_on_the_sample_with_its_smoke_params(name: str) -> None:
     cls = discover()[name]

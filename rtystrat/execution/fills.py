@@ -43,6 +43,10 @@ Costs                   slippage ``slippage_ticks`` ticks on market and stop fil
                         contract per side.
 Margin                  a fill needs ``contracts × (initial_margin + commission_per_side)`` of free cash;
                         otherwise the entry is rejected (reported, not traded).
+Once per period         a strategy arms no entry in a level period (``Plans.period`` of the row) in which
+                        one of its entries already filled — stopped, at target or still open; an order that
+                        was never placed (the strategy was in a trade) or never filled uses nothing.
+                        ``Plans.reentry`` lifts the rule.
 Size                    fixed ``contracts``, or ``floor(risk_per_trade / (|entry − stop| × multiplier))``
                         with the planned entry (the decision bar's close for a market entry); 0 → skipped.
 ======================  =================================================================================
@@ -68,9 +72,10 @@ contracts=, risk_per_trade=)``
 ``new_state()``
     One strategy's order/position state, indices ``ST_*``.
 ``arm(state, bar, direction, entry_type, entry_price, stop, target, reference_price, valid_bars,
-anchor_to_fill, max_hold, settings) -> contracts``
+anchor_to_fill, max_hold, period, settings) -> contracts``
     At the close of ``bar``, when ``state[ST_PHASE] == FLAT``: place the bracket working from ``bar + 1``.
-    Returns the contracts (0: skipped, the risk budget buys no whole contract; the state stays flat).
+    Returns the contracts (0: skipped, the risk budget buys no whole contract; −1: refused, `period` ≥ 0
+    already had a filled entry; the state stays flat either way). `period` −1: no once-per-period rule.
 ``step(state, bar, open, high, low, close, sub_open, sub_high, sub_low, sub_close, sub_first, sub_last,
 invalidation, roll_next, is_last, cash, settings, out) -> count``
     Process one bar, writing ``count`` fill records to the rows of ``out`` (shape
@@ -79,12 +84,13 @@ invalidation, roll_next, is_last, cash, settings, out) -> count``
     ``invalidation`` the level in force on this bar (NaN: none); ``roll_next`` whether the next bar is
     another contract; ``cash`` the account's free cash for the margin check.
 ``simulate(open, high, low, close, contract_id, direction, entry_type, entry_price, stop, target,
-invalidation, max_hold, entry_valid_bars, anchor_to_fill, sub_open, sub_high, sub_low, sub_close,
+invalidation, period, max_hold, entry_valid_bars, anchor_to_fill, sub_open, sub_high, sub_low, sub_close,
 sub_start, settings, cash) -> (trades, events)``
     One strategy over a whole series, looping ``step`` and ``arm`` exactly as the backtrader strategy does
     (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L).
     ``contract_id`` int64 (equal ids: same contract, see ``contract_ids``); ``sub_start`` int64 of length
-    ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``), or empty without sub-bars.
+    ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``), or empty without sub-bars;
+    ``period`` int64, the rows' periods for the once-per-period rule, empty for none (``entry_periods``).
     ``trades``: the EXIT records in order; ``events``: rows ``(bar, kind, contracts)`` for REJECTED and
     SKIPPED entries. It is the one whole-series loop: the fast kernel calls it, and
     ``simulate_plans(bars, plans, settings, cash)`` calls it from a frame and Plans.
@@ -114,6 +120,7 @@ __all__ = [
     "POLICIES",
     "arm",
     "contract_ids",
+    "entry_periods",
     "make_settings",
     "new_state",
     "simulate",
@@ -136,7 +143,9 @@ SETTINGS_SIZE = 9
 ST_PHASE, ST_DIRECTION, ST_ENTRY_TYPE, ST_ORDER_PRICE, ST_STOP, ST_TARGET = range(6)
 ST_STOP_OFFSET, ST_TARGET_OFFSET, ST_EXPIRY, ST_CONTRACTS, ST_MAX_HOLD, ST_ENTRY_BAR = range(6, 12)
 ST_LEG_BAR, ST_ENTRY_PRICE, ST_INITIAL_RISK, ST_BEST, ST_WORST, ST_PENDING, ST_ENTRY_SLIPPAGE = range(12, 19)
-STATE_SIZE = 19
+# the period of the working entry (-1: no once-per-period rule) and of the last entry that filled (NaN: none)
+ST_PERIOD, ST_USED_PERIOD = range(19, 21)
+STATE_SIZE = 21
 FLAT, WORKING, POSITION, ROLLING = 0.0, 1.0, 2.0, 3.0
 
 # fill records
@@ -216,9 +225,15 @@ def arm(
     valid_bars: int,
     anchor_to_fill: bool,
     max_hold: int,
+    period: int,
     settings: np.ndarray,
 ) -> int:
-    """Place a bracket at the close of `bar` (state must be flat); return its contracts, 0 when skipped."""
+    """Place a bracket at the close of `bar` (state must be flat); return its contracts, 0 when skipped.
+
+    Returns -1, placing nothing, when `period` (>= 0) already had an entry that filled: once per period.
+    """
+    if period >= 0 and period == state[ST_USED_PERIOD]:
+        return -1
     d = 1.0 if direction > 0 else -1.0
     # conservative side: entry limits away from the market, stop entries past it, stops away, targets beyond
     if entry_type == ENTRY_MARKET:
@@ -252,6 +267,7 @@ def arm(
     state[ST_MAX_HOLD] = max_hold
     state[ST_PENDING] = NO_EXIT
     state[ST_ENTRY_BAR] = np.nan
+    state[ST_PERIOD] = period
     return int(contracts)
 
 
@@ -298,6 +314,8 @@ def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> Non
     state[ST_BEST] = d * price
     state[ST_WORST] = d * price
     state[ST_PENDING] = NO_EXIT
+    if state[ST_PERIOD] >= 0:
+        state[ST_USED_PERIOD] = state[ST_PERIOD]  # the period has had its trade, however it ends
 
 
 @numba.njit(cache=True)
@@ -589,6 +607,8 @@ def _next_entry(
     entry_price: np.ndarray,
     high: np.ndarray,
     low: np.ndarray,
+    period: np.ndarray,
+    used: float,
     sub_start: np.ndarray,
     skip: bool,
     settings: np.ndarray,
@@ -596,15 +616,17 @@ def _next_entry(
 ) -> int:
     """Return the first plan row from `start` on that places an order, ``n`` when none does.
 
-    A row places none without a signal, on the last bar, or — with `skip` — when its order provably cannot
-    fill on the next bar and no sub-bars of that bar decide the fill. A tight loop of its own: scanned
-    inside :func:`simulate`'s loop it ran several times slower.
+    A row places none without a signal, on the last bar, in the period `used` that already had its filled
+    entry (when `period` is not empty), or — with `skip` — when its order provably cannot fill on the next
+    bar and no sub-bars of that bar decide the fill. A tight loop of its own: scanned inside
+    :func:`simulate`'s loop it ran several times slower.
     """
     n = len(direction)
     sub_bars_decide = len(sub_start) > 0 and settings[SET_POLICY] == INTRADAY
     tick = settings[SET_TICK]
+    once = len(period) > 0
     for i in range(start, n - 1):
-        if direction[i] == 0:
+        if direction[i] == 0 or (once and period[i] == used):
             continue
         if (
             skip
@@ -637,6 +659,7 @@ def simulate(
     stop: np.ndarray,
     target: np.ndarray,
     invalidation: np.ndarray,
+    period: np.ndarray,
     max_hold: int,
     entry_valid_bars: int,
     anchor_to_fill: bool,
@@ -696,12 +719,15 @@ def simulate(
                     n_events += 1
         if state[ST_PHASE] == FLAT:
             # flat bars pass without fills until a plan row places an order: jump to that row
-            i = _next_entry(direction, entry_type, entry_price, high, low, sub_start, skip, settings, i)
+            i = _next_entry(
+                direction, entry_type, entry_price, high, low, period, state[ST_USED_PERIOD], sub_start, skip,
+                settings, i,
+            )  # fmt: skip
             if i == n:
                 break
             contracts = arm(
                 state, i, direction[i], entry_type[i], entry_price[i], stop[i], target[i], close[i],
-                entry_valid_bars, anchor_to_fill, max_hold, settings,
+                entry_valid_bars, anchor_to_fill, max_hold, period[i] if len(period) > 0 else -1, settings,
             )  # fmt: skip
             if contracts == 0:
                 events = _room(events, n_events)
@@ -733,6 +759,7 @@ def simulate_plans(
         np.asarray(plans.entry_type, dtype=np.int64),
         *(np.asarray(a, dtype=np.float64) for a in (plans.entry_price, plans.stop, plans.target)),
         np.asarray(plans.invalidation, dtype=np.float64),
+        entry_periods(plans),
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
@@ -740,6 +767,19 @@ def simulate_plans(
         settings,
         float(cash),
     )
+
+
+_NO_PERIODS = np.empty(0, dtype=np.int64)
+
+
+def entry_periods(plans: Plans) -> np.ndarray:
+    """Return the int64 periods of the once-per-period rule for `plans`; empty when the rule is off.
+
+    The rule is off for plans without periods and for ``reentry`` plans.
+    """
+    if plans.period is None or plans.reentry:
+        return _NO_PERIODS
+    return np.asarray(plans.period, dtype=np.int64)
 
 
 def contract_ids(bars: pd.DataFrame) -> np.ndarray:

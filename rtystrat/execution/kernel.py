@@ -208,6 +208,7 @@ def simulate(
         np.asarray(plans.stop[window], dtype=np.float64),
         np.asarray(plans.target[window], dtype=np.float64),
         np.asarray(plans.invalidation[window], dtype=np.float64),
+        fills.entry_periods(plans)[window],
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),

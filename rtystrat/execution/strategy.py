@@ -119,9 +119,11 @@ class SetupStrategy(bt.Strategy):
         empty = np.empty(0)
         self._sub = self.p.intraday or (empty, empty, empty, empty, np.zeros(self._n + 1, dtype=np.int64))
         self.plans: Plans | None = None
+        self._periods = np.empty(0, dtype=np.int64)  # no once-per-period rule without plans
         if type(self).setup is not None:
             self.plans = type(self).setup(frame, **dict(self.p.setup_params or {}))
             self._check_plans(self.plans)
+            self._periods = fills.entry_periods(self.plans)
         self._state = fills.new_state()
         self._out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
         self._invalidation = np.nan
@@ -129,8 +131,8 @@ class SetupStrategy(bt.Strategy):
         self.broker.register(self)
 
     def _check_plans(self, plans: Plans) -> None:
-        for field in ("direction", "entry_type", "entry_price", "stop", "target", "invalidation"):
-            if len(getattr(plans, field)) != self._n:
+        for field in ("direction", "entry_type", "entry_price", "stop", "target", "invalidation", "period"):
+            if getattr(plans, field) is not None and len(getattr(plans, field)) != self._n:
                 raise DataError(
                     f"{self.name}: plans.{field} has {len(getattr(plans, field))} rows, the data {self._n}"
                 )
@@ -152,6 +154,7 @@ class SetupStrategy(bt.Strategy):
             int(plans.entry_valid_bars),
             bool(plans.anchor_to_fill),
             int(plans.max_hold),
+            int(self._periods[bar]) if len(self._periods) else -1,
         )
 
     def prenext(self) -> None:
@@ -176,6 +179,7 @@ class SetupStrategy(bt.Strategy):
         invalidation: float = math.nan,
         valid_bars: int = 1,
         anchor_to_fill: bool = False,
+        period: int = -1,
     ) -> int:
         """Place a bracket at this bar's close; it works from the next bar under rtystrat's fill rules.
 
@@ -194,11 +198,15 @@ class SetupStrategy(bt.Strategy):
             Bars an unfilled limit/stop entry works.
         anchor_to_fill : bool
             Keep stop/target distances from `entry_price` (market: this close) but measure them from the fill.
+        period : int
+            The level period the entry belongs to (an id that changes when the levels do): no bracket is
+            placed in a period in which an entry of this strategy already filled. −1: no such rule.
 
         Returns
         -------
         int
-            Contracts of the bracket; 0 when the risk budget buys no whole contract (recorded in `events`).
+            Contracts of the bracket; 0 when the risk budget buys no whole contract (recorded in `events`)
+            or when `period` already had its filled entry (not recorded: nothing was asked of the market).
 
         Raises
         ------
@@ -227,6 +235,7 @@ class SetupStrategy(bt.Strategy):
             int(valid_bars),
             bool(anchor_to_fill),
             int(max_hold),
+            int(period),
         )
 
     def _arm(
@@ -240,11 +249,14 @@ class SetupStrategy(bt.Strategy):
         valid_bars: int,
         anchor_to_fill: bool,
         max_hold: int,
+        period: int,
     ) -> int:
         contracts = fills.arm(
             self._state, bar, direction, entry_type, entry_price, stop, target, self._close[bar],
-            valid_bars, anchor_to_fill, max_hold, self.settings,
+            valid_bars, anchor_to_fill, max_hold, period, self.settings,
         )  # fmt: skip
+        if contracts < 0:
+            return 0  # the period already had its trade
         if contracts == 0:
             self._event(bar, "skipped", "the risk budget buys no whole contract (or the plan has no stop)")
         return contracts

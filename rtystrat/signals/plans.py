@@ -3,6 +3,10 @@
 A setup is a pure function from indicator columns to :class:`Plans`. Row ``t`` is decided at the close of
 bar ``t`` from data up to ``t`` only and works from bar ``t + 1`` on. The backtrader strategy and the fast
 kernel read the same arrays, so they can only disagree about execution, never about signals.
+
+A plan says where a setup would enter and at which levels; it never predicts fills. What depends on the
+position — whether an order was placed at all, whether the period already had its trade — is decided by the
+state machine of :mod:`rtystrat.execution.fills` while it runs.
 """
 
 from __future__ import annotations
@@ -44,6 +48,13 @@ class Plans(NamedTuple):
     anchor_to_fill : bool
         If true, stop and target keep their distances from the planned entry price but are measured from the
         actual fill price; if false they stay at the planned absolute prices.
+    period : int64 array or None
+        The period of the levels each row's order uses (a resting order placed at the close of ``t``: the
+        period of bar ``t + 1``, whose levels it works at; a bar event: its own bar's). The execution layer
+        arms no entry in a period in which an entry of this strategy already *filled* — whether it was
+        stopped, reached its target or is still open. None: no such rule.
+    reentry : bool
+        Lift the once-per-period rule: every signal row may arm an entry while flat.
     """
 
     direction: np.ndarray
@@ -55,6 +66,8 @@ class Plans(NamedTuple):
     max_hold: int = 0
     entry_valid_bars: int = 1
     anchor_to_fill: bool = False
+    period: np.ndarray | None = None
+    reentry: bool = False
 
     @classmethod
     def empty(cls, n: int) -> Plans:

@@ -19,16 +19,17 @@ open of the period they are for, so the last bar of a period places no resting o
 a close below the level) is judged against the levels of its own bar and enters at the next open. Orders
 work for one bar and are renewed each bar while their condition holds.
 
-One signal per period. A "period" is a run of bars with the same levels (a month for monthly pivots). By
-default a setup takes one signal per period: the first resting order that price reaches (a buy limit traded
-through, a sell stop touched — the fill rules of :mod:`rtystrat.execution.fills`), or the first bar event;
-after that trade — stopped out or not — it waits for the next period's levels (``reentry=True`` takes every
-signal). Rows whose target or stop would lie on the wrong side of the entry are skipped.
+One trade per period. A "period" is a run of bars with the same levels (a month for monthly pivots). The
+plans mark every bar where the setup would enter and carry each row's period — the period of the levels the
+order uses (a resting order's: the next bar's) — and ``reentry``. Whether an order was placed (the strategy
+may be in a trade) and whether it filled is known only while trading, so the state machine of
+:mod:`rtystrat.execution.fills` applies the rule: no new entry in a period that already had a filled entry
+(``reentry=True`` lifts it). Rows whose target or stop would lie on the wrong side of the entry are skipped.
 
 Speed. The sweep kernel calls a setup thousands of times on one frame. Arrays that no parameter changes
 (columns, next-bar levels, level periods, bars per session) and the entry stage of each entry setting come
 from :class:`rtystrat.signals.columns.FrameColumns`, computed once per frame the caller keeps unchanged (the
-kernel does); per call remain the stop, the target and the one-signal-per-period rule (a compiled loop).
+kernel does); per call remain the stop and the target.
 """
 
 from __future__ import annotations
@@ -250,8 +251,6 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     signal = entry.signal & (target > entry.reference) & (stop < entry.reference)
     if not resting:
         signal &= columns.event("low") > stop  # a bounce bar must not have touched the stop
-    if not p["reentry"]:
-        signal = _one_per_period(signal, entry.reached, columns.periods("P", "S2", "R1"))
     return _plans(
         signal,
         LONG,
@@ -261,6 +260,8 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
         target,
         None,
         p["max_hold"] * columns.session_bars,
+        entry.period,
+        p["reentry"],
     )
 
 
@@ -271,7 +272,7 @@ class _Entry(NamedTuple):
     price: np.ndarray  # the resting order's price (entry_level for a bounce)
     reference: np.ndarray  # the price stops and targets are measured against
     signal: np.ndarray  # rows that signal before the stop/target checks
-    reached: np.ndarray | None  # resting orders: whether the next bar trades at the price; None: bar events
+    period: np.ndarray  # int64: the period of the levels each row's order uses
 
 
 def _bullish_entry(columns: FrameColumns, p: Mapping[str, Any], atr: np.ndarray | None) -> _Entry:
@@ -284,15 +285,15 @@ def _bullish_entry(columns: FrameColumns, p: Mapping[str, Any], atr: np.ndarray 
     if not resting:  # a bounce is a bar event: on session indicators, the completed session's bar
         close, low = columns.event("close"), columns.event("low")
     if resting:
-        # The execution layer rounds a buy limit down to the tick; round here too so that "reached" is
-        # exactly "filled" (a limit fills only when traded through: low < limit).
+        # the price the order works at: the execution layer rounds a buy limit down to the tick
         price = round_to_tick(price, columns.tick, "down")
-        signal, reached = close > price, columns.following("low") < price
+        signal = close > price
     else:
-        signal, reached = (low <= price) & (close > price), None
+        signal = (low <= price) & (close > price)
     if p["rsi_max"] is not None:
         signal &= columns.column(_RSI) < p["rsi_max"]
-    return _Entry(levels, price, price if resting else close, signal, reached)
+    period = _order_periods(columns.periods("P", "S2", "R1"), resting)
+    return _Entry(levels, price, price if resting else close, signal, period)
 
 
 def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
@@ -334,8 +335,6 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     stop = level + _points(p["stop_offset"], level, atr, tick)
     target = s3 + _points(p["target_offset"], s3, atr, tick)
     signal = entry.signal & (target < entry.reference) & (stop > entry.reference)
-    if not p["reentry"]:
-        signal = _one_per_period(signal, entry.reached, columns.periods("P", "S2", "S3"))
     invalidation = {"sma_100": _SMA_SLOW, "sma_50": _SMA_FAST}.get(p["invalidation"])
     return _plans(
         signal,
@@ -346,6 +345,8 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
         target,
         _invalidation(columns, invalidation, SHORT) if invalidation else None,
         p["max_hold"] * columns.session_bars,
+        entry.period,
+        p["reentry"],
     )
 
 
@@ -356,15 +357,16 @@ def _bearish_entry(columns: FrameColumns, p: Mapping[str, Any]) -> _Entry:
     close = columns.column("close")
     if resting:
         price = round_to_tick(level - columns.tick, columns.tick, "down")  # the sell stop
-        signal, reached = close >= level, columns.following("low") <= price
+        signal = close >= level
     else:
         # "a close below 2,000": on session indicators, a session's close (columns.event)
         close = columns.event("close")
-        price, signal, reached = level, (close < level) & (columns.event_preceding("close") >= level), None
+        price, signal = level, (close < level) & (columns.event_preceding("close") >= level)
     if p["trend_filter"]:
         trend = columns.completed("close")
         signal &= (trend < columns.column(_SMA_FAST)) & (trend < columns.column(_SMA_SLOW))
-    return _Entry({"level": level, "S3": s3}, price, price if resting else close, signal, reached)
+    period = _order_periods(columns.periods("P", "S2", "S3"), resting)
+    return _Entry({"level": level, "S3": s3}, price, price if resting else close, signal, period)
 
 
 def _invalidation(columns: FrameColumns, name: str, direction: int) -> np.ndarray:
@@ -398,40 +400,9 @@ def _bullish_target(
     return reference + _points(target, reference, atr, tick)
 
 
-def _one_per_period(signal: np.ndarray, reached: np.ndarray | None, period: np.ndarray) -> np.ndarray:
-    """Keep one signal per period: the first bar event, or resting orders until one is reached.
-
-    A bar event at row ``t`` counts in its own period. A resting order placed at row ``t`` works on bar
-    ``t + 1`` in period ``period[t + 1]`` and is reached when that bar trades at its price (``reached[t]``);
-    row ``t`` stays armed while no earlier order of period ``period[t + 1]`` was reached.
-    """
-    if reached is None:
-        return _first_per_period(signal, period)
-    return _first_fill_per_period(signal, reached, period)
-
-
-@numba.njit(cache=True)
-def _first_per_period(signal: np.ndarray, period: np.ndarray) -> np.ndarray:
-    kept = np.zeros_like(signal)
-    taken = -1  # the last period that had its signal
-    for t in range(len(signal)):
-        if signal[t] and period[t] != taken:
-            kept[t] = True
-            taken = period[t]
-    return kept
-
-
-@numba.njit(cache=True)
-def _first_fill_per_period(signal: np.ndarray, reached: np.ndarray, period: np.ndarray) -> np.ndarray:
-    n = len(signal)
-    kept = np.zeros_like(signal)
-    done = -1  # the last period in which an order was reached (periods only increase)
-    for t in range(n):
-        if t > 0 and signal[t - 1] and reached[t - 1]:
-            done = period[t]  # the order of row t − 1 was reached on bar t
-        next_period = period[t + 1] if t + 1 < n else -1
-        kept[t] = signal[t] and (next_period != period[t] or done != period[t])
-    return kept
+def _order_periods(periods: np.ndarray, resting: bool) -> np.ndarray:
+    """Return the period of the levels each row's order uses: a resting order's works on the next bar."""
+    return np.append(periods[1:], periods[-1:]) if resting else periods
 
 
 def _plans(
@@ -443,6 +414,8 @@ def _plans(
     target: np.ndarray,
     invalidation: np.ndarray | None,
     max_hold: int,
+    period: np.ndarray,
+    reentry: bool,
 ) -> Plans:
     n = len(signal)
     # Comparisons with NaN are False, so rows without levels or indicators never signal.
@@ -459,6 +432,8 @@ def _plans(
         max_hold=int(max_hold),
         entry_valid_bars=1,
         anchor_to_fill=False,
+        period=period,
+        reentry=bool(reentry),
     )
 
 
