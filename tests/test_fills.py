@@ -43,13 +43,95 @@ class Case:
     contracts: tuple[str, ...] | None = None
     intraday: tuple[tuple[float, float, float, float], ...] | None = None  # 1-minute bars of bar 2
     ambiguous: tuple[bool, ...] | None = None
+    trail: float = NAN  # trailing stop distance in points on every bar
 
 
 LONG_MARKET = (LONG, ENTRY_MARKET, NAN, 1990.0, 2030.0)
 HIGH_FIRST = ((2010, 2035, 2008, 2030), (2030, 2031, 1985, 1990), (1990, 2000, 1988, 2000))
 LOW_FIRST = ((2010, 2012, 1985, 1990), (1990, 2035, 1989, 2030), (2030, 2031, 1999, 2000))
 
+# Trailing stop, long market entry at 2000.1, target 2030, trail 5: the entry bar closes at 2006, so bar 2
+# works with the stop at 2001. Bar 2 opens at 2010, reaches 2032 (22 up) and 1985 (25 down).
+TRAILED_BOTH = (FLAT_BAR, (2000, 2008, 1998, 2006), (2010, 2032, 1985, 2000), FLAT_BAR)
+TRAILED = (LONG, ENTRY_MARKET, NAN, 1990.0, 2030.0)
+
+TRAIL_TABLE = (
+    # entry 2000.1; closes 2010, 2020 move the stop to 2000, 2010; bar 3 opens at 2005 below it: the gap fills
+    # at the open − 0.1 = 2004.9 → +4.8 pt
+    Case(
+        "trailing_stop_gapped_through_fills_at_open",
+        (FLAT_BAR, (2000, 2012, 1998, 2010), (2010, 2025, 2005, 2020), (2005, 2008, 2001, 2003), FLAT_BAR),
+        (LONG, ENTRY_MARKET, NAN, 1990.0, 2100.0),
+        ((2000.1, 2004.9, "stop", 4.8 * 50 - 5),),
+        trail=10.0,
+    ),
+    # bar 1 reaches 2030 but closes at 2004: the stop moves to 1994 (from the close, not the high) and only
+    # at the close; bar 2's low 1993 takes it at 1994 − 0.1
+    Case(
+        "trailing_stop_moves_at_the_close_not_inside_the_bar",
+        (FLAT_BAR, (2000, 2030, 1995, 2004), (2004, 2006, 1993, 2000), FLAT_BAR),
+        (LONG, ENTRY_MARKET, NAN, 1990.0, 2100.0),
+        ((2000.1, 1993.9, "stop", -6.2 * 50 - 5),),
+        trail=10.0,
+    ),
+    # limit 2000 filled inside bar 1 (low 1995); its close 2010 moves the stop to 2002 from the entry bar on;
+    # bar 2's close 2004 would put it at 1996: it stays at 2002; bar 3's low 2001 takes it at 2001.9
+    Case(
+        "trailing_stop_starts_at_the_entry_bars_close_and_never_loosens",
+        (FLAT_BAR, (2005, 2012, 1995, 2010), (2008, 2009, 2003, 2004), (2003, 2004, 2001, 2002), FLAT_BAR),
+        (LONG, ENTRY_LIMIT, 2000.0, 1980.0, 2100.0),
+        ((2000.0, 2001.9, "stop", 1.9 * 50 - 5),),
+        trail=8.0,
+    ),
+    # short at 1999.9; close 1988 moves the stop down to 1998; bar 2's high 1999 takes it at 1998 + 0.1
+    Case(
+        "short_trailing_stop_moves_down_with_the_close",
+        (FLAT_BAR, (2000, 2002, 1985, 1988), (1990, 1999, 1980, 1985), FLAT_BAR),
+        (SHORT, ENTRY_MARKET, NAN, 2010.0, 1900.0),
+        ((1999.9, 1998.1, "stop", 1.8 * 50 - 5),),
+        trail=10.0,
+    ),
+    # the trailed stop (2001) and the target (2030) in one bar: each policy as for a fixed stop
+    Case(
+        "trailed_stop_and_target_pessimistic_takes_stop",
+        TRAILED_BOTH,
+        TRAILED,
+        ((2000.1, 2000.9, "stop", 0.8 * 50 - 5),),
+        trail=5.0,
+        ambiguous=(True,),
+    ),
+    Case(
+        "trailed_stop_and_target_optimistic_takes_target",
+        TRAILED_BOTH,
+        TRAILED,
+        ((2000.1, 2030.0, "target", 29.9 * 50 - 5),),
+        policy="optimistic",
+        trail=5.0,
+        ambiguous=(True,),
+    ),
+    Case(  # the high is nearer the open (22 < 25): O→H→L→C meets the target first
+        "trailed_stop_and_target_ohlc_path_takes_the_nearer_extreme",
+        TRAILED_BOTH,
+        TRAILED,
+        ((2000.1, 2030.0, "target", 29.9 * 50 - 5),),
+        policy="ohlc_path",
+        trail=5.0,
+        ambiguous=(True,),
+    ),
+    Case(  # the first minute falls to 1985 through the trailed 2001
+        "trailed_stop_and_target_intraday_low_first_takes_stop",
+        TRAILED_BOTH,
+        TRAILED,
+        ((2000.1, 2000.9, "stop", 0.8 * 50 - 5),),
+        policy="intraday",
+        intraday=((2010, 2012, 1985, 1990), (1990, 2032, 1989, 2030), (2030, 2031, 1999, 2000)),
+        trail=5.0,
+        ambiguous=(True,),
+    ),
+)
+
 TABLE = (
+    *TRAIL_TABLE,
     # entry 2000 + 0.1 slippage; open 1985 is below the stop: fills at the open − 0.1 → −15.2 pt
     Case(
         "long_stop_gapped_through_fills_at_open",
@@ -306,6 +388,8 @@ def _plans(case: Case, n: int) -> Plans:
     plans.direction[0], plans.entry_type[0] = direction, entry_type
     plans.entry_price[0], plans.stop[0], plans.target[0] = entry_price, stop, target
     plans.invalidation[:] = case.invalidation
+    if not math.isnan(case.trail):
+        plans = plans._replace(trail=np.full(n, case.trail))
     return plans._replace(**case.options)
 
 
@@ -516,14 +600,15 @@ def _bar_by_bar(
     """Run `plans` as the backtrader strategy does: every bar through step(), every flat signal row armed."""
     open_, high, low, close = bars
     n = len(open_)
-    periods = fills.entry_periods(plans)
+    periods, trails = fills.entry_periods(plans), fills.trail_points(plans)
     state, out = fills.new_state(), np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
     trades, events = [], []
     for i in range(n):
         roll_next = i + 1 < n and contract[i + 1] != contract[i]
         count = fills.step(
             state, i, open_[i], high[i], low[i], close[i], *sub[:4], sub[4][i], sub[4][i + 1],
-            plans.invalidation[i], roll_next, i == n - 1, cash, settings, out,
+            plans.invalidation[i], trails[i] if len(trails) else NAN, roll_next, i == n - 1, cash, settings,
+            out,
         )  # fmt: skip
         for record in out[:count]:
             if record[fills.F_KIND] == fills.EXIT:
@@ -564,6 +649,7 @@ def _simulate(
         plans.target,
         plans.invalidation,
         fills.entry_periods(plans),
+        fills.trail_points(plans),
     )
     scalars = (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill)
     return fills.simulate(*bars, contract, *arrays, *scalars, *sub, settings, cash)
@@ -575,6 +661,7 @@ def _simulate(
         ("pessimistic", {}, {}),
         ("pessimistic", {"period": np.arange(1_500) // 25}, {}),
         ("optimistic", {"max_hold": 3, "period": np.arange(1_500) // 10}, {}),
+        ("ohlc_path", {"trail": np.full(1_500, 6.0)}, {}),
         ("ohlc_path", {"anchor_to_fill": True}, {}),
         ("pessimistic", {"entry_valid_bars": 2}, {}),
         ("pessimistic", {}, {"risk_per_trade": 600.0, "cash": 9_000.0}),

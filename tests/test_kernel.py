@@ -33,6 +33,7 @@ SPACES = {
         "rsi_max": [None, 40.0],
         "max_hold": [0, 3, 10],
         "reentry": [False, True],
+        "trail": [None, None, "8pt", "1.5atr", "1%"],
     },
     "bearish_breakdown": {
         "level": ["round", "s2"],

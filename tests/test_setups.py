@@ -143,6 +143,16 @@ def test_bullish_prices_for_each_target_and_offset_form(
     np.testing.assert_allclose(at(plans, "03-24"), (entry, stop, target), atol=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("trail", "expected"),
+    [("8pt", [8.0] * 10), ("1atr", [20.0] * 10), ("1%", [c / 100 for c in BULL_CLOSES])],
+)
+def test_bullish_trail_is_a_distance_in_points_at_every_close(trail: str, expected: list[float]) -> None:
+    frame = crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI)
+    np.testing.assert_allclose(bullish_reversal(frame, trail=trail).trail, expected)
+    assert bullish_reversal(frame).trail is None
+
+
 def test_tick_offsets_use_the_frames_tick_size() -> None:
     frame = crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI)
     frame.attrs["tick_size"] = 0.25

@@ -28,6 +28,11 @@ Entry bar               entry filled at the open: the whole bar counts. Entry fi
                         runs toward the target; for a limit entry only a close beyond the target proves
                         it — ``optimistic`` takes the target if the bar reached it). ``ohlc_path`` places
                         the entry on its path instead.
+Trailing stop           at each bar's close while the position is open (the entry bar's close included)
+                        the stop moves to ``close − trail`` (short: ``+``), rounded away from the market,
+                        when that is tighter; it never loosens. It works from the next bar: inside a bar the
+                        stop is one fixed level, so the same-bar rules above apply to it unchanged (a gap
+                        through it fills at the open; ``intraday`` sub-bars do not move it).
 Time stop, invalidation ``max_hold`` bars after the entry bar, or after a close beyond the invalidation level
                         (long: close < level): exit at the next bar's open − slippage.
 Roll                    position open when the ``contract`` column changes between bars t−1 and t: exit
@@ -77,20 +82,22 @@ anchor_to_fill, max_hold, period, settings) -> contracts``
     Returns the contracts (0: skipped, the risk budget buys no whole contract; −1: refused, `period` ≥ 0
     already had a filled entry; the state stays flat either way). `period` −1: no once-per-period rule.
 ``step(state, bar, open, high, low, close, sub_open, sub_high, sub_low, sub_close, sub_first, sub_last,
-invalidation, roll_next, is_last, cash, settings, out) -> count``
+invalidation, trail, roll_next, is_last, cash, settings, out) -> count``
     Process one bar, writing ``count`` fill records to the rows of ``out`` (shape
     ``(MAX_FILLS_PER_BAR, FILL_FIELDS)``, columns ``F_*``, kinds ``ENTRY``/``EXIT``/``REJECTED``).
     ``sub_*[sub_first:sub_last]`` are the bar's sub-bars for ``intraday`` (empty → pessimistic);
-    ``invalidation`` the level in force on this bar (NaN: none); ``roll_next`` whether the next bar is
+    ``invalidation`` the level in force on this bar (NaN: none); ``trail`` the trailing stop's distance in
+    points at this bar's close (NaN: none); ``roll_next`` whether the next bar is
     another contract; ``cash`` the account's free cash for the margin check.
 ``simulate(open, high, low, close, contract_id, direction, entry_type, entry_price, stop, target,
-invalidation, period, max_hold, entry_valid_bars, anchor_to_fill, sub_open, sub_high, sub_low, sub_close,
-sub_start, settings, cash) -> (trades, events)``
+invalidation, period, trail, max_hold, entry_valid_bars, anchor_to_fill, sub_open, sub_high, sub_low,
+sub_close, sub_start, settings, cash) -> (trades, events)``
     One strategy over a whole series, looping ``step`` and ``arm`` exactly as the backtrader strategy does
     (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L).
     ``contract_id`` int64 (equal ids: same contract, see ``contract_ids``); ``sub_start`` int64 of length
     ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``), or empty without sub-bars;
-    ``period`` int64, the rows' periods for the once-per-period rule, empty for none (``entry_periods``).
+    ``period`` int64, the rows' periods for the once-per-period rule, empty for none (``entry_periods``);
+    ``trail`` per-bar trailing distances, empty for none (``trail_points``).
     ``trades``: the EXIT records in order; ``events``: rows ``(bar, kind, contracts)`` for REJECTED and
     SKIPPED entries. It is the one whole-series loop: the fast kernel calls it, and
     ``simulate_plans(bars, plans, settings, cash)`` calls it from a frame and Plans.
@@ -126,6 +133,7 @@ __all__ = [
     "simulate",
     "simulate_plans",
     "step",
+    "trail_points",
 ]
 
 POLICIES = ("pessimistic", "optimistic", "ohlc_path", "intraday")
@@ -539,6 +547,7 @@ def step(
     sub_first: int,
     sub_last: int,
     invalidation: float,
+    trail: float,
     roll_next: bool,
     is_last: bool,
     cash: float,
@@ -574,6 +583,11 @@ def step(
             state[ST_PENDING] = TIME
         elif d * c < d * invalidation:
             state[ST_PENDING] = INVALIDATION
+        if not math.isnan(trail):
+            # the trailing stop follows the close, only ever tighter; this bar's fills used the old stop
+            trailed = _round(c - d * trail, settings, -d)
+            if math.isnan(state[ST_STOP]) or d * trailed > d * state[ST_STOP]:
+                state[ST_STOP] = trailed
         if roll_next:
             price = _round(c - d * slip, settings, 0.0)
             reason = state[ST_PENDING] if state[ST_PENDING] != NO_EXIT else ROLL
@@ -660,6 +674,7 @@ def simulate(
     target: np.ndarray,
     invalidation: np.ndarray,
     period: np.ndarray,
+    trail: np.ndarray,
     max_hold: int,
     entry_valid_bars: int,
     anchor_to_fill: bool,
@@ -693,6 +708,7 @@ def simulate(
     cost = 2.0 * settings[SET_COMMISSION]
     multiplier = settings[SET_MULTIPLIER]
     has_sub_bars = len(sub_start) > 0
+    trails = len(trail) > 0
     skip = entry_valid_bars <= 1 and math.isnan(settings[SET_RISK])
     i = 0
     while i < n:
@@ -702,7 +718,8 @@ def simulate(
             sub_last = sub_start[i + 1] if has_sub_bars else 0
             count = step(
                 state, i, open_[i], high[i], low[i], close[i], sub_open, sub_high, sub_low, sub_close,
-                sub_first, sub_last, invalidation[i], roll_next, i == n - 1, cash, settings, out,
+                sub_first, sub_last, invalidation[i], trail[i] if trails else np.nan, roll_next, i == n - 1,
+                cash, settings, out,
             )  # fmt: skip
             for r in range(count):
                 kind = out[r, F_KIND]
@@ -760,6 +777,7 @@ def simulate_plans(
         *(np.asarray(a, dtype=np.float64) for a in (plans.entry_price, plans.stop, plans.target)),
         np.asarray(plans.invalidation, dtype=np.float64),
         entry_periods(plans),
+        trail_points(plans),
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
@@ -780,6 +798,14 @@ def entry_periods(plans: Plans) -> np.ndarray:
     if plans.period is None or plans.reentry:
         return _NO_PERIODS
     return np.asarray(plans.period, dtype=np.int64)
+
+
+_NO_TRAIL = np.empty(0)
+
+
+def trail_points(plans: Plans) -> np.ndarray:
+    """Return the float64 trailing distances of `plans` per bar; empty without a trailing stop."""
+    return _NO_TRAIL if plans.trail is None else np.asarray(plans.trail, dtype=np.float64)
 
 
 def contract_ids(bars: pd.DataFrame) -> np.ndarray:

@@ -127,11 +127,22 @@ class SetupStrategy(bt.Strategy):
         self._state = fills.new_state()
         self._out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
         self._invalidation = np.nan
+        self._trail = np.nan  # a bracket of enter_bracket: its constant trailing distance
         self.events: list[dict[str, Any]] = []
         self.broker.register(self)
 
     def _check_plans(self, plans: Plans) -> None:
-        for field in ("direction", "entry_type", "entry_price", "stop", "target", "invalidation", "period"):
+        arrays = (
+            "direction",
+            "entry_type",
+            "entry_price",
+            "stop",
+            "target",
+            "invalidation",
+            "period",
+            "trail",
+        )
+        for field in arrays:
             if getattr(plans, field) is not None and len(getattr(plans, field)) != self._n:
                 raise DataError(
                     f"{self.name}: plans.{field} has {len(getattr(plans, field))} rows, the data {self._n}"
@@ -143,7 +154,7 @@ class SetupStrategy(bt.Strategy):
         bar = len(self.data) - 1
         if plans is None or not self.is_flat or plans.direction[bar] == 0 or bar + 1 >= self._n:
             return
-        self._invalidation = np.nan  # plans carry a per-bar level instead
+        self._invalidation = self._trail = np.nan  # plans carry per-bar values instead
         self._arm(
             bar,
             int(plans.direction[bar]),
@@ -180,6 +191,7 @@ class SetupStrategy(bt.Strategy):
         valid_bars: int = 1,
         anchor_to_fill: bool = False,
         period: int = -1,
+        trail: float = math.nan,
     ) -> int:
         """Place a bracket at this bar's close; it works from the next bar under rtystrat's fill rules.
 
@@ -198,6 +210,9 @@ class SetupStrategy(bt.Strategy):
             Bars an unfilled limit/stop entry works.
         anchor_to_fill : bool
             Keep stop/target distances from `entry_price` (market: this close) but measure them from the fill.
+        trail : float
+            Trailing stop distance in points from each close while in the position (works from the next
+            bar, only tightens the stop); NaN for none.
         period : int
             The level period the entry belongs to (an id that changes when the levels do): no bracket is
             placed in a period in which an entry of this strategy already filled. −1: no such rule.
@@ -224,7 +239,7 @@ class SetupStrategy(bt.Strategy):
             raise ParameterError(f"{self.name}: enter_bracket while a position or entry order is open")
         if entry_type != "market" and not math.isfinite(entry_price):
             raise ParameterError(f"{self.name}: a {entry_type} entry needs an entry_price")
-        self._invalidation = float(invalidation)
+        self._invalidation, self._trail = float(invalidation), float(trail)
         return self._arm(
             len(self.data) - 1,
             _DIRECTIONS[direction],
@@ -274,10 +289,13 @@ class SetupStrategy(bt.Strategy):
             if math.isnan(self._invalidation) and self.plans
             else self._invalidation
         )
+        trail = self._trail
+        if math.isnan(trail) and self.plans is not None and self.plans.trail is not None:
+            trail = self.plans.trail[bar]
         out = self._out
         count = fills.step(
             self._state, bar, self._open[bar], self._high[bar], self._low[bar], self._close[bar],
-            sub_open, sub_high, sub_low, sub_close, sub_start[bar], sub_start[bar + 1], invalidation,
+            sub_open, sub_high, sub_low, sub_close, sub_start[bar], sub_start[bar + 1], invalidation, trail,
             bar + 1 < self._n and self._contract_id[bar + 1] != self._contract_id[bar], bar == self._n - 1,
             self.broker.getcash(), self.settings, out,
         )  # fmt: skip

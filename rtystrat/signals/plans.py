@@ -55,6 +55,10 @@ class Plans(NamedTuple):
         stopped, reached its target or is still open. None: no such rule.
     reentry : bool
         Lift the once-per-period rule: every signal row may arm an entry while flat.
+    trail : float array or None
+        Trailing stop: its distance in points at each bar's close (per bar, as an ATR multiple changes). While
+        a position is open the stop moves to ``close − trail`` (short: ``+``) when that is tighter, and works
+        from the next bar. None or NaN: no trailing.
     """
 
     direction: np.ndarray
@@ -68,6 +72,7 @@ class Plans(NamedTuple):
     anchor_to_fill: bool = False
     period: np.ndarray | None = None
     reentry: bool = False
+    trail: np.ndarray | None = None
 
     @classmethod
     def empty(cls, n: int) -> Plans:

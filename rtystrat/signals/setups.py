@@ -105,6 +105,16 @@ BULLISH_REVERSAL_PARAMETERS = Parameters(
             source="Targets 2,100 (about the S2–P midpoint) and 2,210 (the pivot).",
         ),
         Parameter(
+            name="trail",
+            default=None,
+            kind="offset",
+            positive=True,
+            optional=True,
+            doc="Trailing stop this far below each close while in the trade (percent of the close; ATR of "
+            "that bar); it only rises and works from the next bar (none: the stop stays put).",
+            source="Not in the analysis, which names fixed stops; a common way to let a reversal run.",
+        ),
+        Parameter(
             name="rsi_max",
             default=30.0,
             kind="float",
@@ -236,6 +246,7 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     p = BULLISH_REVERSAL_PARAMETERS.validate(params, owner="bullish_reversal")
     offsets = [p["entry_band"], p["stop_offset"]]
     offsets += [] if p["target"] in ("pivot", "mid", "r1") else [p["target"]]
+    offsets += [] if p["trail"] is None else [p["trail"]]
     needed = ["low", "close", "P", "S2", "R1"]
     needed += [_RSI] if p["rsi_max"] is not None else []
     needed += [_ATR] if any(parse_offset(o).unit == "atr" for o in offsets) else []
@@ -251,7 +262,7 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     signal = entry.signal & (target > entry.reference) & (stop < entry.reference)
     if not resting:
         signal &= columns.event("low") > stop  # a bounce bar must not have touched the stop
-    return _plans(
+    plans = _plans(
         signal,
         LONG,
         ENTRY_LIMIT if resting else ENTRY_MARKET,
@@ -263,6 +274,7 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
         entry.period,
         p["reentry"],
     )
+    return plans if p["trail"] is None else plans._replace(trail=_trail(p["trail"], columns, atr))
 
 
 class _Entry(NamedTuple):
@@ -398,6 +410,12 @@ def _bullish_target(
     if target == "r1":
         return levels["R1"]
     return reference + _points(target, reference, atr, tick)
+
+
+def _trail(offset: str, columns: FrameColumns, atr: np.ndarray | None) -> np.ndarray:
+    """Return the trailing distance in points at each bar's close (percent of that close, its ATR)."""
+    close = columns.column("close")
+    return np.broadcast_to(_points(offset, close, atr, columns.tick), close.shape).astype(np.float64)
 
 
 def _order_periods(periods: np.ndarray, resting: bool) -> np.ndarray:
