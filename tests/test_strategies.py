@@ -222,3 +222,23 @@ def test_every_discovered_strategy_runs_on_the_sample_with_its_smoke_params(name
     assert len(result.trades) >= 1
     assert set(result.trades["exit_reason"]) <= EXIT_REASONS
     assert_equity_identity(result)
+
+
+@pytest.mark.parametrize("params", [{}, {"reentry": True, "stop_offset": "1atr", "max_hold": 3}])
+def test_r2_fade_books_the_same_trades_from_plans_lines_and_the_kernel(params: dict[str, Any]) -> None:
+    # Three ways to run one rule: plans through backtrader, a next() reading the feed's lines through
+    # backtrader, and the plans through the sweep kernel.
+    from rtystrat import load_sample
+    from rtystrat.execution import kernel
+    from strategies.r2_fade import R2Fade
+    from strategies.r2_fade_lines import R2FadeLines
+
+    bars = load_sample("daily")
+    config = RunConfig()
+    planned = backtest(R2Fade, bars, config=config, **params).trades
+    lines = backtest(R2FadeLines, bars, config=config, **params).trades
+    fast, _ = kernel.run(R2Fade, kernel.prepare(R2Fade, bars, config), R2Fade.parameters.validate(params))
+    compared = [*TRADE_FIELDS, "contracts"]
+    assert len(planned) >= 5
+    pd.testing.assert_frame_equal(lines[compared], planned[compared])
+    pd.testing.assert_frame_equal(fast[compared], planned[compared])
