@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from strategies.bearish_breakdown import BearishBreakdown
 from strategies.bullish_reversal import BullishReversal
-from strategies.r2_fade import R2Fade
-from strategies.r2_fade_lines import R2FadeLines
+from strategies.r2_fade import R2Fade, R2FadeLines
 
 __all__ = ["BearishBreakdown", "BullishReversal", "R2Fade", "R2FadeLines"]

@@ -230,8 +230,7 @@ def test_r2_fade_books_the_same_trades_from_plans_lines_and_the_kernel(params: d
     # backtrader, and the plans through the sweep kernel.
     from rtystrat import load_sample
     from rtystrat.execution import kernel
-    from strategies.r2_fade import R2Fade
-    from strategies.r2_fade_lines import R2FadeLines
+    from strategies.r2_fade import R2Fade, R2FadeLines
 
     bars = load_sample("daily")
     config = RunConfig()
