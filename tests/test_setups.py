@@ -273,13 +273,21 @@ def test_unknown_parameter_error_lists_the_valid_names() -> None:
 
 def test_text_values_from_a_command_line_are_converted() -> None:
     values = BULLISH_REVERSAL_PARAMETERS.validate(
-        {"stop_offset": "20", "rsi_max": "none", "max_hold": "5", "reentry": "true", "target": "R1"}
+        {
+            "stop_offset": "20",
+            "rsi_max": "none",
+            "max_hold": "5",
+            "reentry": "true",
+            "target": "R1",
+            "trail": "1.5ATR",
+        }
     )
     assert values == {
         "entry": "limit",
         "entry_band": "0pt",
         "stop_offset": "20pt",
         "target": "r1",
+        "trail": "1.5atr",
         "rsi_max": None,
         "max_hold": 5,
         "reentry": True,
