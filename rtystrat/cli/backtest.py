@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rtystrat.choices import PERIODS, POLICIES
-from rtystrat.cli.common import add_data_options, check_input, read_bars
+from rtystrat.cli.common import add_data_options, add_strategy_path_option, check_input, read_bars
 from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import ParameterError
 from rtystrat.registry import SETUP_GROUPS, discover, file_reference, resolve_strategies, strategy_names
@@ -62,13 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="strategy parameter (repeatable)",
     )
     add_run_arguments(parser)
-    parser.add_argument(
-        "--strategy-path",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="extra folder of strategy files (repeatable); only the file declaring the strategy is imported",
-    )
+    add_strategy_path_option(parser)
     parser.add_argument("--json", metavar="OUT", help="write the result as JSON to OUT")
     parser.add_argument(
         "--plot", metavar="OUT", help="save the equity curve with its drawdown panel (PNG/SVG)"

@@ -62,6 +62,17 @@ def add_load_options(parser: argparse.ArgumentParser, *, repair: str | None = DE
     )
 
 
+def add_strategy_path_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--strategy-path DIR`` (repeatable): one declaration for every command that names strategies."""
+    parser.add_argument(
+        "--strategy-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="extra folder of strategy files (repeatable); only the file declaring the strategy is imported",
+    )
+
+
 def repairs(args: argparse.Namespace) -> str | None:
     """Return the ``repair=`` argument of ``load_bars`` for ``--repair`` (``none`` and no flag: None)."""
     text = args.repair

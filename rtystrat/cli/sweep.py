@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from rtystrat.cli.backtest import add_account_arguments, run_config
-from rtystrat.cli.common import add_data_options, read_bars
+from rtystrat.cli.common import add_data_options, add_strategy_path_option, read_bars
 from rtystrat.cli.outputs import atomic_path, check_output
 from rtystrat.errors import ParameterError
 
@@ -62,13 +62,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--executor", default="process", help="process, serial, dask-local or dask://HOST:PORT"
     )
     parser.add_argument("--workers", type=int, help="worker processes (default: all cores)")
-    parser.add_argument(
-        "--strategy-path",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="extra folder of strategy files (repeatable); only the file declaring the strategy is imported",
-    )
+    add_strategy_path_option(parser)
     add_account_arguments(parser)
     parser.add_argument("--json", metavar="OUT", help="write the results as JSON")
 
