@@ -23,6 +23,7 @@ from rtystrat.tuning.diagnostics import (
     sharpe_ratios,
     spa_test,
 )
+from rtystrat.tuning.spa import spa_periods
 
 EULER_GAMMA = 0.5772156649015329
 PHI = NormalDist()  # the standard library's normal distribution: a second implementation of Φ and Φ⁻¹
@@ -153,6 +154,45 @@ def test_spa_leaves_out_combinations_that_never_trade() -> None:
     assert result["excluded"] == 1 and result["tested"] == 2
     expected = _arch_pvalues(np.zeros(300), returns[:, [0, 2]], 200, 2)
     assert {k: result[k] for k in expected} == expected
+
+
+def _business_days(count: int, columns: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    times = pd.bdate_range("2001-01-01", periods=count, name="time")
+    return pd.DataFrame(rng.normal(0.0003, 0.01, size=(count, columns)), index=times)
+
+
+def test_spa_periods_compound_into_months_else_weeks_else_leave_the_returns() -> None:
+    daily = _business_days(2_700, 3, seed=4)  # 2001-01 to 2011-05: 125 months
+    period, coarse = spa_periods(daily)
+    # pandas' calendar resampling is the second implementation of the compounding
+    expected = (1 + daily).resample("ME").prod() - 1
+    assert period == "month" and len(coarse) == 125
+    np.testing.assert_allclose(coarse.to_numpy(), expected.to_numpy(), rtol=1e-12)
+    assert coarse.index[0] == pd.Timestamp("2001-01-31") and coarse.index[-1] == daily.index[-1]
+    period, coarse = spa_periods(daily.iloc[:1_000])  # 46 months, 200 weeks
+    expected = (1 + daily.iloc[:1_000]).resample("W").prod() - 1
+    assert period == "week" and len(coarse) == 200
+    np.testing.assert_allclose(coarse.to_numpy(), expected.to_numpy(), rtol=1e-12)
+    period, same = spa_periods(daily.iloc[:500])  # 100 weeks: the days as they are
+    assert period == "period"
+    pd.testing.assert_frame_equal(same, daily.iloc[:500])
+
+
+def test_diagnose_runs_spa_on_monthly_returns_equal_to_arch_on_that_matrix() -> None:
+    daily = _business_days(2_700, 4, seed=6)
+    daily[2] += 0.001  # a planted edge
+    index = pd.Index([5, 10, 15, 20], name="stop_offset")
+    frame = pd.DataFrame({"Expectancy [R]": [0.1, 0.2, 0.3, 0.4], "# Trades": [20] * 4}, index=index)
+    spa = diagnose(frame, daily, spa_reps=200, seed=3, blocks=4).to_dict()["spa"]
+    monthly = ((1 + daily).resample("ME").prod() - 1).to_numpy()
+    assert spa["period"] == "month" and spa["periods"] == 125 and spa["block_size"] == 11
+    expected = _arch_pvalues(np.zeros(125), monthly, 200, 3)
+    assert {k: spa[k] for k in expected} == expected
+    assert spa["pvalue_consistent"] < 0.05
+    benchmark = daily[2].to_numpy()
+    given = diagnose(frame, daily, benchmark=benchmark, spa_reps=200, seed=3, blocks=4).to_dict()["spa"]
+    assert given["benchmark"] == "given" and given["pvalue_consistent"] > 0.2  # nothing beats the edge
 
 
 def test_plateau_averages_each_cell_over_its_qualifying_grid_neighbours() -> None:

@@ -21,8 +21,10 @@ ratios here are per period (mean / standard deviation, ``ddof=1``) unless a name
   the performance degradation is the OLS slope of OOS Sharpe on IS Sharpe of the winners; the probability of
   loss is the share of splits where the winner's OOS Sharpe is negative.
 - **Hansen's Superior Predictive Ability test** (Hansen, "A Test for Superior Predictive Ability", 2005),
-  run by the ``arch`` package (:class:`arch.bootstrap.SPA`): can any combination beat the benchmark (flat by
-  default) once the search over all of them is accounted for? Small p-values say yes.
+  run by the ``arch`` package (:mod:`rtystrat.tuning.spa`): can any combination beat the benchmark (flat by
+  default) once the search over all of them is accounted for? Small p-values say yes. :func:`diagnose` runs
+  it on every run that trades, on monthly returns when there are at least 120 months (else weekly, else as
+  kept), with 500 bootstrap replications and ``arch``'s mean block length √T.
 - **Plateau, not peak**: each grid cell's objective averaged over its grid neighbours (every axis within one
   step), so a lone spike does not outrank a broad region of good values.
 """
@@ -42,6 +44,7 @@ from scipy import stats
 
 from rtystrat.analysis.metrics import estimate_bars_per_year
 from rtystrat.errors import ParameterError
+from rtystrat.tuning.spa import SPA_REPS, spa_periods, spa_test
 
 __all__ = [
     "Diagnostics",
@@ -58,7 +61,6 @@ __all__ = [
 ]
 
 _SPLIT_ELEMENTS = 1 << 20  # CSCV (split, combination) pairs evaluated at once: bounds the temporaries
-_SPA_PVALUES = ("pvalue_lower", "pvalue_consistent", "pvalue_upper")
 _MAX_PLATEAU_CELLS = 5_000_000  # dense grid cells the neighbour average may allocate
 
 
@@ -294,56 +296,6 @@ def probability_of_backtest_overfitting(returns: Any, blocks: int = 16) -> Overf
     )
 
 
-def spa_test(
-    returns: Any,
-    benchmark: Any = None,
-    *,
-    reps: int = 1000,
-    block_size: int | None = None,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """Run Hansen's SPA test of the combinations against `benchmark` with :class:`arch.bootstrap.SPA`.
-
-    Losses are negative returns. Combinations whose returns differ from the benchmark's by a constant (a
-    combination that never trades, against a flat benchmark) cannot beat it and would make the studentised
-    statistic divide by zero: they are left out and counted in ``"excluded"``.
-
-    Parameters
-    ----------
-    returns : array-like
-        Periods × combinations.
-    benchmark : array-like, optional
-        The benchmark's per-period returns; default flat (0 every period).
-    reps, block_size, seed
-        Stationary-bootstrap replications, mean block length (``arch``'s default when None) and seed.
-
-    Returns
-    -------
-    dict
-        ``pvalue_lower``, ``pvalue_consistent``, ``pvalue_upper`` (Hansen's three p-values), ``reps``,
-        ``block_size``, ``tested`` and ``excluded`` combination counts.
-    """
-    from arch.bootstrap import SPA  # arch is imported only where the test runs
-
-    models = -_matrix(returns).astype(np.float64)
-    base = np.zeros(len(models)) if benchmark is None else -np.asarray(benchmark, dtype=np.float64).ravel()
-    if len(base) != len(models):
-        raise ParameterError(f"SPA: benchmark has {len(base)} periods, the returns {len(models)}")
-    differences = base[:, None] - models
-    keep = differences.std(axis=0) > 0
-    result: dict[str, Any] = {"reps": reps, "tested": int(keep.sum()), "excluded": int((~keep).sum())}
-    if not keep.any():
-        return {**result, "block_size": block_size, **dict.fromkeys(_SPA_PVALUES, math.nan)}
-    spa = SPA(base, models[:, keep], block_size=block_size, reps=reps, seed=seed)
-    spa.compute()
-    pvalues = spa.pvalues
-    return {
-        **result,
-        "block_size": spa.block_size,
-        **{f"pvalue_{name}": float(pvalues[name]) for name in ("lower", "consistent", "upper")},
-    }
-
-
 def plateau(objective: pd.Series, qualifies: Any = None) -> pd.DataFrame:
     """Return each grid cell's objective averaged over its grid neighbours, and how many were averaged.
 
@@ -425,7 +377,7 @@ def diagnose(
     benchmark_sharpe: float = 0.0,
     benchmark: Sequence[float] | np.ndarray | None = None,
     blocks: int = 16,
-    spa_reps: int = 1000,
+    spa_reps: int = SPA_REPS,
     seed: int = 0,
 ) -> Diagnostics:
     """Return the overfitting diagnostics of a sweep: DSR, PSR, PBO, SPA and plateau against peak.
@@ -446,8 +398,9 @@ def diagnose(
     benchmark : array-like, optional
         Per-period returns of the SPA benchmark (flat when None).
     blocks, spa_reps, seed
-        CSCV blocks S; SPA bootstrap replications (0 skips the test: ``arch``'s variance estimate costs
-        O(periods² × combinations)) and seed.
+        CSCV blocks S; SPA bootstrap replications (0 skips the test) and seed. The SPA test runs on the
+        returns compounded by :func:`rtystrat.tuning.spa.spa_periods` (monthly for 120 months or more, else
+        weekly for 120 weeks or more, else as given; `benchmark` alike) with ``arch``'s block length √T.
     """
     matrix = _matrix(returns.to_numpy() if isinstance(returns, pd.DataFrame) else returns)
     if periods_per_year is None:
@@ -491,11 +444,7 @@ def diagnose(
         }
     overfitting = probability_of_backtest_overfitting(matrix, blocks) if trials >= 2 else None
     summary["pbo"] = overfitting.to_dict() if overfitting is not None else None
-    summary["spa"] = (
-        {**spa_test(matrix, benchmark, reps=spa_reps, seed=seed), "benchmark": _name(benchmark)}
-        if spa_reps > 0
-        else None
-    )
+    summary["spa"] = _spa_summary(returns, benchmark, spa_reps, seed) if spa_reps > 0 else None
     summary["plateau"] = _plateau_summary(frame, values, good, maximize)
     return Diagnostics(summary, overfitting)
 
@@ -506,8 +455,24 @@ def _moment(function: Any, values: np.ndarray, **options: Any) -> float:
     return float(function(values, bias=True, **options)) if values.std() > 0 else math.nan
 
 
-def _name(benchmark: Any) -> str:
-    return "flat" if benchmark is None else "given"
+def _spa_summary(returns: Any, benchmark: Any, reps: int, seed: int) -> dict[str, Any]:
+    """Hansen's SPA test on the returns coarsened by :func:`spa_periods`, the benchmark coarsened alike."""
+    matrix = _matrix(returns.to_numpy() if isinstance(returns, pd.DataFrame) else returns)
+    index = returns.index if isinstance(returns, pd.DataFrame) else None
+    count = matrix.shape[1]
+    if benchmark is not None:  # the benchmark rides along as one more column
+        base = np.asarray(benchmark, dtype=np.float64).ravel()
+        if len(base) != len(matrix):
+            raise ParameterError(f"SPA: benchmark has {len(base)} periods, the returns {len(matrix)}")
+        matrix = np.column_stack([matrix.astype(np.float64), base])
+    period, coarse = spa_periods(pd.DataFrame(matrix, index=index))
+    values = coarse.to_numpy(dtype=np.float64)
+    return {
+        **spa_test(values[:, :count], None if benchmark is None else values[:, count], reps=reps, seed=seed),
+        "benchmark": "flat" if benchmark is None else "given",
+        "period": period,
+        "periods": len(values),
+    }
 
 
 def _plateau_summary(frame: pd.DataFrame, values: np.ndarray, good: np.ndarray, maximize: bool) -> Any:
