@@ -14,16 +14,17 @@ What :func:`rtystrat.tuning.diagnostics.diagnose` tests, and why it is cheap:
   data snooping the test exists to account for.
 - **Monthly returns** when the history holds at least 120 months, else weekly ones when it holds at least
   120 weeks, else the periods as kept (:func:`spa_periods`): daily returns compounded within each calendar
-  month, as ``sweep(..., period="M")`` keeps them. The hypothesis is the same at every frequency (a run
-  whose mean daily return beats the benchmark's also does monthly), so the choice costs little power while
-  ``arch``'s variance estimate costs O(periods² × runs) and each bootstrap replication O(periods × runs): on
-  5,000 days × 50 runs the daily test takes about 30× the sweep itself, the monthly one (238 months) a
-  fraction of it. Monthly sums are also closer to normal than sparse daily strategy returns (most days flat).
+  month, as ``sweep(..., period="M")`` keeps them. The hypothesis is the same at every frequency (an edge
+  in expected daily return is one in expected monthly return) and monthly returns are closer to normal than
+  sparse daily strategy returns (most days flat), so the choice costs little power, while ``arch``'s
+  variance estimate costs O(periods² × runs) and each bootstrap replication O(periods × runs): on 5,000
+  days × 50 runs the daily test takes about 11× the sweep itself, the monthly one (239 months) a third of
+  it (bench/README.md).
 - **500 bootstrap replications** (:data:`SPA_REPS`; ``arch``'s default is 1,000): the Monte Carlo standard
   error of a p-value p is √(p(1 − p)/500), 0.010 at p = 0.05 and 0.022 at most; ask for more when a
-  p-value lands near the level you test at. Each replication costs about as much as the rest of the
-  diagnostics divided by 1,000, so 1,000 of them would take the 50 × 5,000-day sweep past twice its time.
-- ``arch``'s mean block length √T (15 months for 238 months): long enough for the serial dependence of
+  p-value lands near the level you test at. 1,000 of them would take the 50 × 5,000-day sweep with its
+  diagnostics past twice the time of the sweep alone.
+- ``arch``'s mean block length √T (15 months for 239 months): long enough for the serial dependence of
   monthly strategy returns, and the test's own default.
 """
 
