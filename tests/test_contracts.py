@@ -6,16 +6,13 @@ import dataclasses
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from rtystrat.data.contracts import (
     CONTRACTS,
     MONTH_CODES,
     ContractSpec,
-    business_day,
     contract_code,
-    exchange_holidays,
     expiry_date,
     get_contract,
     parse_contract_code,
@@ -219,20 +216,34 @@ def test_expiry_is_third_friday_or_business_day_before(
     assert expiry_date(symbol, year, month) == expiry
 
 
+# Last trading days of every RTY contract since CME listed it in July 2017 (RTYU17), written out from a
+# wall calendar: the third Friday, except June 2026 and June 2027, whose third Fridays are Juneteenth
+# (observed on Friday 18 June in 2027, the 19th being a Saturday), so trading ends on the Thursday.
+RTY_EXPIRIES = {
+    2017: ("09-15", "12-15"),
+    2018: ("03-16", "06-15", "09-21", "12-21"),
+    2019: ("03-15", "06-21", "09-20", "12-20"),
+    2020: ("03-20", "06-19", "09-18", "12-18"),
+    2021: ("03-19", "06-18", "09-17", "12-17"),
+    2022: ("03-18", "06-17", "09-16", "12-16"),
+    2023: ("03-17", "06-16", "09-15", "12-15"),
+    2024: ("03-15", "06-21", "09-20", "12-20"),
+    2025: ("03-21", "06-20", "09-19", "12-19"),
+    2026: ("03-20", "06-18", "09-18", "12-18"),
+    2027: ("03-19", "06-17", "09-17", "12-17"),
+}
+
+
+@pytest.mark.parametrize("year", sorted(RTY_EXPIRIES))
+def test_rty_expiries_of_every_listed_year(year: int) -> None:
+    months = (9, 12) if year == 2017 else (3, 6, 9, 12)
+    got = [f"{expiry_date('RTY', year, month):%m-%d}" for month in months]
+    assert tuple(got) == RTY_EXPIRIES[year]
+
+
 def test_expiry_rejects_unlisted_month() -> None:
     with pytest.raises(ParameterError, match="RTY lists no contract in month 7"):
         expiry_date("RTY", 2026, 7)
-
-
-def test_exchange_holidays_are_the_nyse_full_closures() -> None:
-    # NYSE holiday calendar 2025; 2022: Juneteenth observed Monday the 20th, and New Year's Day on a
-    # Saturday is not made up on Friday 31 December 2021.
-    assert exchange_holidays("2025-01-01", "2025-12-31").strftime("%m-%d").tolist() == [
-        "01-01", "01-20", "02-17", "04-18", "05-26", "06-19", "07-04", "09-01", "11-27", "12-25",
-    ]  # fmt: skip
-    late_2021 = exchange_holidays("2021-06-01", "2022-06-30").strftime("%Y-%m-%d").tolist()
-    assert late_2021 == ["2021-07-05", "2021-09-06", "2021-11-25", "2021-12-24", "2022-01-01", "2022-01-17",
-                         "2022-02-21", "2022-04-15", "2022-05-30", "2022-06-20"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -246,6 +257,10 @@ def test_exchange_holidays_are_the_nyse_full_closures() -> None:
         (2026, 9, 40, dt.date(2026, 7, 23)),
         # From the Juneteenth-shifted expiry (Thursday 18 June 2026).
         (2026, 6, 1, dt.date(2026, 6, 17)),
+        # RTYZ18 (21 Dec 2018): the 12th trade date back is 5 Dec, the Bush day of mourning, which CME
+        # booked as an abbreviated trade date (rtystrat.data.calendar); the 13th is 4 Dec.
+        (2018, 12, 12, dt.date(2018, 12, 5)),
+        (2018, 12, 13, dt.date(2018, 12, 4)),
     ],
 )
 def test_roll_date_counts_exchange_business_days(year: int, month: int, days: int, expected: dt.date) -> None:
@@ -255,11 +270,3 @@ def test_roll_date_counts_exchange_business_days(year: int, month: int, days: in
 def test_roll_date_rejects_negative_days() -> None:
     with pytest.raises(ParameterError, match="business_days_before must be >= 0"):
         roll_date("RTY", 2025, 3, business_days_before=-1)
-
-
-@pytest.mark.shared_data
-def test_business_days_match_the_sessions_of_a_real_contract_file(shared_data) -> None:
-    # IBKR writes one row per settlement day: every row is a business day and every business day has a row.
-    dates = pd.to_datetime(pd.read_csv(shared_data / "contracts" / "RTY" / "RTY_202609.csv")["date"])
-    calendar = pd.date_range(dates.min(), dates.max(), freq=business_day())
-    assert list(calendar) == list(dates)

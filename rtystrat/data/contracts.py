@@ -15,10 +15,9 @@ Cost assumptions (per contract):
   7,000 $, YM about 10,500 $; micros one tenth). Exchanges change margins often and brokers may ask more.
 
 Expiry rule: equity-index futures stop trading on the third Friday of the contract month (RTY, ES, NQ and
-their micros settle on that morning's special opening quotation; YM likewise), or on the exchange business
-day before when that Friday is an exchange holiday. Business days follow the US equity-market holiday rules
-(New Year, Martin Luther King Jr. Day, Presidents' Day, Good Friday, Memorial Day, Juneteenth, Independence
-Day, Labor Day, Thanksgiving, Christmas); unscheduled closures (national days of mourning) are not included.
+their micros settle on that morning's special opening quotation; YM likewise), or on the trade date before
+when that Friday is not a trade date. Trade dates come from a maintained exchange calendar with CME's own
+corrections (:mod:`rtystrat.data.calendar`).
 """
 
 from __future__ import annotations
@@ -37,29 +36,16 @@ from typing import Any, Literal, overload
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from dateutil.relativedelta import MO
-from pandas.tseries.holiday import (
-    AbstractHolidayCalendar,
-    GoodFriday,
-    Holiday,
-    USLaborDay,
-    USMemorialDay,
-    USPresidentsDay,
-    USThanksgivingDay,
-    nearest_workday,
-    sunday_to_monday,
-)
 
+from rtystrat.data.calendar import business_day
 from rtystrat.errors import ParameterError, suggest
 
 __all__ = [
     "CONTRACTS",
     "MONTH_CODES",
     "ContractSpec",
-    "business_day",
     "contract_code",
     "contract_spec",
-    "exchange_holidays",
     "expiry_date",
     "get_contract",
     "parse_contract_code",
@@ -398,54 +384,11 @@ def parse_contract_file_name(name: str) -> tuple[str, int, int]:
     return root.upper(), int(year), int(month)
 
 
-# US equity-market full holidays, which CME equity-index futures follow for daily settlement.
-_HOLIDAY_RULES = (
-    # A Saturday New Year's Day is not made up on Friday 31 December.
-    Holiday("New Year's Day", month=1, day=1, observance=sunday_to_monday),
-    Holiday(
-        "Martin Luther King Jr. Day",
-        month=1,
-        day=1,
-        start_date="1998-01-01",
-        offset=pd.DateOffset(weekday=MO(3)),
-    ),
-    USPresidentsDay,
-    GoodFriday,
-    USMemorialDay,
-    Holiday("Juneteenth", month=6, day=19, start_date="2022-01-01", observance=nearest_workday),
-    Holiday("Independence Day", month=7, day=4, observance=nearest_workday),
-    USLaborDay,
-    USThanksgivingDay,
-    Holiday("Christmas Day", month=12, day=25, observance=nearest_workday),
-)
-
-
-@functools.cache
-def _calendar() -> AbstractHolidayCalendar:
-    return AbstractHolidayCalendar(name="exchange", rules=list(_HOLIDAY_RULES))
-
-
-def exchange_holidays(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:
-    """Return the exchange's full-day closures (US equity-market holidays) from `start` to `end`.
-
-    Examples
-    --------
-    >>> exchange_holidays("2025-01-01", "2025-01-31").strftime("%m-%d").tolist()
-    ['01-01', '01-20']
-    """
-    return _calendar().holidays(start, end)
-
-
-@functools.cache
-def business_day() -> pd.offsets.CustomBusinessDay:
-    """Return the exchange business-day offset (weekdays minus :func:`exchange_holidays`)."""
-    return pd.offsets.CustomBusinessDay(calendar=_calendar())
-
-
 def expiry_date(symbol: str, year: int, month: int) -> dt.date:
     """Return the last trading day of an equity-index futures contract.
 
-    The third Friday of the contract month, or the business day before when that Friday is a holiday.
+    The third Friday of the contract month, or the trade date before when that Friday is not one
+    (:func:`rtystrat.data.calendar.trade_dates`).
 
     Examples
     --------
@@ -465,7 +408,7 @@ def expiry_date(symbol: str, year: int, month: int) -> dt.date:
 
 
 def roll_date(symbol: str, year: int, month: int, business_days_before: int = 5) -> dt.date:
-    """Return the date `business_days_before` exchange business days before the contract's expiry.
+    """Return the date `business_days_before` trade dates before the contract's expiry.
 
     ``business_days_before=0`` is the expiry itself.
 

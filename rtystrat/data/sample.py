@@ -1,9 +1,12 @@
 """Seeded generator of the synthetic RTY-like sample shipped in ``data/``.
 
-The project cannot ship vendor data, so it ships prices made here: daily bars from 2008 to 2025 and one
-year (2025) of 1-minute bars over 23-hour CME sessions (17:00–16:00 Chicago time, Sunday-evening open,
-exchange holidays closed, early closes at 12:15 on the day after Thanksgiving and on Christmas Eve), on
-the RTY tick of 0.1 point. They are synthetic: no row is a real price.
+The project cannot ship vendor data, so it ships prices made here: daily bars on the CME trade dates
+(:func:`rtystrat.data.calendar.trade_dates`) from 2008 to 2025 and one year (2025) of 1-minute bars over
+23-hour CME sessions (17:00–16:00 Chicago time, Sunday-evening open, no session on days that are not trade
+dates, early closes at 12:15 on the day after Thanksgiving and on Christmas Eve), on the RTY tick of 0.1
+point. They are synthetic: no row is a real price. The early closes are the generator's own, not read from
+the calendar library: its CME equity session calendar closes them at 12:00 and also closes 3 July early,
+which would change the shipped minute bars.
 
 Model
 -----
@@ -37,7 +40,7 @@ import pandas as pd
 from pandas.tseries.holiday import USThanksgivingDay
 
 from rtystrat.data.bars import EXCHANGE_TZ, is_intraday, load_bars
-from rtystrat.data.contracts import exchange_holidays
+from rtystrat.data.calendar import trade_dates
 from rtystrat.errors import ParameterError, suggest
 
 __all__ = [
@@ -70,7 +73,7 @@ _NEXT = np.array([[0.0, 0.7, 0.3], [0.6, 0.0, 0.4], [0.5, 0.5, 0.0]])
 def generate_daily(
     seed: int = SEED, start: str = "2008-01-02", end: str = "2025-12-31", start_price: float = 750.0
 ) -> pd.DataFrame:
-    """Generate daily RTY-like bars on exchange trading days from `start` to `end` (inclusive).
+    """Generate daily RTY-like bars on the CME trade dates from `start` to `end` (inclusive).
 
     Parameters
     ----------
@@ -87,8 +90,7 @@ def generate_daily(
         Canonical daily bars: tz-naive dates named ``"time"``, float64 ``open, high, low, close`` on the
         0.1 tick and whole-number ``volume``.
     """
-    sessions = pd.bdate_range(start, end, name="time").as_unit("ns")
-    sessions = sessions[~sessions.isin(exchange_holidays(start, end))]
+    sessions = trade_dates(start, end).rename("time")
     rng = np.random.default_rng(seed)
     count = len(sessions)
     regime = _regimes(rng, count)
