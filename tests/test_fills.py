@@ -607,8 +607,8 @@ def _bar_by_bar(
         roll_next = i + 1 < n and contract[i + 1] != contract[i]
         count = fills.step(
             state, i, open_[i], high[i], low[i], close[i], *sub[:4], sub[4][i], sub[4][i + 1],
-            plans.invalidation[i], trails[i] if len(trails) else NAN, roll_next, i == n - 1, cash, settings,
-            out,
+            plans.invalidation[i], trails[i] if len(trails) else NAN, fills.hold_clock(plans), roll_next,
+            i == n - 1, cash, settings, out,
         )  # fmt: skip
         for record in out[:count]:
             if record[fills.F_KIND] == fills.EXIT:
@@ -650,6 +650,7 @@ def _simulate(
         plans.invalidation,
         fills.entry_periods(plans),
         fills.trail_points(plans),
+        fills.hold_clock(plans),
     )
     scalars = (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill)
     return fills.simulate(*bars, contract, *arrays, *scalars, *sub, settings, cash)
@@ -661,6 +662,7 @@ def _simulate(
         ("pessimistic", {}, {}),
         ("pessimistic", {"period": np.arange(1_500) // 25}, {}),
         ("optimistic", {"max_hold": 3, "period": np.arange(1_500) // 10}, {}),
+        ("pessimistic", {"max_hold": 2, "clock": np.arange(1_500) // 7}, {}),
         ("ohlc_path", {"trail": np.full(1_500, 6.0)}, {}),
         ("ohlc_path", {"anchor_to_fill": True}, {}),
         ("pessimistic", {"entry_valid_bars": 2}, {}),

@@ -16,12 +16,16 @@ import rtystrat
 from rtystrat.cli import build_parser
 from rtystrat.cli.backtest import run_config
 from rtystrat.errors import ParameterError
-from rtystrat.execution import kernel
+from rtystrat.execution import fills, kernel
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.engine import indicator_frame_for, run_backtest
+from rtystrat.execution.fills import EXIT_REASONS, F_BAR, F_ENTRY_BAR, F_ENTRY_PRICE, F_PRICE, F_REASON
+from rtystrat.execution.strategy import SetupStrategy
 from rtystrat.registry import get_strategy
 from rtystrat.signals import setups, ta
+from rtystrat.signals.columns import FrameColumns
 from rtystrat.signals.features import indicator_frame
+from rtystrat.signals.plans import LONG, Plans
 
 
 @pytest.fixture(scope="module")
@@ -288,6 +292,69 @@ def test_kernel_and_backtrader_agree_on_real_intraday_files_with_daily_indicator
         (WeeklyBearish, {"entry": "stop", "level": "s2", "invalidation": "sma_50", "reentry": True}, config),
     ]
     assert _assert_parity(bars, cases) >= 8
+
+
+def _crafted_sessions() -> pd.DataFrame:
+    """Minute bars of four CME sessions (a session opens at 17:00 CT the evening before its date); bar i opens
+    at 2000 + i, one point wide, with session indicators (``attrs["timeframe"]``)."""
+    stamps = [
+        *("2025-03-04 09:00", "2025-03-04 09:01", "2025-03-04 09:02", "2025-03-04 09:03"),  # session 03-04
+        *("2025-03-04 17:00", "2025-03-04 17:01", "2025-03-05 09:00", "2025-03-05 09:01"),  # session 03-05
+        *("2025-03-05 17:00", "2025-03-05 17:01", "2025-03-06 09:00", "2025-03-06 09:01"),  # session 03-06
+        *("2025-03-06 17:00", "2025-03-06 17:01"),  # session 03-07
+    ]
+    opens = 2000.0 + np.arange(len(stamps))
+    index = pd.DatetimeIndex(stamps).tz_localize("America/Chicago")
+    frame = pd.DataFrame(
+        {"open": opens, "high": opens + 0.5, "low": opens - 0.5, "close": opens + 0.2, "volume": 1.0}, index
+    )
+    frame.attrs["timeframe"] = "D"
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("clocked", "exit_bar"),
+    [
+        # sessions: entered in 03-04's session (the first), held through 03-05's (the second), out at the
+        # first open of 03-06's session, 17:00 on 03-05 (bar 8)
+        (True, 8),
+        # bars: the entry bar and the next are the two bars held, out at the open of bar 4
+        (False, 4),
+    ],
+)
+def test_max_hold_counts_sessions_on_the_session_clock_in_both_engines(clocked: bool, exit_bar: int) -> None:
+    frame = _crafted_sessions()
+    clock = FrameColumns(frame).session_clock
+    assert clock.tolist() == [0] * 4 + [1] * 4 + [2] * 4 + [3] * 2
+    # a market long decided at the close of 09:01 enters at 09:02's open, 2002 + 1 tick of slippage
+    plans = Plans.empty(len(frame))._replace(max_hold=2, clock=clock if clocked else None)
+    plans.direction[1], plans.stop[1], plans.target[1] = LONG, 1900.0, 2100.0
+    config = RunConfig()
+    trades, _ = fills.simulate_plans(frame, plans, config.fill_settings(), config.cash)
+    exit_price = 2000.0 + exit_bar - 0.1  # the open − 1 tick of slippage
+    assert trades[:, [F_ENTRY_BAR, F_ENTRY_PRICE, F_BAR, F_PRICE]].tolist() == [
+        [2, 2002.1, exit_bar, exit_price]
+    ]
+    assert EXIT_REASONS[int(trades[0, F_REASON])] == "time"
+    strategy = type("Crafted", (SetupStrategy,), {"name": "crafted", "setup": staticmethod(lambda _: plans)})
+    strategy.indicators = None
+    booked = run_backtest(strategy, frame, config=config).trades
+    columns = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason"]
+    expected = [[frame.index[2], 2002.1, frame.index[exit_bar], exit_price, "time"]]
+    assert booked[columns].to_numpy().tolist() == expected
+
+
+def test_setups_count_max_hold_in_sessions_on_session_indicators(
+    minute: pd.DataFrame, minute_frame: pd.DataFrame
+) -> None:
+    sessions = _sessions_by_shift(minute)
+    plans = setups.bullish_reversal(minute_frame, max_hold=3)
+    assert plans.max_hold == 3
+    np.testing.assert_array_equal(plans.clock, sessions.unique().get_indexer(sessions))
+    # without a timeframe the time stop counts bars: 3 sessions of the median session's bars
+    by_bar = setups.bearish_breakdown(indicator_frame(minute, "M:classic", sma=(50, 100)), max_hold=3)
+    assert by_bar.clock is None
+    assert by_bar.max_hold == 3 * int(np.median(np.unique(sessions, return_counts=True)[1]))
 
 
 def test_run_config_takes_a_timeframe_and_refuses_an_unknown_one() -> None:

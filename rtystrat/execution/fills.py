@@ -33,8 +33,15 @@ Trailing stop           at each bar's close while the position is open (the entr
                         when that is tighter; it never loosens. It works from the next bar: inside a bar the
                         stop is one fixed level, so the same-bar rules above apply to it unchanged (a gap
                         through it fills at the open; ``intraday`` sub-bars do not move it).
-Time stop, invalidation ``max_hold`` bars after the entry bar, or after a close beyond the invalidation level
-                        (long: close < level): exit at the next bar's open − slippage.
+Time stop               exit at the open of the first bar ``i`` with ``clock[i] − clock[entry bar] ≥
+                        max_hold``, − slippage. The clock counts bars by default (``max_hold`` bars after
+                        the entry bar); a session clock (each bar's session number: intraday bars traded
+                        with session indicators) counts sessions, the entry's own session being the first —
+                        a trade entered mid-session with ``max_hold`` 2 exits at the first open of the
+                        second session after it. Decided at the close of the bar before, which knows the
+                        next bar's session from its time as a roll knows the next contract.
+Invalidation            after a close beyond the invalidation level (long: close < level): exit at the next
+                        bar's open − slippage.
 Roll                    position open when the ``contract`` column changes between bars t−1 and t: exit
                         at t−1's close − slippage (reason ``roll``), re-enter at t's open + slippage with the
                         same stop and target; both legs pay commission. A time stop or invalidation due
@@ -82,22 +89,23 @@ anchor_to_fill, max_hold, period, settings) -> contracts``
     Returns the contracts (0: skipped, the risk budget buys no whole contract; −1: refused, `period` ≥ 0
     already had a filled entry; the state stays flat either way). `period` −1: no once-per-period rule.
 ``step(state, bar, open, high, low, close, sub_open, sub_high, sub_low, sub_close, sub_first, sub_last,
-invalidation, trail, roll_next, is_last, cash, settings, out) -> count``
+invalidation, trail, clock, roll_next, is_last, cash, settings, out) -> count``
     Process one bar, writing ``count`` fill records to the rows of ``out`` (shape
     ``(MAX_FILLS_PER_BAR, FILL_FIELDS)``, columns ``F_*``, kinds ``ENTRY``/``EXIT``/``REJECTED``).
     ``sub_*[sub_first:sub_last]`` are the bar's sub-bars for ``intraday`` (empty → pessimistic);
     ``invalidation`` the level in force on this bar (NaN: none); ``trail`` the trailing stop's distance in
-    points at this bar's close (NaN: none); ``roll_next`` whether the next bar is
-    another contract; ``cash`` the account's free cash for the margin check.
+    points at this bar's close (NaN: none); ``clock`` the time stop's int64 clock per bar (empty:
+    bar numbers, see ``hold_clock``); ``roll_next`` whether the next bar is another contract; ``cash`` the
+    account's free cash for the margin check.
 ``simulate(open, high, low, close, contract_id, direction, entry_type, entry_price, stop, target,
-invalidation, period, trail, max_hold, entry_valid_bars, anchor_to_fill, sub_open, sub_high, sub_low,
-sub_close, sub_start, settings, cash) -> (trades, events)``
+invalidation, period, trail, clock, max_hold, entry_valid_bars, anchor_to_fill, sub_open, sub_high,
+sub_low, sub_close, sub_start, settings, cash) -> (trades, events)``
     One strategy over a whole series, looping ``step`` and ``arm`` exactly as the backtrader strategy does
     (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L).
     ``contract_id`` int64 (equal ids: same contract, see ``contract_ids``); ``sub_start`` int64 of length
     ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``), or empty without sub-bars;
     ``period`` int64, the rows' periods for the once-per-period rule, empty for none (``entry_periods``);
-    ``trail`` per-bar trailing distances, empty for none (``trail_points``).
+    ``trail`` per-bar trailing distances, empty for none (``trail_points``); ``clock`` as for ``step``.
     ``trades``: the EXIT records in order; ``events``: rows ``(bar, kind, contracts)`` for REJECTED and
     SKIPPED entries. It is the one whole-series loop: the fast kernel calls it, and
     ``simulate_plans(bars, plans, settings, cash)`` calls it from a frame and Plans.
@@ -128,6 +136,7 @@ __all__ = [
     "arm",
     "contract_ids",
     "entry_periods",
+    "hold_clock",
     "make_settings",
     "new_state",
     "simulate",
@@ -533,6 +542,14 @@ def _walk(
 
 
 @numba.njit(cache=True)
+def _elapsed(clock: np.ndarray, since: float, bar: int) -> float:
+    """Return the time stop's clock ticks from bar `since` to bar `bar`; an empty `clock` counts bars."""
+    if len(clock) == 0:
+        return bar - since
+    return clock[bar] - clock[int(since)]
+
+
+@numba.njit(cache=True)
 def step(
     state: np.ndarray,
     bar: int,
@@ -548,6 +565,7 @@ def step(
     sub_last: int,
     invalidation: float,
     trail: float,
+    clock: np.ndarray,
     roll_next: bool,
     is_last: bool,
     cash: float,
@@ -578,8 +596,7 @@ def step(
     if state[ST_PHASE] == POSITION:
         if is_last:
             return _close_leg(state, out, row, bar, _round(c, settings, 0.0), END, 0.0)
-        held = bar - state[ST_ENTRY_BAR] + 1
-        if state[ST_MAX_HOLD] > 0 and held >= state[ST_MAX_HOLD]:
+        if state[ST_MAX_HOLD] > 0 and _elapsed(clock, state[ST_ENTRY_BAR], bar + 1) >= state[ST_MAX_HOLD]:
             state[ST_PENDING] = TIME
         elif d * c < d * invalidation:
             state[ST_PENDING] = INVALIDATION
@@ -675,6 +692,7 @@ def simulate(
     invalidation: np.ndarray,
     period: np.ndarray,
     trail: np.ndarray,
+    clock: np.ndarray,
     max_hold: int,
     entry_valid_bars: int,
     anchor_to_fill: bool,
@@ -718,8 +736,8 @@ def simulate(
             sub_last = sub_start[i + 1] if has_sub_bars else 0
             count = step(
                 state, i, open_[i], high[i], low[i], close[i], sub_open, sub_high, sub_low, sub_close,
-                sub_first, sub_last, invalidation[i], trail[i] if trails else np.nan, roll_next, i == n - 1,
-                cash, settings, out,
+                sub_first, sub_last, invalidation[i], trail[i] if trails else np.nan, clock, roll_next,
+                i == n - 1, cash, settings, out,
             )  # fmt: skip
             for r in range(count):
                 kind = out[r, F_KIND]
@@ -778,6 +796,7 @@ def simulate_plans(
         np.asarray(plans.invalidation, dtype=np.float64),
         entry_periods(plans),
         trail_points(plans),
+        hold_clock(plans),
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
@@ -806,6 +825,14 @@ _NO_TRAIL = np.empty(0)
 def trail_points(plans: Plans) -> np.ndarray:
     """Return the float64 trailing distances of `plans` per bar; empty without a trailing stop."""
     return _NO_TRAIL if plans.trail is None else np.asarray(plans.trail, dtype=np.float64)
+
+
+_BAR_CLOCK = np.empty(0, dtype=np.int64)
+
+
+def hold_clock(plans: Plans) -> np.ndarray:
+    """Return the int64 clock of the time stop of `plans` per bar; empty (bar numbers) without one."""
+    return _BAR_CLOCK if plans.clock is None else np.asarray(plans.clock, dtype=np.int64)
 
 
 def contract_ids(bars: pd.DataFrame) -> np.ndarray:

@@ -210,6 +210,7 @@ def simulate(
         np.asarray(plans.invalidation[window], dtype=np.float64),
         fills.entry_periods(plans)[window],
         fills.trail_points(plans)[window],
+        fills.hold_clock(plans)[window],
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),

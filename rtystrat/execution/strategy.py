@@ -120,10 +120,12 @@ class SetupStrategy(bt.Strategy):
         self._sub = self.p.intraday or (empty, empty, empty, empty, np.zeros(self._n + 1, dtype=np.int64))
         self.plans: Plans | None = None
         self._periods = np.empty(0, dtype=np.int64)  # no once-per-period rule without plans
+        self._hold_clock = np.empty(0, dtype=np.int64)  # enter_bracket's max_hold counts bars
         if type(self).setup is not None:
             self.plans = type(self).setup(frame, **dict(self.p.setup_params or {}))
             self._check_plans(self.plans)
             self._periods = fills.entry_periods(self.plans)
+            self._hold_clock = fills.hold_clock(self.plans)
         self._state = fills.new_state()
         self._out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
         self._invalidation = np.nan
@@ -141,6 +143,7 @@ class SetupStrategy(bt.Strategy):
             "invalidation",
             "period",
             "trail",
+            "clock",
         )
         for field in arrays:
             if getattr(plans, field) is not None and len(getattr(plans, field)) != self._n:
@@ -296,8 +299,8 @@ class SetupStrategy(bt.Strategy):
         count = fills.step(
             self._state, bar, self._open[bar], self._high[bar], self._low[bar], self._close[bar],
             sub_open, sub_high, sub_low, sub_close, sub_start[bar], sub_start[bar + 1], invalidation, trail,
-            bar + 1 < self._n and self._contract_id[bar + 1] != self._contract_id[bar], bar == self._n - 1,
-            self.broker.getcash(), self.settings, out,
+            self._hold_clock, bar + 1 < self._n and self._contract_id[bar + 1] != self._contract_id[bar],
+            bar == self._n - 1, self.broker.getcash(), self.settings, out,
         )  # fmt: skip
         for row in range(count):
             record = out[row].copy()

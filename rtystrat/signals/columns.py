@@ -41,7 +41,8 @@ def tick_size_of(frame: pd.DataFrame) -> float:
 def session_bars(index: pd.DatetimeIndex) -> int:
     """Return the typical number of bars per trading session (1 for daily data; the median for intraday).
 
-    Time stops are declared in sessions and executed in bars.
+    Time stops are declared in sessions; without a :attr:`FrameColumns.session_clock` they count bars,
+    this many per session.
     """
     if len(index) == 0 or not is_intraday(index):
         return 1
@@ -130,6 +131,24 @@ class FrameColumns:
             and frame.attrs.get("closes", "session") == "session"
             and is_intraday(pd.DatetimeIndex(frame.index))
         )
+
+    @property
+    def session_clock(self) -> np.ndarray | None:
+        """The session number of each bar (0, 0, …, 1, …), the clock of a time stop counted in sessions
+        (:attr:`Plans.clock <rtystrat.signals.plans.Plans>`): on intraday bars with a ``timeframe``
+        (:func:`~rtystrat.signals.features.indicator_frame`), else None (time stops count bars).
+
+        Sessions are numbered as they appear in the data: a session without bars is not counted.
+        """
+        return self._kept("session_clock", self._session_clock)
+
+    def _session_clock(self) -> np.ndarray | None:
+        frame = self.frame
+        index = pd.DatetimeIndex(frame.index)
+        if frame.attrs.get("timeframe") is None or not is_intraday(index):
+            return None
+        dates = session_dates(index).asi8
+        return np.cumsum(np.r_[False, dates[1:] != dates[:-1]], dtype=np.int64)
 
     def event(self, name: str) -> np.ndarray:
         """Return column `name` as a bar event reads it ("a close below 2,000", "a low at S2").

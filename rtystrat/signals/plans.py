@@ -42,7 +42,8 @@ class Plans(NamedTuple):
         Per-bar level that ends the thesis while a position is open: a long exits after a close below it,
         a short after a close above it (at the next bar's open). NaN for none.
     max_hold : int
-        Time stop: bars a position may be held before it exits at the next open; 0 for none.
+        Time stop: ticks of `clock` a position may be held before it exits at the next open (bars without a
+        clock); 0 for none.
     entry_valid_bars : int
         Bars an unfilled limit or stop entry order keeps working before it is cancelled.
     anchor_to_fill : bool
@@ -59,6 +60,10 @@ class Plans(NamedTuple):
         Trailing stop: its distance in points at each bar's close (per bar, as an ATR multiple changes). While
         a position is open the stop moves to ``close − trail`` (short: ``+``) when that is tighter, and works
         from the next bar. None or NaN: no trailing.
+    clock : int64 array or None
+        What `max_hold` counts: a non-decreasing number per bar, the time stop firing at the open of the first
+        bar whose clock is `max_hold` past the entry bar's. Each bar's session number counts sessions on
+        intraday bars. None: bars (the bar numbers).
     """
 
     direction: np.ndarray
@@ -73,6 +78,7 @@ class Plans(NamedTuple):
     period: np.ndarray | None = None
     reentry: bool = False
     trail: np.ndarray | None = None
+    clock: np.ndarray | None = None
 
     @classmethod
     def empty(cls, n: int) -> Plans:

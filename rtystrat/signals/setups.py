@@ -241,7 +241,8 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     Returns
     -------
     Plans
-        Long plans with ``entry_valid_bars = 1`` and ``max_hold`` in bars.
+        Long plans with ``entry_valid_bars = 1``; ``max_hold`` counts sessions on the session clock of
+        intraday bars with a ``timeframe``, else bars (``max_hold`` × bars per session).
     """
     p = BULLISH_REVERSAL_PARAMETERS.validate(params, owner="bullish_reversal")
     offsets = [p["entry_band"], p["stop_offset"]]
@@ -270,7 +271,7 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
         stop,
         target,
         None,
-        p["max_hold"] * columns.session_bars,
+        _time_stop(columns, p["max_hold"]),
         entry.period,
         p["reentry"],
     )
@@ -328,7 +329,8 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     Returns
     -------
     Plans
-        Short plans with ``entry_valid_bars = 1`` and ``max_hold`` in bars.
+        Short plans with ``entry_valid_bars = 1``; ``max_hold`` counts sessions on the session clock of
+        intraday bars with a ``timeframe``, else bars (``max_hold`` × bars per session).
     """
     p = BEARISH_BREAKDOWN_PARAMETERS.validate(params, owner="bearish_breakdown")
     needed = ["low", "close", "P", "S2", "S3"]
@@ -356,7 +358,7 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
         stop,
         target,
         _invalidation(columns, invalidation, SHORT) if invalidation else None,
-        p["max_hold"] * columns.session_bars,
+        _time_stop(columns, p["max_hold"]),
         entry.period,
         p["reentry"],
     )
@@ -418,6 +420,13 @@ def _trail(offset: str, columns: FrameColumns, atr: np.ndarray | None) -> np.nda
     return np.broadcast_to(_points(offset, close, atr, columns.tick), close.shape).astype(np.float64)
 
 
+def _time_stop(columns: FrameColumns, sessions: int) -> tuple[int, np.ndarray | None]:
+    """Return ``(max_hold, clock)`` of a time stop after `sessions` sessions: on the frame's session clock
+    when it has one (intraday bars with session indicators), else in bars (bars per session × sessions)."""
+    clock = columns.session_clock
+    return (sessions, clock) if clock is not None else (sessions * columns.session_bars, None)
+
+
 def _order_periods(periods: np.ndarray, resting: bool) -> np.ndarray:
     """Return the period of the levels each row's order uses: a resting order's works on the next bar."""
     return np.append(periods[1:], periods[-1:]) if resting else periods
@@ -431,7 +440,7 @@ def _plans(
     stop: np.ndarray,
     target: np.ndarray,
     invalidation: np.ndarray | None,
-    max_hold: int,
+    time_stop: tuple[int, np.ndarray | None],
     period: np.ndarray,
     reentry: bool,
 ) -> Plans:
@@ -447,11 +456,12 @@ def _plans(
         stop=_signalled(signal, stop),
         target=_signalled(signal, target),
         invalidation=invalidation.copy() if invalidation is not None else np.full(n, np.nan),
-        max_hold=int(max_hold),
+        max_hold=int(time_stop[0]),
         entry_valid_bars=1,
         anchor_to_fill=False,
         period=period,
         reentry=bool(reentry),
+        clock=time_stop[1],
     )
 
 
