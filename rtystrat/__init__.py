@@ -98,6 +98,7 @@ _EXPORTS: dict[str, str] = {
     "plot_overfitting": "rtystrat.plotting",
     "plot_montecarlo": "rtystrat.plotting",
     "render_html": "rtystrat.plotting.report",
+    "render_sweep_html": "rtystrat.plotting.sweep_report",
 }
 
 __all__ = [

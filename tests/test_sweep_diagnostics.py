@@ -111,17 +111,17 @@ def _cli(argv: list[str]) -> int:
     return args.func(args)
 
 
-def test_sweep_command_with_diagnostics_prints_them_and_writes_json_and_figure(
+def test_sweep_command_with_diagnostics_prints_them_and_writes_json_figure_and_html(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], kept: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
     data = tmp_path / "bars.csv"
     load_sample("daily").loc["2016-01-01":].to_csv(data)
-    out, figure = tmp_path / "sweep.json", tmp_path / "pbo.png"
+    out, figure, page = tmp_path / "sweep.json", tmp_path / "pbo.png", tmp_path / "sweep.html"
     argv = [
         "sweep", "bullish_reversal", "--data", str(data), "--grid", "stop_offset=10:30:10pt",
         "--grid", "target=pivot,mid", "--param", "rsi_max=none", "--executor", "serial", "--min-trades", "5",
         "--diagnostics", "--spa-reps", "100", "--blocks", "8", "--json", str(out),
-        "--diagnostics-plot", str(figure),
+        "--diagnostics-plot", str(figure), "--html", str(page),
     ]  # fmt: skip
     assert _cli(argv) == 0
     printed = capsys.readouterr().out
@@ -140,6 +140,10 @@ def test_sweep_command_with_diagnostics_prints_them_and_writes_json_and_figure(
     assert diagnostics["pbo"]["pbo"] == probability_of_backtest_overfitting(kept[1], 8).pbo
     assert diagnostics["spa"]["reps"] == 100
     assert figure.stat().st_size > 10_000
+    html = page.read_text(encoding="utf-8")
+    pbo = f">{diagnostics['pbo']['pbo']:.3f}</td>"
+    spa = f">{diagnostics['spa']['pvalue_consistent']:.3f}</td>"
+    assert "Probability of Backtest Overfitting" in html and pbo in html and spa in html
     with pytest.raises(ParameterError, match="--diagnostics-plot needs --diagnostics"):
         _cli([arg for arg in argv if arg != "--diagnostics"])
 

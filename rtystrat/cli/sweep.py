@@ -36,7 +36,8 @@ starts a local Dask cluster on 127.0.0.1; dask://HOST:PORT uses an existing sche
 N in backtrader and reports those statistics. --diagnostics also keeps each run's daily returns (in --store
 too) and reports how likely the best run is an accident: Deflated and Probabilistic Sharpe Ratio, the
 Probability of Backtest Overfitting, Hansen's SPA test against staying flat, and the best plateau beside the
-best peak; with --json the file becomes {"runs": [...], "diagnostics": {...}}.
+best peak; with --json the file becomes {"runs": [...], "diagnostics": {...}}, and --html FILE writes the
+ranking, the heatmap and the diagnostics with their figure as one self-contained page.
 """
 
 
@@ -85,6 +86,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--top", type=int, default=10, metavar="K", help="rows of the printed ranking")
     parser.add_argument("--heatmap", metavar="PNG", help="save a heatmap of the objective (two parameters)")
+    parser.add_argument(
+        "--html", metavar="FILE", help="write a self-contained HTML report (with the diagnostics when asked)"
+    )
     diagnostics = parser.add_argument_group("overfitting diagnostics")
     diagnostics.add_argument(
         "--diagnostics",
@@ -210,16 +214,6 @@ def _table(frame: pd.DataFrame, varied: list[str], columns: list[str]) -> str:
     return format_frame(table, index=False, na_rep="-")
 
 
-def _heatmap_axes(names: list[str]) -> tuple[str, str]:
-    varied = list(names)
-    if len(varied) < 2:
-        raise ParameterError("--heatmap needs at least two grid parameters")
-    x = "stop_offset" if "stop_offset" in varied else varied[0]
-    others = [name for name in varied if name != x]
-    y = next((name for name in others if "target" in name), others[0])
-    return x, y
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the sweep the options describe; print the ranking; write JSON and heatmap on request."""
     from rtystrat.tuning.sweep import rank, sweep, why_unranked
@@ -227,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = {"--data": args.data, "--store": args.store}
     check_output("--json", args.json, inputs)
     check_output("--heatmap", args.heatmap, inputs)
+    check_output("--html", args.html, inputs)
     check_output("--diagnostics-plot", args.diagnostics_plot, inputs)
     check_output("--store", args.store, {"--data": args.data})
     if args.diagnostics_plot and not args.diagnostics:
@@ -271,10 +266,22 @@ def run(args: argparse.Namespace) -> int:
         with atomic_path(args.diagnostics_plot) as path:
             plot_overfitting(report, path=path)
         wrote(args, args.diagnostics_plot)
-    if args.heatmap:
-        from rtystrat.plotting import plot_heatmap  # matplotlib only when a figure is asked for
+    if args.html:
+        from rtystrat.plotting.sweep_report import render_sweep_html  # matplotlib only when asked for
 
-        x, y = _heatmap_axes(varied)
+        page = render_sweep_html(
+            frame, report, objective=args.objective, min_trades=args.min_trades, maximize=not args.minimize
+        )
+        with atomic_path(args.html) as path:
+            path.write_text(page, encoding="utf-8")
+        wrote(args, args.html)
+    if args.heatmap:
+        from rtystrat.plotting.tuning import heatmap_axes, plot_heatmap  # matplotlib only when asked for
+
+        axes = heatmap_axes(varied)
+        if axes is None:
+            raise ParameterError("--heatmap needs at least two grid parameters")
+        x, y = axes
         with atomic_path(args.heatmap) as path:
             plot_heatmap(frame, x=x, y=y, value=args.objective, path=path)
         wrote(args, args.heatmap)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from rtystrat.plotting._style import (
     save,
 )
 
-__all__ = ["plot_heatmap", "plot_overfitting", "plot_walkforward"]
+__all__ = ["heatmap_axes", "plot_heatmap", "plot_overfitting", "plot_walkforward"]
 
 _OFFSET = re.compile(r"\s*([-+]?\d+(?:\.\d*)?)\s*([a-z%]*)\s*", re.IGNORECASE)  # "13pt", "1.5atr", "20"
 
@@ -44,6 +45,18 @@ def _axis_order(values: pd.Series) -> list[Any]:
     if all(offsets) and len({match[2] for match in offsets}) == 1:
         return [value for _, value in sorted(zip((float(m[1]) for m in offsets), unique, strict=True))]
     return unique
+
+
+def heatmap_axes(varied: Sequence[str]) -> tuple[str, str] | None:
+    """Return the heatmap's ``(x, y)`` among the `varied` parameters, or None for fewer than two.
+
+    ``stop_offset`` across when varied (else the first), a target down when one is varied (else the next).
+    """
+    if len(varied) < 2:
+        return None
+    x = "stop_offset" if "stop_offset" in varied else varied[0]
+    others = [name for name in varied if name != x]
+    return x, next((name for name in others if "target" in name), others[0])
 
 
 def plot_heatmap(
