@@ -14,22 +14,22 @@ RSI(14) below 40, one fill per month, no time stop), traded on the shipped one-m
    executes through rtystrat's broker and bracket API, and the script asserts that its trades equal
    rtystrat's.
 
-The runs are interleaved (kernel, rtystrat, plain; kernel, rtystrat, plain; ...) and the median of each is
-printed with the 1-minute load average before and after.
+The runs go through the shared harness (:func:`bench.common.interleaved`): rounds of kernel, rtystrat,
+plain, the median and range of each printed with the load average before and after. The untimed warm-up
+runs the two rtystrat paths on the first week only (numba's cache, imports): a warm-up of the plain script
+would cost a fourth full run and warms nothing of it that the rounds do not.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
+from collections.abc import Callable
 
 import backtrader as bt
 import pandas as pd
 
 from bench.backtrader_path import COMPARED, ReversalRule
-from bench.common import print_table
+from bench.common import format_seconds, interleaved, print_table
 from rtystrat.data.sample import load_sample
 from rtystrat.execution import kernel
 from rtystrat.execution.analyzers import TradeRecorder
@@ -121,21 +121,25 @@ def main() -> None:
     bars = load_sample("minute")
     bars = bars.loc[: bars.index[0] + pd.DateOffset(months=args.months)]
     moved = shifted(bars)
+    print(f"{len(bars):,} one-minute bars, {bars.index[0]} to {bars.index[-1]}", flush=True)
 
-    runs = {
-        "kernel": lambda: kernel_run(strategy, bars),
-        "ours": lambda: run_backtest(strategy, bars, config=CONFIG, params=PARAMS).trades,
-        "plain": lambda: plain_run(moved),
-    }
-    seconds: dict[str, list[float]] = {key: [] for key in runs}
-    load_before = os.getloadavg()[0]
-    results = {}
-    for _ in range(args.repeats):
-        for key, run in runs.items():
-            start = time.perf_counter()
-            results[key] = run()
-            seconds[key].append(time.perf_counter() - start)
-    load_after = os.getloadavg()[0]
+    week = bars.loc[: bars.index[0] + pd.DateOffset(weeks=1)]
+    kernel_run(strategy, week)
+    run_backtest(strategy, week, config=CONFIG, params=PARAMS)
+    results: dict[str, pd.DataFrame] = {}
+
+    def kept(key: str, run: Callable[[], pd.DataFrame]) -> Callable[[], None]:
+        return lambda: results.__setitem__(key, run())
+
+    timings = interleaved(
+        {
+            "kernel": kept("kernel", lambda: kernel_run(strategy, bars)),
+            "ours": kept("ours", lambda: run_backtest(strategy, bars, config=CONFIG, params=PARAMS).trades),
+            "plain": kept("plain", lambda: plain_run(moved)),
+        },
+        args.repeats,
+        warm=False,
+    )
 
     ours, plain = results["ours"], results["plain"]
     in_session_time = ours[COMPARED].assign(
@@ -146,19 +150,25 @@ def main() -> None:
         plain[COMPARED].reset_index(drop=True), in_session_time.reset_index(drop=True)
     )
 
-    median = {key: statistics.median(values) for key, values in seconds.items()}
-    rows = [
-        ("rtystrat kernel (indicator frame, plans, simulation)", "kernel"),
-        ("rtystrat run_backtest (backtrader path)", "ours"),
-        ("plain backtrader script, resampledata + rtystrat broker (same trades)", "plain"),
-    ]
+    labels = {
+        "kernel": "rtystrat kernel (indicator frame, plans, simulation)",
+        "ours": "rtystrat run_backtest (backtrader path)",
+        "plain": "plain backtrader script, resampledata + rtystrat broker (same trades)",
+    }
+    plain_median = timings["plain"].median
+    rows = []
+    for key, label in labels.items():
+        timing = timings[key]
+        speedup = f"{plain_median / timing.median:,.1f}x"
+        rows.append((label, format_seconds(timing.median), timing.spread(), speedup))
     print_table(
         f"One run over {len(bars):,} one-minute bars with daily indicators "
-        f"(median of {args.repeats} interleaved runs; load {load_before:.1f} -> {load_after:.1f})",
-        [(label, f"{median[key]:,.2f} s", f"{median['plain'] / median[key]:.2f}x") for label, key in rows],
-        ["path", "time", "vs plain script"],
+        f"(median of {args.repeats} interleaved rounds)",
+        rows,
+        ["path", "median", "range", "plain script / path"],
     )
     print(f"trades: {len(ours)}, identical on all three paths (entry/exit time, price, reason, contracts)")
+    print(ours[COMPARED].to_string())
 
 
 if __name__ == "__main__":
