@@ -97,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "plot_walkforward": "rtystrat.plotting",
     "plot_overfitting": "rtystrat.plotting",
     "plot_montecarlo": "rtystrat.plotting",
+    "interactive_chart": "rtystrat.plotting.interactive",
     "render_html": "rtystrat.plotting.report",
     "render_sweep_html": "rtystrat.plotting.sweep_report",
 }

@@ -13,8 +13,10 @@ import pytest
 
 from rtystrat.analysis.results import BacktestResult
 from rtystrat.cli import build_parser
+from rtystrat.data.sample import load_sample
 from rtystrat.errors import DataError
 from rtystrat.plotting.report import render_html
+from rtystrat.signals.features import indicator_frame
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -27,6 +29,7 @@ class _Page(HTMLParser):
         self.titles: list[str] = []
         self.tables: dict[str, list[list[str]]] = {}
         self.images: list[str] = []
+        self.links: list[str] = []  # every src/href other than an embedded image
         self._title: str | None = None
         self._text: list[str] | None = None
         self._rows: list[list[str]] | None = None
@@ -42,6 +45,11 @@ class _Page(HTMLParser):
             self._rows.append([])
         elif tag == "img":
             self.images.append(dict(attrs)["src"] or "")
+        self.links += [
+            value or ""
+            for name, value in attrs
+            if name in ("src", "href") and not (value or "").startswith("data:")
+        ]
 
     def handle_data(self, data: str) -> None:
         if self._text is not None:
@@ -184,10 +192,22 @@ def test_report_colours_gains_green_and_losses_red(result: BacktestResult) -> No
     assert '<td class="num neg">-500.00</td>' in text
 
 
-def test_report_with_bars_adds_a_price_chart(result: BacktestResult, bars: pd.DataFrame) -> None:
-    page = _Page(render_html(result, bars=bars))
+def test_report_with_bars_adds_the_interactive_price_chart_with_its_library_inline(
+    result: BacktestResult, bars: pd.DataFrame
+) -> None:
+    text = render_html(result, bars=bars)
+    page = _Page(text)
     assert "Price and trades" in page.titles
-    assert len(page.images) == 2
+    assert len(page.images) == 1  # the equity PNG; the price chart is drawn by the page's script
+    assert '<div class="chart">' in text
+    assert "/* BEGIN bokeh.min.js */" in text
+    assert page.links == []  # nothing outside the file (tests/test_report_browser.py opens it offline)
+
+
+def test_report_of_eighteen_years_of_daily_bars_stays_under_two_megabytes(result: BacktestResult) -> None:
+    frame = indicator_frame(load_sample("daily"))  # 4,533 bars, 2008-2025
+    size = len(render_html(result, bars=frame).encode("utf-8"))
+    assert 1_000_000 < size < 2_000_000  # BokehJS is about 1.2 MB of it
 
 
 def test_report_escapes_names_from_the_data(result: BacktestResult) -> None:
@@ -228,7 +248,9 @@ def test_report_command_with_data_adds_the_price_chart(
     result.to_json(path)
     bars.to_csv(data)
     assert _run_command([str(path), "--data", str(data), "-o", str(tmp_path / "out.html")]) == 0
-    assert len(_Page((tmp_path / "out.html").read_text(encoding="utf-8")).images) == 2
+    text = (tmp_path / "out.html").read_text(encoding="utf-8")
+    assert "Price and trades" in _Page(text).titles
+    assert '"name":"entries"' in text.replace(" ", "")  # the trades' markers are in the chart's document
 
 
 def test_report_command_names_a_missing_result_and_data_outside_its_period(

@@ -15,7 +15,7 @@ EPILOG = """\
 example:
   rtystrat backtest both --json result.json
   rtystrat report result.json -o report.html
-  rtystrat report result.json --data data/rty_sample_daily.csv -o report.html   # adds the price chart
+  rtystrat report result.json --data data/rty_sample_daily.csv -o report.html  # + interactive chart
 """
 
 
@@ -24,9 +24,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "report",
         help="write an HTML report (stats, charts, trades) from a result JSON",
-        description="Write one self-contained HTML file (inline CSS, embedded charts) from a result JSON:\n"
-        "headline figures, equity and drawdown, statistics, per-setup, per-direction and per-year\n"
-        "tables, deepest drawdowns and the trade list.",
+        description="Write one self-contained HTML file (inline CSS, charts and script; opens offline)\n"
+        "from a result JSON: headline figures, equity and drawdown, statistics, per-setup,\n"
+        "per-direction and per-year tables, deepest drawdowns and the trade list; with --data an\n"
+        "interactive price chart.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=EPILOG,
     )
@@ -36,7 +37,8 @@ def register(subparsers: Any) -> None:
     )
     add_data_options(
         parser,
-        data_help="the bars the backtest ran on: adds a price chart with monthly levels, SMA 50/100, RSI 14",
+        data_help="the bars the backtest ran on: adds an interactive price chart with the trades, monthly "
+        "levels, SMA 50/100, RSI 14, equity and drawdown",
     )
     parser.add_argument("--title", help="page title (default: 'Backtest report' and the setups)")
     parser.set_defaults(func=run)

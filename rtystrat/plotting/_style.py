@@ -84,6 +84,12 @@ def datenum(times: pd.DatetimeIndex) -> np.ndarray:
     return mdates.date2num(times.to_numpy())
 
 
+def period_starts(levels: pd.DataFrame) -> np.ndarray:
+    """Positions of the rows where any level changes: where each period's flat step begins (NaN counts)."""
+    filled = levels.fillna(-np.inf)
+    return np.flatnonzero(filled.ne(filled.shift()).any(axis=1))
+
+
 def align_tz(times: pd.Series | pd.Index, tz: Any) -> pd.DatetimeIndex:
     """Trade times in the time zone of the bars (a JSON round trip may have dropped or changed it)."""
     index = pd.DatetimeIndex(times)

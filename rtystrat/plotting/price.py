@@ -22,6 +22,7 @@ from rtystrat.plotting._style import (
     datenum,
     outcome_colors,
     outcome_legend,
+    period_starts,
     require_columns,
     save,
 )
@@ -51,7 +52,7 @@ def _draw_candles(ax: Any, x: np.ndarray, view: pd.DataFrame, width: float) -> N
 def _draw_levels(ax: Any, x: np.ndarray, view: pd.DataFrame, levels: Sequence[str], spacing: float) -> None:
     """Draw each level as one flat segment per period, without the vertical jumps between periods."""
     values = view[list(levels)]
-    starts = np.flatnonzero(values.fillna(-np.inf).ne(values.fillna(-np.inf).shift()).any(axis=1))
+    starts = period_starts(values)
     ends = np.append(x[starts[1:]], x[-1] + spacing)
     for name in levels:
         y = values[name].to_numpy(dtype=float)[starts]

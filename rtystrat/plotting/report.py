@@ -1,7 +1,8 @@
 """A backtest as one self-contained HTML file: headline figures, charts, statistics tables and the trade list.
 
-The file has no external references: CSS is inline and charts are embedded as base64 PNG, so it can be
-mailed, archived or opened offline. Every cell is HTML-escaped.
+The file has no external references: CSS is inline, the equity chart is embedded as base64 PNG and the
+interactive price chart carries its JavaScript library inline, so it can be mailed, archived or opened
+offline. Every cell is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import pandas as pd
 
 from rtystrat.analysis import formatting
 from rtystrat.analysis.formatting import config_facts, format_time, format_value, run_facts
+from rtystrat.plotting.interactive import chart_html, interactive_chart
 from rtystrat.plotting.performance import plot_equity
-from rtystrat.plotting.price import plot_price
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -64,6 +65,7 @@ tbody th { text-align: left; font-weight: 600; }
 td.num, th.num { text-align: right; } .pos { color: #1a7f37; } .neg { color: #cf222e; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 .muted { color: #57606a; }
+.chart { min-height: 400px; }
 """
 
 
@@ -75,7 +77,8 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
     result : BacktestResult
         The backtest to report.
     bars : pd.DataFrame, optional
-        The bars it ran on; adds a price chart with the trades. An indicator frame
+        The bars it ran on; adds the interactive price chart (`rtystrat.plotting.interactive`): candles,
+        volume, the trades at their fills, equity and drawdown on one zoomable time axis. An indicator frame
         (``rtystrat.signals.features.indicator_frame``) also shows its levels, SMAs and RSI.
     title : str, optional
         Page title; by default "Backtest report" and the setups traded.
@@ -83,8 +86,8 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
     Returns
     -------
     str
-        The HTML document: headline figures, equity chart, price chart (with `bars`), statistics, tables
-        per setup, direction and year, deepest drawdowns, the trade list, parameters and run settings.
+        The HTML document: headline figures, equity chart, interactive price chart (with `bars`), statistics,
+        tables per setup, direction and year, deepest drawdowns, the trade list, parameters and run settings.
     """
     trades = result.trades
     setups = sorted(map(str, trades["setup"].unique())) if "setup" in trades else []
@@ -101,7 +104,8 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
         _image(plot_equity(result.equity, result.benchmark, trades, title=""), "Equity and drawdown"),
     ]
     if bars is not None:
-        body += ["<h2>Price and trades</h2>", _image(_price_figure(bars, trades), "Price, levels and trades")]
+        chart = interactive_chart(bars, trades, result.equity, title="")
+        body += ["<h2>Price and trades</h2>", f'<div class="chart">{chart_html(chart)}</div>']
     stats = result.stats.rename_axis("Statistic").to_frame("Value")
     half = (len(stats) + 1) // 2
     body += [
@@ -145,14 +149,6 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str,
             yield from _flatten(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", value
-
-
-def _price_figure(bars: pd.DataFrame, trades: pd.DataFrame) -> Figure:
-    """Price chart with whatever indicator columns `bars` has (plain bars get candles or a close line)."""
-    levels = [name for name in ("P", "S1", "S2", "S3", "R1") if name in bars]
-    sma = [name for name in bars.columns if str(name).startswith("sma_")]
-    rsi = next((name for name in bars.columns if str(name).startswith("rsi_")), None)
-    return plot_price(bars, trades, levels=levels, sma=sma, rsi=rsi)
 
 
 def _image(fig: Figure, alt: str) -> str:
