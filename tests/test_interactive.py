@@ -101,7 +101,18 @@ def test_every_trade_has_one_entry_and_one_exit_marker_at_its_fills_in_the_bars_
 
 def test_long_series_are_aggregated_to_the_finest_step_that_fits() -> None:
     frame = _bars(pd.date_range("2025-01-06 08:30", periods=600, freq="min"), seed=1)
-    chart = interactive_chart(frame, max_bars=50, window=None)  # 5 min gives 120 bars, 15 min gives 40
+    trades = pd.DataFrame(
+        {
+            "direction": ["long"],
+            "entry_time": [pd.Timestamp("2025-01-06 08:52")],
+            "entry_price": [2001.0],
+            "exit_time": [pd.Timestamp("2025-01-06 09:00")],
+            "exit_price": [2003.5],
+            "pnl_net": [115.0],
+        }
+    )
+    # 5 minutes gives 120 bars, 15 minutes 40
+    chart = interactive_chart(frame, trades, max_bars=50, window=None)
     candles = _data(chart, "candles")
     expected = frame.resample("15min").agg(
         {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
@@ -110,6 +121,10 @@ def test_long_series_are_aggregated_to_the_finest_step_that_fits() -> None:
     assert candles["x"].tolist() == (expected.index.as_unit("ns").asi8 / 1e6).tolist()
     for column in ("open", "high", "low", "close", "volume"):
         np.testing.assert_array_equal(candles[column], expected[column].to_numpy(), err_msg=column)
+    # The trade's markers stand on the 08:45 and 09:00 candles, at the fill prices.
+    entries = _data(chart, "entries")
+    assert (entries["entry_x"][0], entries["exit_x"][0]) == (_ms("2025-01-06 08:45"), _ms("2025-01-06 09:00"))
+    assert (entries["entry_price"][0], entries["exit_price"][0]) == (2001.0, 2003.5)
 
 
 def test_aggregated_drawdown_keeps_the_deepest_point_of_each_chart_bar() -> None:

@@ -100,9 +100,11 @@ def interactive_chart(
     max_bars : int
         Series longer than this are aggregated for the chart (5 minutes, 15, 30, 1 h, 2 h, 4 h, session day,
         week: the first step that fits). Bars take first open, highest high, lowest low, last close and summed
-        volume; indicators and equity their last value; drawdown its deepest.
+        volume; indicators and equity their last value; drawdown its deepest. Trade markers then stand on
+        the chart bar their time falls in, at their exact fill prices.
     title : str, optional
-        Title above the chart; by default the setups traded, the data source and the period.
+        Title above the chart (``""`` for none); by default the setups traded, the data source and the
+        period.
 
     Returns
     -------
@@ -118,7 +120,8 @@ def interactive_chart(
     if max_bars < 1:
         raise ParameterError(f"max_bars={max_bars}: must be at least 1")
     tz = frame.index.tz
-    bars = _aggregate_bars(frame, max_bars)
+    step = _step(pd.DatetimeIndex(frame.index), max_bars)
+    bars = _aggregate_bars(frame, step)
     x_bars = bars["x"].to_numpy()
     spacing = float(np.median(np.diff(x_bars))) if len(x_bars) > 1 else 86_400_000.0
     curves = None if equity is None or equity.empty else _aggregate_equity(equity, tz, max_bars)
@@ -137,7 +140,7 @@ def interactive_chart(
         price.line(
             "x", name, source=source, color=color, line_width=1.4, legend_label=_label(name), name=name
         )
-    trade_source = None if trades is None or trades.empty else _trades(price, trades, tz)
+    trade_source = None if trades is None or trades.empty else _trades(price, trades, tz, step)
     _fit_y(price, x_range, source, "low", "high")
     panels = [price]
     if "volume" in bars and bool((bars["volume"] > 0).any()):
@@ -159,7 +162,7 @@ def interactive_chart(
     # Drag pans and the wheel zooms from the start, as in backtesting.py's and vectorbt's charts.
     chart.toolbar.active_drag = _merged_tool(chart, PanTool)
     chart.toolbar.active_scroll = _merged_tool(chart, WheelZoomTool)
-    overview.title.text = title or _title(frame, trades, bars)
+    overview.title.text = _title(frame, trades, bars) if title is None else title
     return chart
 
 
@@ -210,10 +213,9 @@ def _step(times: pd.DatetimeIndex, max_bars: int) -> str | None:
     return _STEPS[-1]
 
 
-def _aggregate_bars(frame: pd.DataFrame, max_bars: int) -> pd.DataFrame:
+def _aggregate_bars(frame: pd.DataFrame, step: str | None) -> pd.DataFrame:
     """Bars (and indicator columns) per chart bar, with ``x`` in ms and a fill colour per candle."""
-    index = pd.DatetimeIndex(frame.index)
-    keys = _keys(index, _step(index, max_bars))
+    keys = _keys(pd.DatetimeIndex(frame.index), step)
     rules = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
     numeric = frame.select_dtypes("number")
     grouped = numeric.groupby(keys.to_numpy(), sort=True)
@@ -338,15 +340,19 @@ def _levels(panel: Any, bars: pd.DataFrame, spacing: float) -> None:
         )
 
 
-def _trades(panel: Any, trades: pd.DataFrame, tz: Any) -> ColumnDataSource:
-    """Draw entries and exits at their fill prices, joined by a dotted line; return the trades' source."""
+def _trades(panel: Any, trades: pd.DataFrame, tz: Any, step: str | None) -> ColumnDataSource:
+    """Draw entries and exits at their fill prices, joined by a dotted line; return the trades' source.
+
+    A marker stands on the chart bar its time falls in (the bar itself unless bars were aggregated to
+    `step`); its tooltip gives the exact time.
+    """
     columns = ("direction", "entry_time", "entry_price", "exit_time", "exit_price", "pnl_net")
     require_columns(trades, columns, "trades")
     entry_times, exit_times = align_tz(trades["entry_time"], tz), align_tz(trades["exit_time"], tz)
     long = trades["direction"].to_numpy() == "long"
     data = {
-        "entry_x": _ms(_wall(entry_times)),
-        "exit_x": _ms(_wall(exit_times)),
+        "entry_x": _ms(_keys(entry_times, step)),
+        "exit_x": _ms(_keys(exit_times, step)),
         "entry_price": trades["entry_price"].to_numpy(dtype=float),
         "exit_price": trades["exit_price"].to_numpy(dtype=float),
         "marker": np.where(long, "triangle", "inverted_triangle"),

@@ -104,7 +104,7 @@ def render_html(result: BacktestResult, *, bars: pd.DataFrame | None = None, tit
         _image(plot_equity(result.equity, result.benchmark, trades, title=""), "Equity and drawdown"),
     ]
     if bars is not None:
-        chart = interactive_chart(bars, trades, result.equity, title="")
+        chart = interactive_chart(bars, trades, result.equity)
         body += ["<h2>Price and trades</h2>", f'<div class="chart">{chart_html(chart)}</div>']
     stats = result.stats.rename_axis("Statistic").to_frame("Value")
     half = (len(stats) + 1) // 2
