@@ -35,6 +35,8 @@ FLAGS = [
     "--no-first-run",
 ]
 POINT_VALUE = 50.0
+# Generous: on a loaded 2-core machine Chromium can take many seconds to start and parse BokehJS.
+TIMEOUT_MS = 120_000
 # (entry bar, exit bar, direction, entry at, exit at) as positions from the end of the bars. The first is
 # years before the chart's opening window; the second (a win: long from the low to the high) and the third (a
 # loss: short from the low to the high) enter and exit on one bar.
@@ -98,15 +100,16 @@ def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
             headless=True,
             args=FLAGS,
             viewport={"width": 1280, "height": 1000},
+            timeout=TIMEOUT_MS,
         )
         opened = Opened(context.new_page(), path.as_uri(), frame, result.trades)
         opened.page.on("console", lambda message: opened.messages.append(f"{message.type}: {message.text}"))
         opened.page.on("pageerror", lambda error: opened.messages.append(f"pageerror: {error}"))
         opened.page.on("request", lambda request: opened.requests.append(request.url))
-        opened.page.goto(opened.url)
+        opened.page.goto(opened.url, timeout=TIMEOUT_MS)
         opened.page.wait_for_function(
             "() => window.Bokeh !== undefined && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle",
-            timeout=60_000,
+            timeout=TIMEOUT_MS,
         )
         yield opened
         context.close()
