@@ -10,6 +10,7 @@ import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,13 @@ def _result(frame: pd.DataFrame) -> BacktestResult:
     return BacktestResult.from_run(trades, equity, params={}, config={})
 
 
+def _watch(page: Page, messages: list[str], requests: list[str]) -> None:
+    """Record `page`'s console messages and uncaught errors, and every URL it requests."""
+    page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+    page.on("request", lambda request: requests.append(request.url))
+
+
 @pytest.fixture(scope="module")
 def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
     if CHROMIUM is None:
@@ -103,9 +111,7 @@ def opened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Opened]:
             timeout=TIMEOUT_MS,
         )
         opened = Opened(context.new_page(), path.as_uri(), frame, result.trades)
-        opened.page.on("console", lambda message: opened.messages.append(f"{message.type}: {message.text}"))
-        opened.page.on("pageerror", lambda error: opened.messages.append(f"pageerror: {error}"))
-        opened.page.on("request", lambda request: opened.requests.append(request.url))
+        _watch(opened.page, opened.messages, opened.requests)
         opened.page.goto(opened.url, timeout=TIMEOUT_MS)
         opened.page.wait_for_function(
             "() => window.Bokeh !== undefined && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle",
@@ -119,6 +125,24 @@ def test_the_page_loads_with_no_console_error_and_no_request_but_the_file(opened
     noise = ("log: ", "info: ", "debug: ")  # BokehJS says its version and when the document is idle
     assert [message for message in opened.messages if not message.startswith(noise)] == []
     assert opened.requests == [opened.url]
+
+
+def test_those_checks_catch_a_console_error_and_a_request_leaving_the_file(
+    opened: Opened, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        '<!DOCTYPE html><script>console.error("broken")</script><img src="http://127.0.0.1:9/x.png">',
+        encoding="utf-8",
+    )
+    page = opened.page.context.new_page()
+    messages: list[str] = []
+    requests: list[str] = []
+    _watch(page, messages, requests)
+    page.goto(broken.as_uri(), timeout=TIMEOUT_MS)
+    page.close()
+    assert "error: broken" in messages
+    assert requests == [broken.as_uri(), "http://127.0.0.1:9/x.png"]  # port 9 discards: nothing leaves
 
 
 def test_every_panel_is_drawn_with_the_trades_in_their_colours(opened: Opened) -> None:
