@@ -45,7 +45,13 @@ def test_a_config_survives_copy_and_pickle() -> None:
     assert copy.deepcopy(config) == config
 
 
-def test_fill_policies_offered_by_the_command_line_are_the_state_machines_in_its_order() -> None:
-    # The command line takes its --fill-policy choices from rtystrat.choices without loading numba; a name's
-    # position is its code in the compiled settings, so the order must match too.
-    assert choices.POLICIES == fills.POLICIES
+def test_each_fill_policy_name_sets_the_state_machines_code_of_that_name() -> None:
+    # The command line offers rtystrat.choices.POLICIES without loading numba; the settings vector carries a
+    # name's position there, which the compiled state machine reads as its constant of the same name.
+    codes = {name: RunConfig(fill_policy=name).fill_settings()[fills.SET_POLICY] for name in choices.POLICIES}
+    assert codes == {
+        "pessimistic": fills.PESSIMISTIC,
+        "optimistic": fills.OPTIMISTIC,
+        "ohlc_path": fills.OHLC_PATH,
+        "intraday": fills.INTRADAY,
+    }

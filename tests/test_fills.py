@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -602,11 +606,12 @@ def _bar_by_bar(
     n = len(open_)
     periods, trails = fills.entry_periods(plans), fills.trail_points(plans)
     state, out = fills.new_state(), np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
+    sub_bars = fills.policy_sub_bars(settings, sub[:4])
     trades, events = [], []
     for i in range(n):
         roll_next = i + 1 < n and contract[i + 1] != contract[i]
         count = fills.step(
-            state, i, open_[i], high[i], low[i], close[i], *sub[:4], sub[4][i], sub[4][i + 1],
+            state, i, open_[i], high[i], low[i], close[i], sub_bars, sub[4][i], sub[4][i + 1],
             plans.invalidation[i], trails[i] if len(trails) else NAN, fills.hold_clock(plans), roll_next,
             i == n - 1, cash, settings, out,
         )  # fmt: skip
@@ -653,7 +658,8 @@ def _simulate(
         fills.hold_clock(plans),
     )
     scalars = (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill)
-    return fills.simulate(*bars, contract, *arrays, *scalars, *sub, settings, cash)
+    sub_bars = fills.policy_sub_bars(settings, sub[:4])
+    return fills.simulate(*bars, contract, *arrays, *scalars, sub_bars, sub[4], settings, cash)
 
 
 @pytest.mark.parametrize(
@@ -716,4 +722,56 @@ def test_simulate_skips_only_work_that_changes_nothing(policy: str, options: dic
     if policy != "intraday":
         assert np.array_equal(
             _simulate(bars, contract, plans, no_sub_start, run.fill_settings(), run.cash)[0], trades
+        )
+
+
+# Compiles step as the backtrader path calls it for the default policy, on an empty numba cache, and prints
+# how many signatures the path walk was compiled for.
+STEP_WITHOUT_WALK = """
+import numpy as np
+from rtystrat.execution import fills
+from rtystrat.execution.config import RunConfig
+settings = RunConfig().fill_settings()
+out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
+sub_bars = fills.policy_sub_bars(settings)
+state = fills.new_state()
+clock = np.empty(0, dtype=np.int64)
+price = 1.0
+fills.step(state, 0, price, price, price, price, sub_bars, 0, 0, np.nan, np.nan, clock, False, False, 1e6,
+           settings, out)
+print(len(fills.step.signatures), len(fills._walk.signatures))
+"""
+
+
+def test_a_policy_the_bar_alone_decides_compiles_no_path_walk(tmp_path: Path) -> None:
+    # A first run waits for everything numba compiles; the walk along a bar's path (ohlc_path, intraday) was
+    # half of it, compiled into every step although pessimistic and optimistic never take it.
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", STEP_WITHOUT_WALK], capture_output=True, text=True, check=True, env=env
+    )
+    assert proc.stdout.split() == ["1", "0"]
+
+
+def test_step_refuses_a_walking_policy_without_sub_bars() -> None:
+    settings = RunConfig(fill_policy="ohlc_path").fill_settings()
+    out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
+    state = fills.new_state()
+    fills.arm(state, 0, LONG, ENTRY_MARKET, NAN, 1990.0, 2030.0, 2000.0, 1, False, 0, -1, settings)
+    with pytest.raises(ValueError, match="pass sub_bars"):
+        fills.step(
+            state,
+            1,
+            *BOTH,
+            None,
+            0,
+            0,
+            NAN,
+            NAN,
+            np.empty(0, dtype=np.int64),
+            False,
+            False,
+            1e6,
+            settings,
+            out,
         )

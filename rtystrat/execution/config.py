@@ -10,10 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rtystrat.choices import POLICIES
 from rtystrat.data.bars import PERIODS
 from rtystrat.data.contracts import CONTRACTS, ContractSpec, contract_spec
 from rtystrat.errors import ParameterError, suggest
-from rtystrat.execution.fills import POLICIES, make_settings
+from rtystrat.execution.fills import make_settings
 
 __all__ = ["RunConfig"]
 

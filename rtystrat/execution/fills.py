@@ -88,18 +88,19 @@ anchor_to_fill, max_hold, period, settings) -> contracts``
     At the close of ``bar``, when ``state[ST_PHASE] == FLAT``: place the bracket working from ``bar + 1``.
     Returns the contracts (0: skipped, the risk budget buys no whole contract; −1: refused, `period` ≥ 0
     already had a filled entry; the state stays flat either way). `period` −1: no once-per-period rule.
-``step(state, bar, open, high, low, close, sub_open, sub_high, sub_low, sub_close, sub_first, sub_last,
-invalidation, trail, clock, roll_next, is_last, cash, settings, out) -> count``
+``step(state, bar, open, high, low, close, sub_bars, sub_first, sub_last, invalidation, trail, clock,
+roll_next, is_last, cash, settings, out) -> count``
     Process one bar, writing ``count`` fill records to the rows of ``out`` (shape
     ``(MAX_FILLS_PER_BAR, FILL_FIELDS)``, columns ``F_*``, kinds ``ENTRY``/``EXIT``/``REJECTED``).
-    ``sub_*[sub_first:sub_last]`` are the bar's sub-bars for ``intraday`` (empty → pessimistic);
-    ``invalidation`` the level in force on this bar (NaN: none); ``trail`` the trailing stop's distance in
-    points at this bar's close (NaN: none); ``clock`` the time stop's int64 clock per bar (empty:
+    ``sub_bars`` is None for a policy the bar's OHLC decides, else the sub-bars' ``(open, high, low,
+    close)`` (``policy_sub_bars``), of which ``[sub_first:sub_last]`` are this bar's for ``intraday`` (none:
+    pessimistic); ``invalidation`` the level in force on this bar (NaN: none); ``trail`` the trailing stop's
+    distance in points at this bar's close (NaN: none); ``clock`` the time stop's int64 clock per bar (empty:
     bar numbers, see ``hold_clock``); ``roll_next`` whether the next bar is another contract; ``cash`` the
     account's free cash for the margin check.
 ``simulate(open, high, low, close, contract_id, direction, entry_type, entry_price, stop, target,
-invalidation, period, trail, clock, max_hold, entry_valid_bars, anchor_to_fill, sub_open, sub_high,
-sub_low, sub_close, sub_start, settings, cash) -> (trades, events)``
+invalidation, period, trail, clock, max_hold, entry_valid_bars, anchor_to_fill, sub_bars, sub_start,
+settings, cash) -> (trades, events)``
     One strategy over a whole series, looping ``step`` and ``arm`` exactly as the backtrader strategy does
     (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L).
     ``contract_id`` int64 (equal ids: same contract, see ``contract_ids``); ``sub_start`` int64 of length
@@ -128,6 +129,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from rtystrat.choices import POLICIES
 from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, Plans
 
 __all__ = [
@@ -145,7 +147,9 @@ __all__ = [
     "trail_points",
 ]
 
-POLICIES = ("pessimistic", "optimistic", "ohlc_path", "intraday")
+# The codes of the names of rtystrat.choices.POLICIES (their positions there, as make_settings writes them).
+# Literal, not computed from that tuple: numba's cache is keyed on this file alone and would keep codes
+# computed from another module stale; tests/test_config.py holds the two in step.
 PESSIMISTIC, OPTIMISTIC, OHLC_PATH, INTRADAY = range(4)
 
 EXIT_REASONS = ("", "target", "stop", "time", "invalidation", "roll", "end")
@@ -175,6 +179,12 @@ MAX_FILLS_PER_BAR = 4
 
 # A price within a millionth of a tick of the grid is on it (as rtystrat.data.contracts.round_to_tick).
 _TICK_EPSILON = 1e-6
+
+# The helpers below carry one explicit signature each: numba then compiles each once, into its cache, where
+# its callers' literal arguments (a constant reason, row 0, a True flag) made it compile one copy per
+# combination — `_bar` five times, `_record` seven — which was half of a first run's compile time.
+_VECTOR, _TABLE = numba.float64[::1], numba.float64[:, ::1]
+_F8, _I8, _BOOL = numba.float64, numba.int64, numba.boolean
 
 
 def make_settings(
@@ -213,7 +223,7 @@ def new_state() -> np.ndarray:
     return state
 
 
-@numba.njit(cache=True)
+@numba.njit(_F8(_F8, _VECTOR, _F8), cache=True)
 def _round(price: float, settings: np.ndarray, mode: float) -> float:
     """Round to the tick: mode > 0 up, < 0 down, 0 nearest (half up); NaN stays NaN."""
     if math.isnan(price):
@@ -288,7 +298,7 @@ def arm(
     return int(contracts)
 
 
-@numba.njit(cache=True)
+@numba.njit(_I8(_TABLE, _I8, _F8, _I8, _F8, _VECTOR, _F8), cache=True)
 def _record(
     out: np.ndarray, row: int, kind: float, bar: int, price: float, state: np.ndarray, reason: float
 ) -> int:
@@ -317,7 +327,7 @@ def _record(
     return row + 1
 
 
-@numba.njit(cache=True)
+@numba.njit(numba.void(_VECTOR, _I8, _F8, _F8), cache=True)
 def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> None:
     """Turn the state into an open position filled at `price` on `bar` (stop/target already set)."""
     d = state[ST_DIRECTION]
@@ -335,7 +345,7 @@ def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> Non
         state[ST_USED_PERIOD] = state[ST_PERIOD]  # the period has had its trade, however it ends
 
 
-@numba.njit(cache=True)
+@numba.njit(_I8(_VECTOR, _TABLE, _I8, _I8, _F8, _F8, _F8), cache=True)
 def _close_leg(
     state: np.ndarray, out: np.ndarray, row: int, bar: int, price: float, reason: float, slippage: float
 ) -> int:
@@ -349,7 +359,7 @@ def _close_leg(
     return row
 
 
-@numba.njit(cache=True)
+@numba.njit(_I8(_VECTOR, _I8, _F8, _F8, _F8, _F8, _BOOL, _BOOL, _F8, _VECTOR, _TABLE, _I8), cache=True)
 def _bar(
     state: np.ndarray,
     bar: int,
@@ -456,7 +466,7 @@ def _bar(
     return row
 
 
-@numba.njit(cache=True)
+@numba.njit(_I8(_TABLE, _I8, _I8), cache=True)
 def _exit_of(out: np.ndarray, first: int, last: int) -> int:
     """Return the row of the EXIT record among ``out[first:last]``, or -1."""
     for r in range(first, last):
@@ -473,10 +483,7 @@ def _walk(
     h: float,
     lo: float,
     c: float,
-    sub_open: np.ndarray,
-    sub_high: np.ndarray,
-    sub_low: np.ndarray,
-    sub_close: np.ndarray,
+    sub_bars: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     sub_first: int,
     sub_last: int,
     cash: float,
@@ -513,6 +520,7 @@ def _walk(
             for a, b in ((o, x1), (x1, x2), (x2, c)):
                 row = _bar(state, bar, a, max(a, b), min(a, b), b, True, False, cash, settings, out, row)
     else:
+        sub_open, sub_high, sub_low, sub_close = sub_bars
         if state[ST_PHASE] == WORKING and state[ST_ENTRY_TYPE] == ENTRY_MARKET:
             # "at the open" means the bar's own open, as for time stops and rolls
             row = _bar(state, bar, o, o, o, o, True, False, cash, settings, out, row)
@@ -557,10 +565,7 @@ def step(
     h: float,
     lo: float,
     c: float,
-    sub_open: np.ndarray,
-    sub_high: np.ndarray,
-    sub_low: np.ndarray,
-    sub_close: np.ndarray,
+    sub_bars: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
     sub_first: int,
     sub_last: int,
     invalidation: float,
@@ -586,13 +591,14 @@ def step(
         row = _record(out, row, ENTRY, bar, price, state, ROLL)
     if state[ST_PHASE] == WORKING or state[ST_PHASE] == POSITION:
         policy = settings[SET_POLICY]
-        if policy <= OPTIMISTIC:  # PESSIMISTIC or OPTIMISTIC: the bar's OHLC alone decides
+        # `sub_bars is None` is decided by its type when numba compiles: a run of a policy that needs no walk
+        # compiles no _walk (most of a first run's compile time).
+        if sub_bars is None and policy > OPTIMISTIC:
+            raise ValueError("the fill policy walks each bar: pass sub_bars (see policy_sub_bars)")
+        if sub_bars is None or policy <= OPTIMISTIC:  # PESSIMISTIC or OPTIMISTIC: the bar's OHLC decides
             row = _bar(state, bar, o, h, lo, c, False, policy == OPTIMISTIC, cash, settings, out, row)
         else:
-            row = _walk(
-                state, bar, o, h, lo, c, sub_open, sub_high, sub_low, sub_close, sub_first, sub_last, cash,
-                settings, out, row,
-            )  # fmt: skip
+            row = _walk(state, bar, o, h, lo, c, sub_bars, sub_first, sub_last, cash, settings, out, row)
     if state[ST_PHASE] == POSITION:
         if is_last:
             return _close_leg(state, out, row, bar, _round(c, settings, 0.0), END, 0.0)
@@ -696,10 +702,7 @@ def simulate(
     max_hold: int,
     entry_valid_bars: int,
     anchor_to_fill: bool,
-    sub_open: np.ndarray,
-    sub_high: np.ndarray,
-    sub_low: np.ndarray,
-    sub_close: np.ndarray,
+    sub_bars: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
     sub_start: np.ndarray,
     settings: np.ndarray,
     cash: float,
@@ -735,9 +738,8 @@ def simulate(
             sub_first = sub_start[i] if has_sub_bars else 0
             sub_last = sub_start[i + 1] if has_sub_bars else 0
             count = step(
-                state, i, open_[i], high[i], low[i], close[i], sub_open, sub_high, sub_low, sub_close,
-                sub_first, sub_last, invalidation[i], trail[i] if trails else np.nan, clock, roll_next,
-                i == n - 1, cash, settings, out,
+                state, i, open_[i], high[i], low[i], close[i], sub_bars, sub_first, sub_last, invalidation[i],
+                trail[i] if trails else np.nan, clock, roll_next, i == n - 1, cash, settings, out,
             )  # fmt: skip
             for r in range(count):
                 kind = out[r, F_KIND]
@@ -784,9 +786,7 @@ def simulate_plans(
 
     `sub_bars` is ``(open, high, low, close, sub_start)`` for the ``intraday`` policy.
     """
-    if sub_bars is None:
-        empty = np.empty(0)
-        sub_bars = (empty, empty, empty, empty, np.empty(0, dtype=np.int64))
+    sub_start = np.empty(0, dtype=np.int64) if sub_bars is None else sub_bars[4]
     return simulate(
         *(bars[column].to_numpy(np.float64) for column in ("open", "high", "low", "close")),
         contract_ids(bars),
@@ -800,10 +800,28 @@ def simulate_plans(
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
-        *sub_bars,
+        policy_sub_bars(settings, None if sub_bars is None else sub_bars[:4]),
+        sub_start,
         settings,
         float(cash),
     )
+
+
+_NO_SUB_BARS = (np.empty(0),) * 4
+
+
+def policy_sub_bars(
+    settings: np.ndarray, sub_bars: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Return the `sub_bars` argument of :func:`step` and :func:`simulate` for the policy of `settings`.
+
+    None when the bar's OHLC alone decides (``pessimistic``, ``optimistic``): the compiled functions then
+    leave out the walk along a bar's path, and a first run does not wait for it to compile. Otherwise the
+    sub-bars' ``(open, high, low, close)`` float64 arrays, empty without sub-bars (``ohlc_path``).
+    """
+    if settings[SET_POLICY] <= OPTIMISTIC:
+        return None
+    return _NO_SUB_BARS if sub_bars is None else tuple(np.asarray(a, dtype=np.float64) for a in sub_bars)
 
 
 _NO_PERIODS = np.empty(0, dtype=np.int64)

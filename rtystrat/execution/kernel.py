@@ -182,7 +182,6 @@ def _mark_to_market(
     return equity
 
 
-_NO_SUB_BARS = np.empty(0)
 _NO_SUB_START = np.empty(0, dtype=np.int64)
 
 
@@ -214,10 +213,7 @@ def simulate(
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
-        _NO_SUB_BARS,
-        _NO_SUB_BARS,
-        _NO_SUB_BARS,
-        _NO_SUB_BARS,
+        fills.policy_sub_bars(data.settings),
         _NO_SUB_START,
         data.settings,
         data.cash,

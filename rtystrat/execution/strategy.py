@@ -116,8 +116,9 @@ class SetupStrategy(bt.Strategy):
             frame[column].to_numpy(np.float64) for column in ("open", "high", "low", "close")
         )
         self._contract_id = fills.contract_ids(frame)
-        empty = np.empty(0)
-        self._sub = self.p.intraday or (empty, empty, empty, empty, np.zeros(self._n + 1, dtype=np.int64))
+        intraday = self.p.intraday
+        self._sub_bars = fills.policy_sub_bars(self.settings, intraday[:4] if intraday else None)
+        self._sub_start = intraday[4] if intraday else np.zeros(self._n + 1, dtype=np.int64)
         self.plans: Plans | None = None
         self._periods = np.empty(0, dtype=np.int64)  # no once-per-period rule without plans
         self._hold_clock = np.empty(0, dtype=np.int64)  # enter_bracket's max_hold counts bars
@@ -286,7 +287,7 @@ class SetupStrategy(bt.Strategy):
         if self._state[fills.ST_PHASE] == fills.FLAT:
             return  # nothing working: no fill possible (the common case, kept cheap)
         bar = len(self.data) - 1
-        sub_open, sub_high, sub_low, sub_close, sub_start = self._sub
+        sub_start = self._sub_start
         invalidation = (
             self.plans.invalidation[bar]
             if math.isnan(self._invalidation) and self.plans
@@ -298,9 +299,9 @@ class SetupStrategy(bt.Strategy):
         out = self._out
         count = fills.step(
             self._state, bar, self._open[bar], self._high[bar], self._low[bar], self._close[bar],
-            sub_open, sub_high, sub_low, sub_close, sub_start[bar], sub_start[bar + 1], invalidation, trail,
-            self._hold_clock, bar + 1 < self._n and self._contract_id[bar + 1] != self._contract_id[bar],
-            bar == self._n - 1, self.broker.getcash(), self.settings, out,
+            self._sub_bars, sub_start[bar], sub_start[bar + 1], invalidation, trail, self._hold_clock,
+            bar + 1 < self._n and self._contract_id[bar + 1] != self._contract_id[bar], bar == self._n - 1,
+            self.broker.getcash(), self.settings, out,
         )  # fmt: skip
         for row in range(count):
             record = out[row].copy()
