@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from rtystrat.api import backtest
+from rtystrat.data import sample
 from rtystrat.data.bars import load_bars, resample_bars
 from rtystrat.data.sample import (
     DAILY_FILE,
@@ -113,6 +114,17 @@ def test_with_default_parameters_the_setups_trade_before_2025_but_not_in_it(dail
     assert daily.loc["2025-04", "close"].min() == 2527.9
     relaxed = backtest("bullish_reversal", daily, rsi_max=None).trades.set_index("entry_time")
     assert relaxed.loc["2025-02-27", ["entry_price", "exit_reason"]].tolist() == [2650.1, "target"]
+
+
+def test_load_sample_reads_the_shipped_files_without_regenerating(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regenerating costs seconds (the minute bars, the exchange calendar) on every command that runs on the
+    # sample; in the repository the files are there to read.
+    def regenerate(*args: object) -> None:
+        raise AssertionError("the sample was regenerated although its files are in data/")
+
+    monkeypatch.setattr(sample, "sample_frames", regenerate)
+    assert len(load_sample("daily")) == 4533
+    assert len(load_sample("minute")) == 345_930
 
 
 def test_load_sample_regenerates_in_memory_without_the_files(

@@ -61,7 +61,7 @@ TICKS_PER_POINT = 10  # RTY tick 0.1 point; prices are generated as whole ticks,
 SESSION_MINUTES = 23 * 60
 EARLY_CLOSE_MINUTES = 19 * 60 + 15  # 17:00 to 12:15 the next day
 _KINDS = {"daily": DAILY_FILE, "minute": MINUTE_FILE}
-_DATA_FOLDER = Path(__file__).resolve().parents[1] / "data"
+_DATA_FOLDER = Path(__file__).resolve().parents[2] / "data"  # the repository's data/, beside rtystrat/
 
 # Regimes: annual drift, annual volatility, mean duration in sessions, and where the chain goes next.
 _DRIFT = np.array([0.16, 0.0, -0.60])
