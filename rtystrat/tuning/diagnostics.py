@@ -45,6 +45,7 @@ from scipy import stats
 from rtystrat.analysis.metrics import estimate_bars_per_year
 from rtystrat.errors import ParameterError
 from rtystrat.tuning.spa import SPA_REPS, spa_periods, spa_test
+from rtystrat.tuning.spool import CHUNK_RUNS, column_chunks
 
 __all__ = [
     "Diagnostics",
@@ -60,7 +61,7 @@ __all__ = [
     "spa_test",
 ]
 
-_SPLIT_ELEMENTS = 1 << 20  # CSCV (split, combination) pairs evaluated at once: bounds the temporaries
+_SPLIT_ELEMENTS = 1 << 18  # CSCV (split, combination) pairs evaluated at once: ~12 MiB of temporaries
 _MAX_PLATEAU_CELLS = 5_000_000  # dense grid cells the neighbour average may allocate
 
 
@@ -74,11 +75,15 @@ def sharpe_ratios(returns: Any) -> np.ndarray:
     """Return the per-period Sharpe ratio ``mean / std (ddof=1)`` of each column (0 for a constant column).
 
     A combination that never trades has constant (zero) returns: its Sharpe ratio is 0, not undefined.
+    Columns are read :data:`~rtystrat.tuning.spool.CHUNK_RUNS` at a time (:func:`column_chunks`).
     """
-    values = _matrix(returns).astype(np.float64)
-    mean = values.mean(axis=0)
-    std = values.std(axis=0, ddof=1)
-    return np.divide(mean, std, out=np.zeros_like(mean), where=std > 0)
+    values = _matrix(returns)
+    ratios = np.zeros(values.shape[1])
+    for start, block in column_chunks(values):  # a slab of runs at a time: memory flat in the runs
+        mean = block.mean(axis=0)
+        std = block.std(axis=0, ddof=1)
+        np.divide(mean, std, out=ratios[start : start + len(mean)], where=std > 0)
+    return ratios
 
 
 def probabilistic_sharpe_ratio(returns: Any, benchmark_sharpe: float = 0.0) -> float:
@@ -116,7 +121,7 @@ def expected_maximum_sharpe(sharpe_variance: float, trials: float) -> float:
     return float(math.sqrt(sharpe_variance) * quantiles)
 
 
-def effective_trials(returns: Any, chunk: int = 1024) -> tuple[float, float]:
+def effective_trials(returns: Any, chunk: int = CHUNK_RUNS) -> tuple[float, float]:
     """Return ``(N̂, ρ̄)``: the effective number of independent trials and the mean pairwise correlation.
 
     ``N̂ = ρ̄ + (1 − ρ̄)·N`` with ρ̄ the mean correlation over pairs of the N columns, clipped to [0, 1].
@@ -128,8 +133,7 @@ def effective_trials(returns: Any, chunk: int = 1024) -> tuple[float, float]:
     periods, trials = values.shape
     total = np.zeros(periods)
     varying = 0
-    for start in range(0, trials, chunk):
-        block = values[:, start : start + chunk].astype(np.float64)
+    for _, block in column_chunks(values, chunk):
         block -= block.mean(axis=0)
         std = block.std(axis=0, ddof=1)
         keep = std > 0
@@ -232,9 +236,10 @@ def _splits(blocks: int) -> np.ndarray:
 def probability_of_backtest_overfitting(returns: Any, blocks: int = 16) -> Overfitting:
     """Run combinatorially symmetric cross-validation on a periods × combinations returns matrix.
 
-    Each block's sums and sums of squares are computed once; a split's IS and OOS Sharpe ratios come from
-    adding those of its blocks (a (splits × blocks) @ (blocks × combinations) product, about a million
-    (split, combination) pairs at a time), so the matrix is read once, whatever the C(16, 8) = 12,870 splits.
+    Each block's sums and sums of squares are computed once (a slab of combinations at a time); a split's
+    IS and OOS Sharpe ratios come from adding those of its blocks (a (splits × blocks) @ (blocks ×
+    combinations) product, about 260,000 (split, combination) pairs at a time), so the matrix is read once,
+    whatever the C(16, 8) = 12,870 splits, and memory does not grow with the combinations.
     Ties in the OOS ranking take their mean rank; the relative rank is ``rank / (N + 1)`` as in the paper.
 
     Raises
@@ -254,10 +259,10 @@ def probability_of_backtest_overfitting(returns: Any, blocks: int = 16) -> Overf
     first = periods - rows * blocks
     sums = np.empty((blocks, count))
     squares = np.empty((blocks, count))
-    for b in range(blocks):
-        block = values[first + b * rows : first + (b + 1) * rows].astype(np.float64)
-        sums[b] = block.sum(axis=0)
-        squares[b] = np.einsum("ij,ij->j", block, block)
+    for start, chunk in column_chunks(values):
+        cut = chunk[first:].reshape(blocks, rows, -1)
+        sums[:, start : start + cut.shape[2]] = cut.sum(axis=1)
+        squares[:, start : start + cut.shape[2]] = np.einsum("bij,bij->bj", cut, cut)
     both = np.concatenate([sums, squares], axis=1)  # one product gives a split's sums and squares
     total = both.sum(axis=0)
     half = rows * blocks // 2
@@ -457,21 +462,19 @@ def _moment(function: Any, values: np.ndarray, **options: Any) -> float:
 
 def _spa_summary(returns: Any, benchmark: Any, reps: int, seed: int) -> dict[str, Any]:
     """Hansen's SPA test on the returns coarsened by :func:`spa_periods`, the benchmark coarsened alike."""
-    matrix = _matrix(returns.to_numpy() if isinstance(returns, pd.DataFrame) else returns)
-    index = returns.index if isinstance(returns, pd.DataFrame) else None
-    count = matrix.shape[1]
-    if benchmark is not None:  # the benchmark rides along as one more column
-        base = np.asarray(benchmark, dtype=np.float64).ravel()
-        if len(base) != len(matrix):
-            raise ParameterError(f"SPA: benchmark has {len(base)} periods, the returns {len(matrix)}")
-        matrix = np.column_stack([matrix.astype(np.float64), base])
-    period, coarse = spa_periods(pd.DataFrame(matrix, index=index))
-    values = coarse.to_numpy(dtype=np.float64)
+    table = returns if isinstance(returns, pd.DataFrame) else pd.DataFrame(_matrix(returns))
+    period, coarse = spa_periods(table)
+    base = None
+    if benchmark is not None:
+        given = np.asarray(benchmark, dtype=np.float64).ravel()
+        if len(given) != len(table):
+            raise ParameterError(f"SPA: benchmark has {len(given)} periods, the returns {len(table)}")
+        base = spa_periods(pd.DataFrame({"benchmark": given}, index=table.index))[1]["benchmark"].to_numpy()
     return {
-        **spa_test(values[:, :count], None if benchmark is None else values[:, count], reps=reps, seed=seed),
+        **spa_test(coarse.to_numpy(), base, reps=reps, seed=seed),
         "benchmark": "flat" if benchmark is None else "given",
         "period": period,
-        "periods": len(values),
+        "periods": len(coarse),
     }
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from rtystrat.errors import ParameterError
+from rtystrat.tuning.spool import column_chunks
 
 __all__ = ["SPA_MIN_PERIODS", "SPA_REPS", "spa_periods", "spa_test"]
 
@@ -61,10 +62,16 @@ def spa_periods(returns: pd.DataFrame, minimum: int = SPA_MIN_PERIODS) -> tuple[
     index = returns.index.tz_localize(None) if returns.index.tz is not None else returns.index
     for name, code in _COARSER:
         keys = index.to_period(code).asi8
-        last = np.flatnonzero(np.r_[keys[1:] != keys[:-1], True])  # the index is in time order
-        if len(last) >= minimum:
-            growth = (1.0 + returns.astype(np.float64)).groupby(keys, sort=False).prod()
-            return name, (growth - 1.0).set_axis(returns.index[last], axis=0)
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])  # the index is in time order
+        if len(starts) >= minimum:
+            compounded = np.empty((len(starts), returns.shape[1]))
+            for first, block in column_chunks(returns.to_numpy()):  # a slab of runs at a time
+                block += 1.0
+                compounded[:, first : first + block.shape[1]] = (
+                    np.multiply.reduceat(block, starts, axis=0) - 1
+                )
+            ends = np.r_[starts[1:], len(keys)] - 1
+            return name, pd.DataFrame(compounded, index=returns.index[ends], columns=returns.columns)
     return "period", returns
 
 

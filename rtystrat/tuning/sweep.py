@@ -49,6 +49,7 @@ from rtystrat.tuning.executors import (
     worker_strategy,
 )
 from rtystrat.tuning.space import ParameterSpace
+from rtystrat.tuning.spool import ReturnsSpool
 from rtystrat.tuning.store import ResultStore, RunKey, canonical_json, code_version, data_fingerprint, plain
 
 __all__ = ["ENGINES", "PERIODS", "best_parameters", "period_ends", "rank", "row_parameters", "sweep"]
@@ -186,7 +187,8 @@ def _run_combinations(
     progress: bool,
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """Run `combinations` (dicts over `names`) and return their frame, skipping runs found in `store`, and
-    when the job keeps per-period returns, their (runs × periods) float32 matrix in the frame's row order.
+    when the job keeps per-period returns, their (runs × periods) float32 matrix in the frame's row order,
+    mapped read-only from a temporary file (:class:`~rtystrat.tuning.spool.ReturnsSpool`).
 
     A stored run counts as done only with its returns when they are kept (a store filled without them
     reruns those runs and adds their returns)."""
@@ -201,8 +203,8 @@ def _run_combinations(
     batch_size = 1 if job.engine == "backtrader" else max(1, min(64, total // (parallel * 8)))
     bar = tqdm(total=total, disable=not progress, unit="run", desc=f"{strategy.name} [{job.engine}]")
     keep = job.period_ends is not None
-    # One preallocated float32 row per combination: 4 bytes per run and period, nothing else per run.
-    matrix = np.full((total, len(job.period_ends)), np.nan, dtype=np.float32) if keep else None
+    # One float32 row per combination, 4 bytes per run and period, spooled to a file: memory stays flat.
+    spool = ReturnsSpool(total, len(job.period_ends)) if keep else None
 
     def todo() -> Iterator[tuple[int, dict[str, Any]]]:
         """Yield the runs not in the store, recording stored ones on the way (looked up per slice)."""
@@ -218,7 +220,7 @@ def _run_combinations(
                 runs[position] = _Run(values, text, done.get(text, {}))
                 if text in done:
                     if keep:
-                        matrix[position] = stored[text]
+                        spool.write(position, stored[text])
                     bar.update(1)
                 else:
                     yield position, params
@@ -242,14 +244,13 @@ def _run_combinations(
             if store is not None:
                 store.add(key, run.params, stats, returns)
             if keep:
-                matrix[position] = returns
+                spool.write(position, returns)
             runs[position] = run._replace(stats=stats)
             bar.update(1)
     if invalid:
         _LOG.warning("%d impossible combination(s) skipped, e.g. %s", len(invalid), invalid[0])
     order = sorted(runs)
-    if keep and len(order) < total:  # impossible combinations left empty rows
-        matrix = matrix[order]
+    matrix = spool.mapped(order if len(order) < total else None) if keep else None  # impossible: no row
     return _frame(names, [runs[position] for position in order]), matrix
 
 
@@ -405,7 +406,9 @@ def sweep(
         Show a tqdm progress bar with ETA on stderr.
     keep_returns : bool
         Also keep each run's per-period returns (float32, written to `store` with the run, so a resumed
-        sweep has them), for :func:`rtystrat.tuning.diagnostics.diagnose`.
+        sweep has them), for :func:`rtystrat.tuning.diagnostics.diagnose`. They are spooled to a temporary
+        file and the returned frame reads it through a read-only memory map, so memory does not grow with
+        the grid (copy the frame to modify it).
     period : {"D", "W", "M"}
         The period of the kept returns: trading day (default), week or month of futures sessions.
 
@@ -453,7 +456,8 @@ def sweep(
             frame = _confirm(frame, top, strategy, job, bars, min_trades, options)
     if matrix is None:
         return frame
-    return frame, pd.DataFrame(matrix.T, index=bars.index[ends], columns=frame.index)
+    # copy=False: the frame reads the mapped file rather than a copy of it in memory
+    return frame, pd.DataFrame(matrix.T, index=bars.index[ends], columns=frame.index, copy=False)
 
 
 def _confirm(
