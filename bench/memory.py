@@ -5,8 +5,8 @@ Run: ``python -m bench.memory``. Each case runs in a fresh Python process (``pyt
 numbers do not share imports, caches or allocator state. The sweep runs serially in that process, so its peak
 is the whole sweep's peak; ``--case pool`` runs it on a 2-process pool and reports the parent and the largest
 worker; ``--case diagnostics`` runs it serially keeping each run's daily returns
-(``keep_returns=True``) and then :func:`rtystrat.tuning.diagnostics.diagnose` with its defaults, and reports
-the peak after the sweep and after the diagnostics. ``--cases`` picks the cases of the table.
+(``keep_returns=True``), then :func:`rtystrat.tuning.diagnostics.diagnose` without and with the SPA test,
+and reports the peak after each step. ``--cases`` picks the cases of the table.
 """
 
 from __future__ import annotations
@@ -40,8 +40,15 @@ def _case(name: str) -> dict[str, float]:
     if name == "diagnostics":
         frame, returns = sweep(strategy, bars, GRID_10K, executor="serial", progress=False, keep_returns=True)
         swept = peak_rss_mib()
+        diagnose(frame, returns, spa_reps=0)
+        without_spa = peak_rss_mib()
         diagnose(frame, returns)
-        return {"runs": len(frame), "sweep_peak_mib": swept, "peak_mib": peak_rss_mib()}
+        return {
+            "runs": len(frame),
+            "sweep_peak_mib": swept,
+            "no_spa_peak_mib": without_spa,
+            "peak_mib": peak_rss_mib(),
+        }
     executor = "serial" if name == "serial" else "process"
     frame = sweep(strategy, bars, GRID_10K, executor=executor, workers=2, progress=False)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
@@ -73,7 +80,8 @@ def main() -> None:
         ],
         "diagnostics": [
             ("10,000-run sweep keeping daily returns, serial", "sweep_peak_mib"),
-            ("  then diagnose() (DSR, PBO, SPA, plateau)", "peak_mib"),
+            ("  then diagnose(spa_reps=0) (DSR, PSR, PBO, plateau)", "no_spa_peak_mib"),
+            ("  then diagnose() (the same and Hansen's SPA, 500 reps)", "peak_mib"),
         ],
     }
     for case in args.cases:

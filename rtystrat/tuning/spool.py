@@ -13,6 +13,7 @@ from __future__ import annotations
 import mmap
 import os
 import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -26,16 +27,18 @@ CHUNK_RUNS = 256
 class ReturnsSpool:
     """A (runs × periods) float32 matrix written row by row to an unnamed temporary file.
 
-    Rows never written read as 0. :meth:`mapped` returns the matrix as a read-only array mapped from the
-    file; the mapping keeps the file alive after the spool is gone, and the file disappears with the last
-    array that maps it.
+    Rows never written read as 0. :meth:`mapped`, called once when every row is written, returns the matrix
+    as a read-only array mapped from the file; the mapping keeps the file alive after the spool is gone, and
+    the file disappears with the last array that maps it.
     """
 
     def __init__(self, rows: int, periods: int) -> None:
         self.shape = (rows, periods)
         self._row_bytes = periods * np.dtype(np.float32).itemsize
-        # Not a with-block: the file outlives this call, until mapped() hands it to the mapping.
+        # Not a with-block: the file lives as long as the spool (closed when the spool is collected, or
+        # by mapped(), whose mapping keeps its own reference to it).
         self._file = tempfile.TemporaryFile(prefix="rtystrat-returns-")  # noqa: SIM115
+        weakref.finalize(self, self._file.close)
         self._file.truncate(rows * self._row_bytes)
 
     def write(self, row: int, values: np.ndarray) -> None:
@@ -55,8 +58,10 @@ class ReturnsSpool:
             compact = ReturnsSpool(len(order), periods)  # row by row: never the whole matrix in memory
             for new, old in enumerate(order):
                 compact.write(new, self.read(old))
+            self._file.close()
             return compact.mapped()
         if rows * periods == 0:  # a file of no bytes cannot be mapped
+            self._file.close()
             return np.empty(self.shape, dtype=np.float32)
         buffer = mmap.mmap(self._file.fileno(), rows * self._row_bytes, access=mmap.ACCESS_READ)
         self._file.close()  # the mapping holds its own reference to the file
