@@ -98,8 +98,7 @@ def probabilistic_sharpe_ratio(returns: Any, benchmark_sharpe: float = 0.0) -> f
     sharpe = float(sharpe_ratios(values)[0])
     if values.std() == 0:
         return math.nan
-    skewness = float(stats.skew(values, bias=True))
-    kurtosis = float(stats.kurtosis(values, fisher=False, bias=True))
+    skewness, kurtosis = _skewness_kurtosis(values)
     spread = 1.0 - skewness * sharpe + (kurtosis - 1.0) / 4.0 * sharpe**2
     if spread <= 0:
         return math.nan
@@ -165,6 +164,17 @@ def deflated_sharpe_ratio(returns: Any, trial_sharpe_ratios: Any, trials: float 
     count = float(len(ratios)) if trials is None else float(trials)
     variance = float(ratios.var(ddof=1)) if len(ratios) > 1 else 0.0
     return probabilistic_sharpe_ratio(returns, expected_maximum_sharpe(variance, count))
+
+
+def _skewness_kurtosis(values: np.ndarray) -> tuple[float, float]:
+    """Skewness ``m₃ / m₂^1.5`` and (non-excess) kurtosis ``m₄ / m₂²`` from the central moments mₖ of
+    `values` (population, as ``scipy.stats.skew(bias=True)``); NaN for constant values (a run that never
+    traded, selected when `min_trades` is 0), which have none."""
+    centred = values - values.mean()
+    m2 = float(np.mean(centred**2))
+    if m2 == 0:
+        return math.nan, math.nan
+    return float(np.mean(centred**3)) / m2**1.5, float(np.mean(centred**4)) / m2**2
 
 
 @dataclass(frozen=True, eq=False)
@@ -315,8 +325,9 @@ def plateau(objective: pd.Series, qualifies: Any = None) -> pd.DataFrame:
         Same index: ``"plateau"`` (the neighbour mean) and ``"neighbours"`` (qualifying cells averaged).
     """
     index = objective.index
-    levels = [index.get_level_values(level) for level in range(index.nlevels)]
-    codes = [pd.Index(pd.unique(values)).get_indexer(values) for values in levels]
+    # Codes in order of first appearance (a MultiIndex's own codes follow its sorted levels).
+    keys = index.codes if isinstance(index, pd.MultiIndex) else [index]
+    codes = [pd.factorize(np.asarray(key), use_na_sentinel=False)[0] for key in keys]
     shape = tuple(int(code.max()) + 1 for code in codes) if len(objective) else (0,)
     good = np.isfinite(objective.to_numpy(dtype=np.float64))
     if qualifies is not None:
@@ -335,10 +346,9 @@ def plateau(objective: pd.Series, qualifies: Any = None) -> pd.DataFrame:
         window = tuple(slice(o, o + n) for o, n in zip(offset, shape, strict=True))
         sums += padded_value[window]
         counts += padded_valid[window]
-    mean = np.divide(sums, counts, out=np.full(shape, np.nan), where=counts > 0)
-    result = pd.DataFrame({"plateau": mean[cell], "neighbours": counts[cell]}, index=index)
-    result.loc[~good, "plateau"] = np.nan
-    return result
+    mean = np.divide(sums, counts, out=np.full(shape, np.nan), where=counts > 0)[cell]
+    mean[~good] = np.nan
+    return pd.DataFrame({"plateau": mean, "neighbours": counts[cell]}, index=index)
 
 
 @dataclass(frozen=True, eq=False)
@@ -439,8 +449,7 @@ def diagnose(
             "params": _params(frame.index, selected),
             objective: float(values[selected]),
             "sharpe_ratio": float(ratios[selected] * scale),
-            "skewness": _moment(stats.skew, chosen),
-            "kurtosis": _moment(stats.kurtosis, chosen, fisher=False),
+            **dict(zip(("skewness", "kurtosis"), _skewness_kurtosis(chosen), strict=True)),
             "probabilistic_sharpe_ratio": probabilistic_sharpe_ratio(chosen, benchmark_sharpe / scale),
             "benchmark_sharpe_ratio": benchmark_sharpe,
             "expected_max_sharpe_ratio": expected_maximum_sharpe(variance, effective) * scale,
@@ -452,12 +461,6 @@ def diagnose(
     summary["spa"] = _spa_summary(returns, benchmark, spa_reps, seed) if spa_reps > 0 else None
     summary["plateau"] = _plateau_summary(frame, values, good, maximize)
     return Diagnostics(summary, overfitting)
-
-
-def _moment(function: Any, values: np.ndarray, **options: Any) -> float:
-    """A standardised moment of `values` (population, ``bias=True``); NaN for constant values (a run that
-    never traded, selected when `min_trades` is 0), which have none."""
-    return float(function(values, bias=True, **options)) if values.std() > 0 else math.nan
 
 
 def _spa_summary(returns: Any, benchmark: Any, reps: int, seed: int) -> dict[str, Any]:
