@@ -26,6 +26,10 @@ What :func:`rtystrat.tuning.diagnostics.diagnose` tests, and why it is cheap:
   diagnostics past twice the time of the sweep alone.
 - ``arch``'s mean block length √T (15 months for 239 months): long enough for the serial dependence of
   monthly strategy returns, and the test's own default.
+
+Memory: ``arch`` keeps every replication's mean of every run (runs × reps × 3 float64, and a copy when it
+takes their maximum): 10,000 runs × 500 replications add about 370 MiB at the peak (bench/README.md), the
+one diagnostic whose memory grows with the grid; ``spa_reps=0`` skips it.
 """
 
 from __future__ import annotations
