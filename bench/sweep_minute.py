@@ -1,15 +1,20 @@
 """The kernel on one-minute bars: one run over 1,000,000 bars, and a sweep of the 10,000-combination grid.
 
-Run: ``python -m bench.sweep_minute [--repeats 3] [--backtrader]``. Cases, every one run once untimed and
-then in interleaved rounds (the table shows medians, each over the kernel's one run, and the load average):
+Run: ``python -m bench.sweep_minute [--repeats 3] [--backtrader] [--scaling]``. Cases, every one run once
+untimed and then in interleaved rounds (the table shows medians, each over the kernel's one run, and the load
+average):
 
 - one run of the kernel (``kernel.evaluate``: plans, fills, statistics) with a wide stop and target, no time
   stop and re-entries, so the strategy is in a trade much of the time (the script prints how much);
 - the minimal numba bracket loop (``bench.common.bracket_loop``) on the same plans: the floor of a fill loop;
 - vectorbt's ``from_signals`` on the kernel's entries, when installed (``pip install 'rtystrat[bench]'``);
-- a 200-combination random slice of the 10,000-combination grid (100 stops x 100 targets) on all cores,
-  and its extrapolation to the whole grid;
+- a 200-combination (``--runs``) random slice of the 10,000-combination grid (100 stops x 100 targets) on
+  all cores, and its extrapolation to the whole grid;
 - with ``--backtrader``, one backtrader run of the default parameters (about half a minute each).
+
+``--scaling`` times only the sweep of the slice, on 1 process and on ``--workers`` processes, interleaved,
+and prints the speed-up (the median over 1 process's median over ``--workers``'s); ``--runs`` sets the
+slice's size.
 
 ``--full`` times the whole 10,000-combination sweep once after the rounds (minutes; a single run, printed
 apart from the medians).
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 
 from bench.common import (
     format_seconds,
@@ -51,17 +57,31 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="worker processes")
     parser.add_argument("--backtrader", action="store_true", help="add one backtrader run to every round")
     parser.add_argument("--full", action="store_true", help="then time all 10,000 combinations once")
+    parser.add_argument("--scaling", action="store_true", help="only the slice: 1 process vs --workers")
+    parser.add_argument("--runs", type=int, default=200, help="combinations in the slice of the grid")
     args = parser.parse_args()
     strategy = get_strategy("bullish_reversal")
     start = time.perf_counter()
     bars = minute_bars()
     print(f"{len(bars):,} one-minute bars generated in {time.perf_counter() - start:.1f} s")
+    slice_ = ParameterSpace(GRID_10K, random=args.runs, seed=1)
+
+    def sweep_case(workers: int) -> tuple[str, Callable[[], object]]:
+        name = f"kernel: sweep(), {args.runs} of the 10,000 combinations, {workers} process(es)"
+        return name, lambda: sweep(strategy, bars, slice_, workers=workers, progress=False)
+
+    if args.scaling:
+        cases = dict([sweep_case(1), sweep_case(args.workers)])
+        timings = interleaved(cases, args.repeats)
+        print_timings(f"{len(bars):,} one-minute bars", timings)
+        one, many = (timing.median for timing in timings.values())
+        print(f"{args.workers} processes: {one / many:.2f}x the speed of 1 process")
+        return
     data = kernel.prepare(strategy, bars, RunConfig())
     params = strategy.parameters.validate(IN_A_TRADE)
     trades, _ = kernel.run(strategy, data, params)
     held = (data.index.get_indexer(trades["exit_time"]) - data.index.get_indexer(trades["entry_time"])).sum()
     print(f"one run: {len(trades):,} trades, in a trade on {held / len(bars):.0%} of the bars")
-    slice_ = ParameterSpace(GRID_10K, random=200, seed=1)
     cases = {
         "kernel: one run (plans, fills, statistics)": lambda: kernel.evaluate(strategy, data, params),
         "minimal numba bracket loop: one run (plans included)": lambda: run_bracket_loop(
@@ -73,18 +93,15 @@ def main() -> None:
         cases["vectorbt: from_signals, one run (entries given)"] = lambda: vectorbt_portfolio(data, signals)
     else:
         print("vectorbt is not installed (pip install 'rtystrat[bench]'): no vectorbt row")
-    cases[f"kernel: sweep(), 200 of the 10,000 combinations, {args.workers} processes"] = lambda: sweep(
-        strategy, bars, slice_, workers=args.workers, progress=False
-    )
+    name, run_sweep = sweep_case(args.workers)
+    cases[name] = run_sweep
     if args.backtrader:
         cases["backtrader engine: one run (default parameters), 1 process"] = lambda: run_backtest(
             strategy, bars, config=RunConfig(), params={"rsi_max": None}
         )
     timings = interleaved(cases, args.repeats)
     print_timings(f"{len(bars):,} one-minute bars", timings)
-    per_run = (
-        timings[f"kernel: sweep(), 200 of the 10,000 combinations, {args.workers} processes"].median / 200
-    )
+    per_run = timings[name].median / args.runs
     print(f"sweep extrapolated to 10,000 combinations: {format_seconds(per_run * 10_000)}")
     if args.backtrader:
         backtrader = timings["backtrader engine: one run (default parameters), 1 process"].median
