@@ -124,6 +124,8 @@ from __future__ import annotations
 
 import decimal
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -185,6 +187,12 @@ _TICK_EPSILON = 1e-6
 # combination — `_bar` five times, `_record` seven — which was half of a first run's compile time.
 _VECTOR, _TABLE = numba.float64[::1], numba.float64[:, ::1]
 _F8, _I8, _BOOL = numba.float64, numba.int64, numba.boolean
+
+
+def _helper(signature: numba.core.typing.Signature) -> Callable[[Callable], Any]:
+    """Compile a helper only compiled code calls: its one `signature`, and no entry point from Python (one
+    wrapper fewer to generate per helper, a further tenth of the first run's compile time)."""
+    return numba.njit(signature, cache=True, no_cpython_wrapper=True)
 
 
 def make_settings(
@@ -298,7 +306,7 @@ def arm(
     return int(contracts)
 
 
-@numba.njit(_I8(_TABLE, _I8, _F8, _I8, _F8, _VECTOR, _F8), cache=True)
+@_helper(_I8(_TABLE, _I8, _F8, _I8, _F8, _VECTOR, _F8))
 def _record(
     out: np.ndarray, row: int, kind: float, bar: int, price: float, state: np.ndarray, reason: float
 ) -> int:
@@ -327,7 +335,7 @@ def _record(
     return row + 1
 
 
-@numba.njit(numba.void(_VECTOR, _I8, _F8, _F8), cache=True)
+@_helper(numba.void(_VECTOR, _I8, _F8, _F8))
 def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> None:
     """Turn the state into an open position filled at `price` on `bar` (stop/target already set)."""
     d = state[ST_DIRECTION]
@@ -345,7 +353,7 @@ def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> Non
         state[ST_USED_PERIOD] = state[ST_PERIOD]  # the period has had its trade, however it ends
 
 
-@numba.njit(_I8(_VECTOR, _TABLE, _I8, _I8, _F8, _F8, _F8), cache=True)
+@_helper(_I8(_VECTOR, _TABLE, _I8, _I8, _F8, _F8, _F8))
 def _close_leg(
     state: np.ndarray, out: np.ndarray, row: int, bar: int, price: float, reason: float, slippage: float
 ) -> int:
@@ -359,7 +367,7 @@ def _close_leg(
     return row
 
 
-@numba.njit(_I8(_VECTOR, _I8, _F8, _F8, _F8, _F8, _BOOL, _BOOL, _F8, _VECTOR, _TABLE, _I8), cache=True)
+@_helper(_I8(_VECTOR, _I8, _F8, _F8, _F8, _F8, _BOOL, _BOOL, _F8, _VECTOR, _TABLE, _I8))
 def _bar(
     state: np.ndarray,
     bar: int,
@@ -466,7 +474,7 @@ def _bar(
     return row
 
 
-@numba.njit(_I8(_TABLE, _I8, _I8), cache=True)
+@_helper(_I8(_TABLE, _I8, _I8))
 def _exit_of(out: np.ndarray, first: int, last: int) -> int:
     """Return the row of the EXIT record among ``out[first:last]``, or -1."""
     for r in range(first, last):
