@@ -415,6 +415,26 @@ def test_session_resampling_across_a_sunday_open_and_a_holiday() -> None:
     assert is_intraday(bars)
 
 
+def test_a_holiday_session_is_booked_to_the_next_trade_date() -> None:
+    # Martin Luther King Jr. Day 2025: Globex opens Sunday 19th 17:00 and halts Monday 12:00, CME books
+    # it to Tuesday 21st, whose session resumes Monday 17:00; one daily bar, opening at Sunday's first
+    # minute (as the Yahoo RTY file's 21 January bar does). 9 Jan 2025, a day of mourning CME kept as a
+    # trade date (17:00 to an 08:30 halt), stays a session of its own.
+    pieces = [
+        minute_bars("2025-01-19 17:00", "2025-01-20 12:00"),
+        minute_bars("2025-01-20 17:00", "2025-01-21 16:00"),
+        minute_bars("2025-01-08 17:00", "2025-01-09 08:30"),
+        minute_bars("2025-01-09 17:00", "2025-01-10 16:00"),
+    ]
+    bars = pd.concat([piece + offset for piece, offset in zip(pieces, (2000, 4000, 0, 1000), strict=True)])
+    bars = bars.sort_index().assign(volume=1.0)
+    daily = resample_bars(bars, "D")
+    assert daily.index.strftime("%Y-%m-%d").tolist() == ["2025-01-09", "2025-01-10", "2025-01-21"]
+    assert daily["volume"].tolist() == [15.5 * 60, 23 * 60, 19 * 60 + 23 * 60]
+    assert daily["open"].tolist() == [1000.0, 2000.0, 3000.0]
+    assert daily.loc["2025-01-21", "close"] == 5000.0 + 23 * 60 - 1  # Tuesday's last minute
+
+
 def test_session_dates_follow_exchange_time_whatever_the_index_zone() -> None:
     utc = pd.DatetimeIndex(["2024-07-01 21:59", "2024-07-01 22:00"], tz="UTC")  # 16:59 and 17:00 CDT
     assert session_dates(utc).strftime("%Y-%m-%d").tolist() == ["2024-07-01", "2024-07-02"]

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rtystrat.data.bars import load_bars
+from rtystrat.data.calendar import trade_dates
 from rtystrat.errors import DataError, ParameterError
 from rtystrat.signals.features import indicator_frame, levels_table, parse_levels_spec, rsi_zone
 from rtystrat.signals.levels import PERIODS, PIVOT_METHODS
@@ -165,8 +166,12 @@ def test_levels_table_at_the_close_and_on_aggregated_intraday_bars(rty_daily: pd
 
 def test_levels_table_aggregates_intraday_bars_to_sessions() -> None:
     bars = _random_bars(5, 2600, intraday=True)
+    # a session is its 17:00-to-16:00 day (+7 h), or the next trade date when that day has none (the
+    # bars run through Good Friday, Memorial Day and Juneteenth 2024)
+    days = pd.DatetimeIndex((bars.index.tz_localize(None) + pd.Timedelta(hours=7)).normalize())
+    sessions = trade_dates(days.min(), days.max() + pd.Timedelta(days=10))
     daily = (
-        bars.groupby(pd.DatetimeIndex((bars.index.tz_localize(None) + pd.Timedelta(hours=7)).normalize()))
+        bars.groupby(sessions[sessions.searchsorted(days)])
         .agg({"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
         .rename_axis("time")
     )

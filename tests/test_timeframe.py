@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import rtystrat
 from rtystrat.cli import build_parser
 from rtystrat.cli.backtest import run_config
+from rtystrat.data.calendar import trade_dates
 from rtystrat.errors import ParameterError
 from rtystrat.execution import fills, kernel
 from rtystrat.execution.config import RunConfig
@@ -40,12 +41,14 @@ def minute_frame(minute: pd.DataFrame) -> pd.DataFrame:
 
 
 def _sessions_by_shift(bars: pd.DataFrame) -> pd.DatetimeIndex:
-    """Session date of each bar, by a second rule: Chicago time + 7 h, Saturday and Sunday to Monday.
+    """Session date of each bar, by a second rule: Chicago time + 7 h, then the first trade date on or after.
 
-    A CME session runs 17:00–16:00 CT, so adding 7 hours moves every session into one calendar day.
+    A CME session runs 17:00–16:00 CT, so adding 7 hours moves every session into one calendar day; a day
+    without a trade date (a weekend, a holiday's short Globex session) is booked to the next trade date.
     """
     shifted = (bars.index.tz_convert("America/Chicago").tz_localize(None) + pd.Timedelta(hours=7)).normalize()
-    return shifted + pd.to_timedelta(np.where(shifted.day_of_week >= 5, 7 - shifted.day_of_week, 0), unit="D")
+    sessions = trade_dates(shifted.min(), shifted.max() + pd.Timedelta(days=10))
+    return sessions[sessions.searchsorted(shifted)]
 
 
 def test_minute_bars_hold_the_sma100_of_the_completed_sessions_closes(

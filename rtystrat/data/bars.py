@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rtystrat.choices import PERIODS, REPAIRS
+from rtystrat.data.calendar import next_trade_date
 from rtystrat.data.readers import PRICE_COLUMNS, RawTable, bar_columns, parse_times, read_table
 from rtystrat.errors import DataError, ParameterError, suggest
 
@@ -212,9 +213,11 @@ def session_dates(
     """Return the futures trading day (tz-naive midnight) each bar belongs to.
 
     The CME session for trading day D opens at `session_open` (17:00 Chicago time) on the evening before,
-    so an intraday bar stamped at or after that time belongs to the next day; a session that would fall on
-    a Saturday or Sunday (the Sunday-evening open) belongs to Monday. Daily bars are their own date. There is
-    no holiday calendar: a holiday-shortened session is simply a day with fewer bars, a closed day has none.
+    so an intraday bar stamped at or after that time belongs to the next day. A session that would fall on a
+    day without a CME trade date belongs to the next trade date, as CME books it
+    (:func:`rtystrat.data.calendar.next_trade_date`): the Sunday-evening open to Monday, the short Globex
+    session of Martin Luther King Jr. Day to the Tuesday. An early close is simply a day with fewer bars.
+    Daily bars are their own date.
 
     `index` holds bar start times; tz-aware ones are converted to the exchange zone `tz`, naive intraday
     ones are taken as already in exchange time. `session_open` is that zone's local time.
@@ -226,9 +229,7 @@ def session_dates(
     dates = local.normalize()
     opens = pd.Timedelta(session_open + ":00" if session_open.count(":") == 1 else session_open)
     dates = dates + pd.to_timedelta((local - dates >= opens).astype(np.int64), unit="D")
-    weekday = dates.day_of_week
-    dates = dates + pd.to_timedelta(np.where(weekday >= 5, 7 - weekday, 0), unit="D")
-    return pd.DatetimeIndex(dates, name="session")
+    return next_trade_date(dates).rename("session")
 
 
 def period_keys(index: pd.DatetimeIndex, period: str, session_open: str = "17:00") -> pd.DatetimeIndex:

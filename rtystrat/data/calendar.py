@@ -66,7 +66,14 @@ import pandas as pd
 
 from rtystrat.errors import ParameterError
 
-__all__ = ["LIBRARY_CALENDAR", "TRADE_DATE_CORRECTIONS", "business_day", "exchange_holidays", "trade_dates"]
+__all__ = [
+    "LIBRARY_CALENDAR",
+    "TRADE_DATE_CORRECTIONS",
+    "business_day",
+    "exchange_holidays",
+    "next_trade_date",
+    "trade_dates",
+]
 
 #: Name of the ``pandas_market_calendars`` calendar the trade dates start from.
 LIBRARY_CALENDAR = "CME_TradeDate"
@@ -141,3 +148,19 @@ def business_day() -> pd.offsets.CustomBusinessDay:
     datetime.date(2025, 1, 21)
     """
     return pd.offsets.CustomBusinessDay(holidays=_holidays())
+
+
+def next_trade_date(dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Return each of `dates` (tz-naive midnights) that is a trade date, and the next trade date for the rest.
+
+    This is how CME books a session that trades on a day without a trade date of its own: the Globex
+    equity session of Martin Luther King Jr. Day belongs to the Tuesday, a Sunday-evening open to Monday.
+
+    Examples
+    --------
+    >>> next_trade_date(pd.DatetimeIndex(["2025-01-17", "2025-01-19", "2025-01-20"])).strftime("%d").tolist()
+    ['17', '21', '21']
+    """
+    dates = pd.DatetimeIndex(dates)
+    days = np.busday_offset(dates.to_numpy().astype("datetime64[D]"), 0, roll="forward", holidays=_holidays())
+    return pd.DatetimeIndex(days, name=dates.name).as_unit(dates.unit)
