@@ -16,6 +16,8 @@ from rtystrat.data.bars import load_bars, resample_bars
 from rtystrat.data.sample import (
     DAILY_FILE,
     MINUTE_FILE,
+    SEED,
+    _to_csv,
     generate_daily,
     generate_minute,
     load_sample,
@@ -37,6 +39,19 @@ def minute() -> pd.DataFrame:
     return load_sample("minute")
 
 
+def test_regenerating_gives_the_shipped_daily_bytes_and_the_first_month_of_minutes() -> None:
+    # The whole year of minutes takes seconds to draw; the default run checks the slice the file starts
+    # with (the generator draws session after session, so January is the same alone or in the year) and
+    # the slow run below the whole file.
+    daily = generate_daily()
+    assert _to_csv(daily, "date").encode() == (DATA / DAILY_FILE).read_bytes()
+    january = generate_minute(daily.loc["2025-01"], SEED + 1)
+    assert january.index.normalize().nunique() >= 20
+    shipped = gzip.decompress((DATA / MINUTE_FILE).read_bytes()).decode()
+    assert shipped.startswith(_to_csv(january, "time"))
+
+
+@pytest.mark.slow
 def test_regenerating_gives_the_shipped_bytes(tmp_path: Path) -> None:
     write_sample(tmp_path)
     assert (tmp_path / DAILY_FILE).read_bytes() == (DATA / DAILY_FILE).read_bytes()
@@ -127,12 +142,21 @@ def test_load_sample_reads_the_shipped_files_without_regenerating(monkeypatch: p
     assert len(load_sample("minute")) == 345_930
 
 
-def test_load_sample_regenerates_in_memory_without_the_files(
-    tmp_path: Path, daily: pd.DataFrame, minute: pd.DataFrame
+def test_load_sample_regenerates_the_daily_bars_in_memory_without_the_files(
+    tmp_path: Path, daily: pd.DataFrame
 ) -> None:
-    pd.testing.assert_frame_equal(load_sample("daily", folder=tmp_path), daily)
-    pd.testing.assert_frame_equal(load_sample("minute", folder=tmp_path), minute)
-    assert load_sample("daily", folder=tmp_path).attrs["source"] == DAILY_FILE
+    regenerated = load_sample("daily", folder=tmp_path)
+    pd.testing.assert_frame_equal(regenerated, daily)
+    assert regenerated.attrs["source"] == DAILY_FILE
+
+
+@pytest.mark.slow
+def test_load_sample_regenerates_the_minutes_in_memory_without_the_files(
+    tmp_path: Path, minute: pd.DataFrame
+) -> None:
+    regenerated = load_sample("minute", folder=tmp_path)
+    pd.testing.assert_frame_equal(regenerated, minute)
+    assert regenerated.attrs["source"] == MINUTE_FILE
 
 
 def test_generator_is_seeded() -> None:

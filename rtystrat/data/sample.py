@@ -195,7 +195,10 @@ def load_sample(kind: str = "daily", folder: str | Path | None = None) -> pd.Dat
             f"kind: unknown sample {kind!r}{suggest(kind, _KINDS)}; choose from {tuple(_KINDS)}"
         )
     path = Path(folder or _DATA_FOLDER) / _KINDS[kind]
-    bars = load_bars(path) if path.is_file() else load_bars(sample_frames()[kind])
+    if path.is_file():
+        bars = load_bars(path)
+    else:  # the daily bars alone are quick; the minutes need the whole year drawn session by session
+        bars = load_bars(generate_daily() if kind == "daily" else sample_frames()["minute"])
     bars.attrs["source"] = _KINDS[kind]
     return bars
 
