@@ -4,6 +4,7 @@ and the overfitting figure."""
 from __future__ import annotations
 
 import json
+import mmap
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from rtystrat.execution.config import RunConfig
 from rtystrat.plotting import plot_overfitting
 from rtystrat.registry import get_strategy
 from rtystrat.tuning.diagnostics import probability_of_backtest_overfitting
+from rtystrat.tuning.spool import _mapping
 from rtystrat.tuning.store import ResultStore
 from rtystrat.tuning.sweep import sweep
 
@@ -43,6 +45,8 @@ def test_kept_returns_are_each_runs_daily_equity_changes_as_float32(
     assert returns.columns.equals(frame.index)
     assert returns.index.equals(bars.index)  # daily bars: one period per bar
     assert (returns.dtypes == np.float32).all()
+    # The frame reads the spooled file, not a copy in memory (what keeps a large sweep's memory flat).
+    assert isinstance(_mapping(returns.to_numpy()), mmap.mmap)
     strategy = get_strategy("bullish_reversal")
     params = strategy.parameters.validate({"stop_offset": "20pt", "target": "mid", "rsi_max": None})
     _, equity = kernel.run(strategy, kernel.prepare(strategy, bars, RunConfig()), params)
