@@ -55,9 +55,9 @@ CONFIGS = (
     RunConfig(risk_per_trade=2_500.0, contract="M2K"),
 )
 PER_SETUP = 100  # x 2 setups = 200 combinations per data set
-# The default run compares a 24-combination subset (every config, both setups); the full 200 per data set
+# The default run compares a 12-combination subset (every config on both setups); the full 200 per data set
 # are minutes of backtrader runs and run with the slow tests (.ci/run's second invocation).
-SIZES = [pytest.param(12, id="24"), pytest.param(PER_SETUP, id="200", marks=pytest.mark.slow)]
+SIZES = [pytest.param(6, id="12"), pytest.param(PER_SETUP, id="200", marks=pytest.mark.slow)]
 
 
 Case = tuple[str | type, dict[str, Any], int]  # strategy name or class, parameters, index into CONFIGS

@@ -42,7 +42,15 @@ source = sys.stdin.read()
 exec(compile(source, sys.argv[1], "exec"), {"__name__": "__main__"})
 """
 # Sweeps and walk-forward over whole grids (the CLI's with backtrader confirmation): a minute or more each.
-SLOW_COMMANDS = ("rtystrat sweep", "rtystrat walkforward", "rtystrat.sweep(", "rtystrat.walk_forward(")
+# The HTML report of 18 years with the price chart: about 10 s of CPU (tests/test_report.py covers the
+# command on the default run).
+SLOW_COMMANDS = (
+    "rtystrat sweep",
+    "rtystrat walkforward",
+    "rtystrat report",
+    "rtystrat.sweep(",
+    "rtystrat.walk_forward(",
+)
 LISTING = "a listing of the package's folders, not program output"
 
 

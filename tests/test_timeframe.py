@@ -112,14 +112,34 @@ def test_unknown_timeframe_is_refused_with_a_suggestion() -> None:
         indicator_frame(rtystrat.load_sample("daily").iloc[-30:], timeframe="d1")
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
+# Where the window starts, the cut and the change after it; a few cases on the default run, many under slow.
+_PERTURBATIONS = given(
     start=st.integers(0, 60),
     cut=st.floats(0.05, 0.95),
     factor=st.floats(0.6, 1.4).filter(lambda value: abs(value - 1) > 0.01),
     seed=st.integers(0, 2**32 - 1),
 )
+_FIXTURE_SHARED = [HealthCheck.function_scoped_fixture]  # `minute` is read, never changed
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=_FIXTURE_SHARED)
+@_PERTURBATIONS
 def test_perturbing_minute_bars_after_t_changes_nothing_at_or_before_t(
+    minute: pd.DataFrame, start: int, cut: float, factor: float, seed: int
+) -> None:
+    _assert_perturbing_after_t_changes_nothing_up_to_t(minute, start, cut, factor, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=30, deadline=None, suppress_health_check=_FIXTURE_SHARED)
+@_PERTURBATIONS
+def test_perturbing_minute_bars_after_t_changes_nothing_at_or_before_t_in_many_more_cases(
+    minute: pd.DataFrame, start: int, cut: float, factor: float, seed: int
+) -> None:
+    _assert_perturbing_after_t_changes_nothing_up_to_t(minute, start, cut, factor, seed)
+
+
+def _assert_perturbing_after_t_changes_nothing_up_to_t(
     minute: pd.DataFrame, start: int, cut: float, factor: float, seed: int
 ) -> None:
     """Daily indicators, weekly levels and setup decisions up to t ignore every later minute's prices."""
