@@ -21,7 +21,7 @@ therefore not the one used here; the NYSE calendar differs on unscheduled closur
 Where CME's notices overrule the library
 ----------------------------------------
 The library closes every national day of mourning (its source marks the list unverified). CME's notices
-say that equity futures traded a trade date on two of them, kept here as trade dates
+say that equity futures traded a session booked to that day on two of them, kept here as trade dates
 (:data:`TRADE_DATE_CORRECTIONS`):
 
 - **2018-12-05**, President George H. W. Bush. CME Group press release of 2 Dec 2018, "CME Group U.S.
@@ -44,11 +44,12 @@ Checked and agreeing with the library: 2007-01-02 (President Ford) is closed —
 equity markets will be closed" (CME statement reported by CNBC, 29 Dec 2006; the ES file has no row);
 2012-10-29 and 2012-10-30 (Hurricane Sandy) are trade dates although the NYSE was shut — CME notices of
 28 and 29 Oct 2012: equity futures traded from 17:00 CT the evening before until an 08:15 CT halt on each
-day. Older days of mourning (1994 and before, 2004-06-11) follow the library unverified, and so do the
-Good Fridays on which Globex traded a short equity session for the jobs report (2010, 2012, 2015, 2021,
-2023): not trade dates, although the RTY file's Monday bars after 2021-04-02 and 2023-04-07 open 41.1 and
-12.4 points away from the Thursday close, as the bar after 2018-12-05 does; the vendor file alone cannot
-tell a dropped trade date from a closed day.
+day, the pattern of the two corrections above (the notices do not name the trade date, and the ES file has
+no rows on either day). Older days of mourning (1994 and before, 2004-06-11) follow the library
+unverified, and so do the Good Fridays on which Globex traded a short equity session for the jobs report
+(2010, 2012, 2015, 2021, 2023): not trade dates, although the RTY file's Monday bars after 2021-04-02 and
+2023-04-07 open 41.1 and 12.4 points away from the Thursday close, as the bar after 2018-12-05 does; the
+vendor file alone cannot tell a dropped trade date from a closed day.
 
 Expiries are on trade dates too (:func:`rtystrat.data.contracts.expiry_date`). A quarterly expiry settles
 on the index's opening quotation, so a third Friday that CME trades while the NYSE is shut would move it;
