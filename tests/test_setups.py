@@ -24,6 +24,7 @@ from rtystrat.signals.setups import (
     bearish_breakdown,
     bullish_reversal,
 )
+from rtystrat.signals.targets import split_contracts
 
 # The analysis's March-2025 levels, and made-up April levels for the next period.
 MARCH = {"P": 2210.0, "S1": 2100.0, "S2": 2003.0, "S3": 1877.0, "R1": 2300.0}
@@ -287,11 +288,41 @@ def test_text_values_from_a_command_line_are_converted() -> None:
         "entry_band": "0pt",
         "stop_offset": "20pt",
         "target": "r1",
+        "targets": None,
+        "breakeven": 0,
+        "breakeven_offset": "0tick",
         "trail": "1.5atr",
         "rsi_max": None,
         "max_hold": 5,
         "reentry": True,
     }
+
+
+def test_scale_out_targets_from_a_command_line_are_canonical() -> None:
+    values = BULLISH_REVERSAL_PARAMETERS.validate({"targets": " MID , 150PT:2", "breakeven": "1"})
+    assert (values["targets"], values["breakeven"]) == ("mid:1,150pt:2", 1)
+    with pytest.raises(ParameterError, match="give target='r1' or targets='mid:1,pivot:1', not both"):
+        BULLISH_REVERSAL_PARAMETERS.validate({"target": "r1", "targets": "mid:1,pivot:1"})
+    with pytest.raises(ParameterError, match=r"targets='mdi:1,pivot:1': 'mdi' is not a target.*'mid'"):
+        BULLISH_REVERSAL_PARAMETERS.validate({"targets": "mdi:1,pivot:1"})
+
+
+@pytest.mark.parametrize(
+    ("contracts", "shares", "legs"),
+    [
+        (2, (1, 1), [1, 1]),
+        (3, (1, 1), [1, 2]),  # tie: the leftover goes to the last target
+        (1, (1, 1), [0, 1]),  # one contract: the first leg is dropped, a single target at the last
+        (5, (1, 2, 2), [1, 2, 2]),
+        (4, (1, 1, 1), [1, 1, 2]),
+        (10, (3, 1), [7, 3]),  # 7.5 / 2.5: the remainders tie, the later leg takes the leftover
+        (7, (0.5, 0.25, 0.25), [3, 2, 2]),  # 3.5 / 1.75 / 1.75: .75 beats .5, two leftovers
+        (3, (1, 1, 1), [1, 1, 1]),  # 3 × 1/3 is 0.9999999999999999 in floats: still 1 each
+    ],
+)
+def test_split_contracts_largest_remainder(contracts: int, shares: tuple, legs: list[int]) -> None:
+    assert split_contracts(contracts, shares) == legs
+    assert sum(legs) == contracts
 
 
 def test_every_parameter_is_documented_and_defaults_quote_the_analysis() -> None:

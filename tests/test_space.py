@@ -26,6 +26,8 @@ from rtystrat.tuning.space import ParameterSpace, parse_constraint, parse_grid, 
         ("none,2.5", [None, 2.5]),
         ("13pt,1.5atr", ["13pt", "1.5atr"]),
         ("10", [10]),
+        ("mid:1,pivot:1", ["mid:1,pivot:1"]),  # one scale-out value: ranges have no commas
+        ("pivot;mid:1,pivot:1;mid:1,150pt:2", ["pivot", "mid:1,pivot:1", "mid:1,150pt:2"]),
     ],
 )
 def test_parse_spec_gives_trader_readable_values(spec: str, values: list) -> None:
@@ -41,6 +43,7 @@ def test_parse_spec_gives_trader_readable_values(spec: str, values: list) -> Non
         ("5pt:40atr:5", "mixed units"),
         ("a:b:c", "not a number"),
         ("1,2,1", "listed twice"),
+        ("mid:1,pivot:1;mid:1,pivot:1", "listed twice"),
         ("", "no values"),
     ],
 )

@@ -21,10 +21,11 @@ import pandas as pd
 
 from rtystrat.errors import ParameterError, suggest
 from rtystrat.signals.offsets import OFFSET_FORMS, parse_offset
+from rtystrat.signals.targets import format_targets, parse_targets
 
 __all__ = ["Parameter", "Parameters"]
 
-Kind = Literal["offset", "float", "int", "bool", "choice"]
+Kind = Literal["offset", "float", "int", "bool", "choice", "targets"]
 Check = Callable[[Mapping[str, Any], str], None]
 
 _TRUE = ("true", "yes", "1", "on")
@@ -41,10 +42,11 @@ class Parameter:
         Keyword the setup function takes.
     default : Any
         Default value (already valid).
-    kind : {"offset", "float", "int", "bool", "choice"}
+    kind : {"offset", "float", "int", "bool", "choice", "targets"}
         Value type. ``"offset"`` accepts :mod:`rtystrat.signals.offsets` forms and, when `choices` is given,
         also those words (the bullish target: ``"pivot"``, ``"mid"``, ``"r1"`` or an offset such as
-        ``"150pt"``).
+        ``"150pt"``). ``"targets"`` is a scale-out list such as ``"mid:1,pivot:1"`` whose items are those
+        words or offsets with a share (:mod:`rtystrat.signals.targets`).
     doc : str
         What the parameter does.
     source : str
@@ -95,6 +97,8 @@ class Parameter:
             raise ParameterError(f"{label}=None is not allowed; expected {self.expected()}")
         if self.kind == "offset":
             return self._offset(value, label)
+        if self.kind == "targets":
+            return format_targets(parse_targets(value, words=self.choices, name=label))
         if self.kind == "choice":
             return self._choice(value, label)
         if self.kind == "bool":
@@ -108,6 +112,9 @@ class Parameter:
         elif self.kind == "offset":
             text = ", ".join(repr(choice) for choice in self.choices)
             text = f"{text} or an offset in {OFFSET_FORMS}" if text else f"an offset in {OFFSET_FORMS}"
+        elif self.kind == "targets":
+            words = ", ".join(repr(choice) for choice in self.choices)
+            text = f"targets such as 'mid:1,pivot:1', each {words} or an offset, ':share' optional"
         elif self.kind == "bool":
             text = "true or false"
         else:

@@ -64,6 +64,19 @@ class Plans(NamedTuple):
         What `max_hold` counts: a non-decreasing number per bar, the time stop firing at the open of the first
         bar whose clock is `max_hold` past the entry bar's. Each bar's session number counts sessions on
         intraday bars. None: bars (the bar numbers).
+    targets : float array (rows × legs) or None
+        Scale-out: each row's targets, one column per leg, with `target_shares` the share of the contracts
+        each gets (:func:`rtystrat.signals.targets.split_contracts`, whole contracts, a leg of 0 dropped).
+        Legs exit nearest target first, each as its own fill; the stop, time stop and invalidation close
+        every leg still open. None: the single `target` (the rows' `target` is then ignored).
+    target_shares : tuple of float
+        Shares of the `targets` columns (empty without `targets`).
+    breakeven : int
+        After this many targets have filled (1: the first), the stop moves to the entry ± `breakeven_offset`
+        (in the trade's favour) at that bar's close, working from the next bar, only when tighter. 0: never.
+    breakeven_offset : float array or None
+        Each row's distance in points beyond the entry price for the break-even stop (a long's stop at the
+        entry fill + offset). None: 0.
     """
 
     direction: np.ndarray
@@ -79,6 +92,10 @@ class Plans(NamedTuple):
     reentry: bool = False
     trail: np.ndarray | None = None
     clock: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    target_shares: tuple[float, ...] = ()
+    breakeven: int = 0
+    breakeven_offset: np.ndarray | None = None
 
     @classmethod
     def empty(cls, n: int) -> Plans:

@@ -48,6 +48,7 @@ from rtystrat.signals.levels import round_number_levels
 from rtystrat.signals.offsets import Offset, parse_offset
 from rtystrat.signals.parameters import Parameter, Parameters
 from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
+from rtystrat.signals.targets import parse_targets
 
 __all__ = [
     "BEARISH_BREAKDOWN_PARAMETERS",
@@ -60,11 +61,19 @@ __all__ = [
 _RSI, _ATR, _SMA_FAST, _SMA_SLOW = "rsi_14", "atr_14", "sma_50", "sma_100"
 
 
+_BULLISH_TARGETS = ("pivot", "mid", "r1")
+
+
 def _check_bullish(values: Mapping[str, Any], owner: str) -> None:
     target = values["target"]
-    if target not in ("pivot", "mid", "r1") and parse_offset(target).is_zero:
+    if target not in _BULLISH_TARGETS and parse_offset(target).is_zero:
         raise ParameterError(
             f"{owner or 'bullish_reversal'}: target={target!r} must lie above the entry (> 0)"
+        )
+    if values["targets"] is not None and target != "pivot":
+        raise ParameterError(
+            f"{owner or 'bullish_reversal'}: give target={target!r} or targets={values['targets']!r}, "
+            "not both (targets replaces target)"
         )
 
 
@@ -103,6 +112,34 @@ BULLISH_REVERSAL_PARAMETERS = Parameters(
             doc="'pivot' = P; 'mid' = (S2 + P) / 2; 'r1' = R1; or an offset above the entry price (for a "
             "'bounce' entry: above the signal bar's close).",
             source="Targets 2,100 (about the S2–P midpoint) and 2,210 (the pivot).",
+        ),
+        Parameter(
+            name="targets",
+            default=None,
+            kind="targets",
+            choices=_BULLISH_TARGETS,
+            optional=True,
+            doc="Scale-out instead of one target: 'mid:1,pivot:1' sells half the contracts at the S2-P "
+            "midpoint and the rest at the pivot (whole contracts, largest remainder, a leg of 0 dropped; "
+            "each item a target word or an offset, ':share' optional). None: the single target.",
+            source="Targets 2,100 (about the S2-P midpoint) and 2,210 (the pivot): part at each.",
+        ),
+        Parameter(
+            name="breakeven",
+            default=0,
+            kind="int",
+            minimum=0,
+            maximum=4,
+            doc="After this many targets filled, move the stop to the entry + breakeven_offset at that "
+            "bar's close, working from the next bar, if tighter (0: never).",
+            source="Not in the analysis; the usual companion of a partial exit.",
+        ),
+        Parameter(
+            name="breakeven_offset",
+            default="0tick",
+            kind="offset",
+            doc="How far above the entry the break-even stop sits (percent of the planned entry; ATR of "
+            "the signal bar); e.g. '1tick' to cover costs.",
         ),
         Parameter(
             name="trail",
@@ -245,8 +282,11 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
         intraday bars with a ``timeframe``, else bars (``max_hold`` × bars per session).
     """
     p = BULLISH_REVERSAL_PARAMETERS.validate(params, owner="bullish_reversal")
-    offsets = [p["entry_band"], p["stop_offset"]]
-    offsets += [] if p["target"] in ("pivot", "mid", "r1") else [p["target"]]
+    legs = (
+        [(p["target"], 1.0)] if p["targets"] is None else parse_targets(p["targets"], words=_BULLISH_TARGETS)
+    )
+    offsets = [p["entry_band"], p["stop_offset"], p["breakeven_offset"]]
+    offsets += [where for where, _ in legs if where not in _BULLISH_TARGETS]
     offsets += [] if p["trail"] is None else [p["trail"]]
     needed = ["low", "close", "P", "S2", "R1"]
     needed += [_RSI] if p["rsi_max"] is not None else []
@@ -259,8 +299,11 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     entry = columns.derived(key, lambda: _bullish_entry(columns, p, atr))
     s2 = entry.levels["S2"]
     stop = s2 - _points(p["stop_offset"], s2, atr, tick)
-    target = _bullish_target(p["target"], entry.levels, entry.reference, atr, tick)
-    signal = entry.signal & (target > entry.reference) & (stop < entry.reference)
+    targets = [_bullish_target(where, entry.levels, entry.reference, atr, tick) for where, _ in legs]
+    target = targets[-1]
+    signal = entry.signal & (stop < entry.reference)
+    for leg in targets:
+        signal &= leg > entry.reference  # every target above the entry
     if not resting:
         signal &= columns.event("low") > stop  # a bounce bar must not have touched the stop
     plans = _plans(
@@ -275,6 +318,15 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
         entry.period,
         p["reentry"],
     )
+    if p["targets"] is not None:
+        plans = plans._replace(
+            targets=np.column_stack(targets).astype(np.float64),
+            target_shares=tuple(share for _, share in legs),
+            breakeven=p["breakeven"],
+            breakeven_offset=np.broadcast_to(
+                _points(p["breakeven_offset"], entry.reference, atr, tick), s2.shape
+            ).astype(np.float64),
+        )
     return plans if p["trail"] is None else plans._replace(trail=_trail(p["trail"], columns, atr))
 
 

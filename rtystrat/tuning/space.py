@@ -11,6 +11,9 @@ spec                        values
                             as in ``5pt:40pt:5pt``) keeps the values as offset strings (``pt``,
                             ``tick``, ``%``, ``atr``)
 ``pivot,mid,r1``            a list; items are numbers, ``true``/``false``, ``none`` or text
+``pivot;mid:1,pivot:1``     a list separated by ``;``, for values that hold commas or colons themselves
+                            (scale-out targets); a spec with both ``:`` and ``,`` but no ``;`` is one
+                            such value (``targets=mid:1,pivot:1``)
 ``10``                      one fixed value
 ==========================  ===========================================================================
 
@@ -109,13 +112,20 @@ def parse_spec(name: str, spec: str) -> list[Any]:
     ['0.5atr', '1atr', '1.5atr']
     >>> parse_spec("target", "pivot,mid,r1")
     ['pivot', 'mid', 'r1']
+    >>> parse_spec("targets", "pivot;mid:1,pivot:1")
+    ['pivot', 'mid:1,pivot:1']
     """
     text = spec.strip()
     if not text:
         raise ParameterError(f"grid {name}=: no values given")
-    if ":" in text and "," not in text:
-        return _range(name, text)
-    values = [_scalar(item) for item in text.split(",") if item.strip()]
+    if ";" in text:
+        items = text.split(";")
+    elif ":" in text:
+        # a range, or one value holding a list (targets=mid:1,pivot:1): ranges have no commas
+        return _range(name, text) if "," not in text else [text]
+    else:
+        items = text.split(",")
+    values = [_scalar(item) for item in items if item.strip()]
     if not values:
         raise ParameterError(f"grid {name}={spec!r}: no values given")
     if len(set(map(repr, values))) != len(values):
