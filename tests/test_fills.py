@@ -48,6 +48,11 @@ class Case:
     intraday: tuple[tuple[float, float, float, float], ...] | None = None  # 1-minute bars of bar 2
     ambiguous: tuple[bool, ...] | None = None
     trail: float = NAN  # trailing stop distance in points on every bar
+    targets: tuple[float, ...] = ()  # scale-out: the legs' targets (the plan's own target is then ignored)
+    shares: tuple[float, ...] = ()
+    breakeven: int = 0
+    breakeven_offset: float = 0.0
+    legs: tuple[int, ...] | None = None  # expected leg of each exit fill
 
 
 LONG_MARKET = (LONG, ENTRY_MARKET, NAN, 1990.0, 2030.0)
@@ -134,8 +139,237 @@ TRAIL_TABLE = (
     ),
 )
 
+# Scale-out: long at market, 2000 + 0.1 slippage = 2000.1, stop 1990, targets 2015 and 2030 with equal shares;
+# two contracts: one per leg. A leg's $ net is its own: points × $50 × its contracts − $5 per contract.
+TWO_LEGS = {"targets": (2015.0, 2030.0), "shares": (1.0, 1.0), "config": {"contracts": 2}}
+FIRST_THEN_SECOND = (FLAT_BAR, QUIET, (2008, 2018, 2005, 2012), (2012, 2032, 2010, 2028), FLAT_BAR)
+# stop 1990 and both targets in one bar: the high is nearer the open (23 < 27), so O→H→L→C meets both targets
+SAME_BAR = (FLAT_BAR, QUIET, (2012, 2035, 1985, 2000), FLAT_BAR)
+BREAKEVEN = {**TWO_LEGS, "breakeven": 1}
+
+SCALE_OUT_TABLE = (
+    Case(
+        "scale_out_first_target_then_second_each_its_own_fill",
+        FIRST_THEN_SECOND,
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2030.0, "target", 29.9 * 50 - 5)),
+        legs=(1, 2),
+        **TWO_LEGS,
+    ),
+    Case(  # the targets given farthest first: legs are numbered nearest first all the same
+        "scale_out_legs_are_ordered_nearest_target_first",
+        FIRST_THEN_SECOND,
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2030.0, "target", 29.9 * 50 - 5)),
+        legs=(1, 2),
+        targets=(2030.0, 2015.0),
+        shares=(1.0, 1.0),
+        config={"contracts": 2},
+    ),
+    Case(  # 3 contracts 1:1 → 1.5 / 1.5: the leftover goes to the last target (2 × 29.9 × 50 − 2 × 5)
+        "scale_out_three_contracts_leftover_to_the_last_target",
+        FIRST_THEN_SECOND,
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2030.0, "target", 2 * 29.9 * 50 - 10)),
+        legs=(1, 2),
+        targets=(2015.0, 2030.0),
+        shares=(1.0, 1.0),
+        config={"contracts": 3},
+    ),
+    Case(  # 1 contract 1:1 → 0.5 / 0.5, the tie to the last: the first leg has none and is dropped
+        "scale_out_one_contract_is_one_target_at_the_last",
+        FIRST_THEN_SECOND,
+        LONG_MARKET,
+        ((2000.1, 2030.0, "target", 29.9 * 50 - 5),),
+        legs=(1,),
+        targets=(2015.0, 2030.0),
+        shares=(1.0, 1.0),
+    ),
+    Case(
+        "scale_out_gap_through_both_targets_fills_both_at_open",
+        (FLAT_BAR, QUIET, (2040, 2045, 2038, 2042)),
+        LONG_MARKET,
+        ((2000.1, 2040.0, "target", 39.9 * 50 - 5), (2000.1, 2040.0, "target", 39.9 * 50 - 5)),
+        ambiguous=(False, False),
+        **TWO_LEGS,
+    ),
+    Case(  # open 2020 is beyond 2015 (that leg fills at the open), the high 2035 trades through 2030
+        "scale_out_gap_through_first_target_second_inside_the_bar",
+        (FLAT_BAR, QUIET, (2020, 2035, 2018, 2030)),
+        LONG_MARKET,
+        ((2000.1, 2020.0, "target", 19.9 * 50 - 5), (2000.1, 2030.0, "target", 29.9 * 50 - 5)),
+        ambiguous=(False, False),
+        **TWO_LEGS,
+    ),
+    Case(
+        "scale_out_gap_through_stop_closes_every_leg_at_open",
+        (FLAT_BAR, (2000, 2005, 1995, 2002), (1985, 1988, 1980, 1984)),
+        LONG_MARKET,
+        ((2000.1, 1984.9, "stop", -15.2 * 50 - 5), (2000.1, 1984.9, "stop", -15.2 * 50 - 5)),
+        legs=(1, 2),
+        **TWO_LEGS,
+    ),
+    Case(  # short from 1999.9: 1985 at bar 2 (low 1983), then the stop 2010 + 0.1 at bar 3 (high 2012)
+        "short_scale_out_first_target_then_stop",
+        (FLAT_BAR, (2000, 2004, 1996, 2001), (1998, 1999, 1983, 1990), (1990, 2012, 1988, 2008)),
+        (SHORT, ENTRY_MARKET, NAN, 2010.0, 1900.0),
+        ((1999.9, 1985.0, "target", 14.9 * 50 - 5), (1999.9, 2010.1, "stop", -10.2 * 50 - 5)),
+        targets=(1985.0, 1970.0),
+        shares=(1.0, 1.0),
+        config={"contracts": 2},
+    ),
+    Case(
+        "scale_out_same_bar_pessimistic_stops_every_leg",
+        SAME_BAR,
+        LONG_MARKET,
+        ((2000.1, 1989.9, "stop", -10.2 * 50 - 5), (2000.1, 1989.9, "stop", -10.2 * 50 - 5)),
+        ambiguous=(True, True),
+        **TWO_LEGS,
+    ),
+    Case(
+        "scale_out_same_bar_optimistic_takes_both_targets",
+        SAME_BAR,
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2030.0, "target", 29.9 * 50 - 5)),
+        policy="optimistic",
+        ambiguous=(True, True),
+        **TWO_LEGS,
+    ),
+    Case(
+        "scale_out_same_bar_ohlc_path_high_first_takes_both_targets",
+        SAME_BAR,
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2030.0, "target", 29.9 * 50 - 5)),
+        policy="ohlc_path",
+        ambiguous=(True, True),
+        **TWO_LEGS,
+    ),
+    Case(  # minute 1 reaches 2016 (the first target), minute 2 falls to 1985 (the stop takes the second leg)
+        "scale_out_same_bar_intraday_first_target_then_stop",
+        SAME_BAR,
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 1989.9, "stop", -10.2 * 50 - 5)),
+        policy="intraday",
+        intraday=((2012, 2016, 2008, 2014), (2014, 2014, 1985, 1990), (1990, 2035, 1989, 2000)),
+        ambiguous=(True, True),
+        **TWO_LEGS,
+    ),
+    # limit 2000 filled inside bar 1 (low 1999); its close 2008 proves 2006 came after the fill, the high 2032
+    # may have come before: pessimistic holds the second leg to the end (close 2009), optimistic takes 2030
+    Case(
+        "scale_out_limit_entry_bar_close_proves_the_first_target_only",
+        (FLAT_BAR, (2005, 2032, 1999, 2008), (2008, 2010, 2004, 2009)),
+        (LONG, ENTRY_LIMIT, 2000.0, 1990.0, NAN),
+        ((2000.0, 2006.0, "target", 6.0 * 50 - 5), (2000.0, 2009.0, "end", 9.0 * 50 - 5)),
+        ambiguous=(False, False),
+        targets=(2006.0, 2030.0),
+        shares=(1.0, 1.0),
+        config={"contracts": 2},
+    ),
+    Case(
+        "scale_out_limit_entry_bar_optimistic_takes_the_unproven_target",
+        (FLAT_BAR, (2005, 2032, 1999, 2008), (2008, 2010, 2004, 2009)),
+        (LONG, ENTRY_LIMIT, 2000.0, 1990.0, NAN),
+        ((2000.0, 2006.0, "target", 6.0 * 50 - 5), (2000.0, 2030.0, "target", 30.0 * 50 - 5)),
+        policy="optimistic",
+        ambiguous=(False, True),
+        targets=(2006.0, 2030.0),
+        shares=(1.0, 1.0),
+        config={"contracts": 2},
+    ),
+    # contract change after bar 2: the first leg took 2015 on bar 2, the second leaves at bar 2's close − 0.1
+    # (roll) and comes back on RTYM4 at 2025.1 for its target 2060
+    Case(
+        "scale_out_roll_closes_the_open_leg_and_reopens_it",
+        (
+            FLAT_BAR,
+            (2000, 2005, 1995, 2004),
+            (2004, 2018, 2001, 2010),
+            (2025, 2030, 2020, 2028),
+            (2030, 2065, 2028, 2060),
+            FLAT_BAR,
+        ),
+        LONG_MARKET,
+        (
+            (2000.1, 2015.0, "target", 14.9 * 50 - 5),
+            (2000.1, 2009.9, "roll", 9.8 * 50 - 5),
+            (2025.1, 2060.0, "target", 34.9 * 50 - 5),
+        ),
+        legs=(1, 2, 2),
+        contracts=("RTYH4",) * 3 + ("RTYM4",) * 3,
+        targets=(2015.0, 2060.0),
+        shares=(1.0, 1.0),
+        config={"contracts": 2},
+    ),
+)
+
+# Break-even after the first target (2015, on bar 2): the stop moves from 1990 to the entry 2000.1 at bar 2's
+# close and works from bar 3.
+BREAKEVEN_TABLE = (
+    Case(  # bar 3's low 1999 takes the moved stop at 2000.1 − 0.1
+        "breakeven_after_first_target_works_from_the_next_bar",
+        (FLAT_BAR, QUIET, (2004, 2018, 2003, 2010), (2008, 2012, 1999, 2001), FLAT_BAR),
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2000.0, "stop", -0.1 * 50 - 5)),
+        **BREAKEVEN,
+    ),
+    Case(  # bar 2 also trades down to 1999, below the entry: the stop is still 1990 on that bar
+        "breakeven_is_not_active_on_the_bar_of_the_target",
+        (FLAT_BAR, QUIET, (2004, 2018, 1999, 2010), (2010, 2032, 2008, 2031), FLAT_BAR),
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2030.0, "target", 29.9 * 50 - 5)),
+        **BREAKEVEN,
+    ),
+    Case(  # the stop at entry + 2 ticks = 2000.3, filled at 2000.2: +0.1 point, $0 net
+        "breakeven_with_two_ticks_in_profit",
+        (FLAT_BAR, QUIET, (2004, 2018, 2003, 2010), (2008, 2012, 1999, 2001), FLAT_BAR),
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2000.2, "stop", 0.1 * 50 - 5)),
+        breakeven_offset=0.2,
+        **BREAKEVEN,
+    ),
+    Case(  # bar 3 opens at 1995, below the break-even stop: filled at the open − 0.1
+        "breakeven_stop_gapped_through_fills_at_open",
+        (FLAT_BAR, QUIET, (2004, 2018, 2003, 2010), (1995, 1998, 1990, 1996), FLAT_BAR),
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 1994.9, "stop", -5.2 * 50 - 5)),
+        **BREAKEVEN,
+    ),
+    Case(  # the minutes of bar 2 reach 2018 and then 1995: inside the bar the stop stays at 1990
+        "breakeven_intraday_sub_bars_do_not_move_the_stop",
+        (FLAT_BAR, QUIET, (2004, 2018, 1995, 2000), (2002, 2004, 1998, 2000)),
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2000.0, "stop", -0.1 * 50 - 5)),
+        policy="intraday",
+        intraday=((2004, 2018, 2003, 2016), (2016, 2016, 1995, 1999), (1999, 2001, 1998, 2000)),
+        ambiguous=(False, False),
+        **BREAKEVEN,
+    ),
+    # short 1999.9, first target 1985 on bar 2; bar 3's high 2001 takes the stop moved to 1999.9 at 2000
+    Case(
+        "short_breakeven_moves_the_stop_down_to_the_entry",
+        (FLAT_BAR, (2000, 2004, 1996, 2001), (1998, 1999, 1983, 1990), (1992, 2001, 1988, 1995), FLAT_BAR),
+        (SHORT, ENTRY_MARKET, NAN, 2010.0, NAN),
+        ((1999.9, 1985.0, "target", 14.9 * 50 - 5), (1999.9, 2000.0, "stop", -0.1 * 50 - 5)),
+        targets=(1985.0, 1970.0),
+        shares=(1.0, 1.0),
+        breakeven=1,
+        config={"contracts": 2},
+    ),
+    Case(  # the trailing stop (close − 5 = 2005 after bar 2) is tighter than break-even: it stays
+        "breakeven_never_loosens_a_tighter_trailing_stop",
+        (FLAT_BAR, QUIET, (2004, 2018, 2003, 2010), (2008, 2012, 2004, 2006), FLAT_BAR),
+        LONG_MARKET,
+        ((2000.1, 2015.0, "target", 14.9 * 50 - 5), (2000.1, 2004.9, "stop", 4.8 * 50 - 5)),
+        trail=5.0,
+        **BREAKEVEN,
+    ),
+)
+
 TABLE = (
     *TRAIL_TABLE,
+    *SCALE_OUT_TABLE,
+    *BREAKEVEN_TABLE,
     # entry 2000 + 0.1 slippage; open 1985 is below the stop: fills at the open − 0.1 → −15.2 pt
     Case(
         "long_stop_gapped_through_fills_at_open",
@@ -394,6 +628,13 @@ def _plans(case: Case, n: int) -> Plans:
     plans.invalidation[:] = case.invalidation
     if not math.isnan(case.trail):
         plans = plans._replace(trail=np.full(n, case.trail))
+    if case.targets:
+        plans = plans._replace(
+            targets=np.tile(case.targets, (n, 1)),
+            target_shares=case.shares,
+            breakeven=case.breakeven,
+            breakeven_offset=np.full(n, case.breakeven_offset),
+        )
     return plans._replace(**case.options)
 
 
@@ -450,6 +691,8 @@ def _check_expected(log: pd.DataFrame, case: Case) -> None:
         assert pnl == pytest.approx(expected[3], abs=1e-6)
     if case.ambiguous is not None:
         assert tuple(log["ambiguous"]) == case.ambiguous
+    if case.legs is not None:
+        assert tuple(log["leg"]) == case.legs
 
 
 @pytest.mark.parametrize("case", TABLE, ids=lambda case: case.name)
@@ -466,9 +709,11 @@ def test_fill_table_backtrader_books_same_prices_and_pnl(case: Case) -> None:
     pd.testing.assert_frame_equal(log, pure_trades(case)[0])
     # backtrader executed exactly these prices; its own trade P&L (points × $50 × size − commission) agrees
     assert strategy.analyzers.trades.booked_prices == pytest.approx(list(log["exit_price"]), abs=1e-9)
+    # (backtrader closes its trade when the position is flat: once for all the legs of a trade)
     own = np.array(strategy.analyzers.trades.backtrader_pnl).reshape(-1, 2)
-    np.testing.assert_allclose(own[:, 0], log["pnl_gross"], atol=1e-6)
-    np.testing.assert_allclose(own[:, 1], log["pnl_net"], atol=1e-6)
+    per_trade = log.groupby("trade_id")[["pnl_gross", "pnl_net"]].sum()
+    np.testing.assert_allclose(own[:, 0], per_trade["pnl_gross"], atol=1e-6)
+    np.testing.assert_allclose(own[:, 1], per_trade["pnl_net"], atol=1e-6)
     cash = _config(case).cash
     assert strategy.broker.getvalue() == pytest.approx(cash + log["pnl_net"].sum(), abs=0.005)
 
@@ -605,6 +850,7 @@ def _bar_by_bar(
     open_, high, low, close = bars
     n = len(open_)
     periods, trails = fills.entry_periods(plans), fills.trail_points(plans)
+    targets, shares, breakeven, breakeven_offset = fills.target_legs(plans)
     state, out = fills.new_state(), np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
     sub_bars = fills.policy_sub_bars(settings, sub[:4])
     trades, events = [], []
@@ -633,8 +879,12 @@ def _bar_by_bar(
             )
             scalars = (plans.entry_valid_bars, plans.anchor_to_fill, plans.max_hold)
             period = periods[i] if len(periods) else -1
-            if fills.arm(state, i, *row, close[i], *scalars, period, settings) == 0:
+            contracts = fills.arm(state, i, *row, close[i], *scalars, period, settings)
+            if contracts == 0:
                 events.append([i, fills.SKIPPED, 0.0])
+            elif contracts > 0 and len(shares):
+                offset = breakeven_offset[i] if len(breakeven_offset) else 0.0
+                fills.scale_out(state, targets[i], shares, breakeven, offset, settings)
     return np.array(trades).reshape(-1, fills.FILL_FIELDS), np.array(events).reshape(-1, 3)
 
 
@@ -656,6 +906,7 @@ def _simulate(
         fills.entry_periods(plans),
         fills.trail_points(plans),
         fills.hold_clock(plans),
+        *fills.target_legs(plans),
     )
     scalars = (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill)
     sub_bars = fills.policy_sub_bars(settings, sub[:4])
@@ -674,6 +925,12 @@ def _simulate(
         ("pessimistic", {"entry_valid_bars": 2}, {}),
         ("pessimistic", {}, {"risk_per_trade": 600.0, "cash": 9_000.0}),
         ("intraday", {}, {}),
+        # scale-out: three legs (the third has no target on some rows), break-even after the first
+        ("pessimistic", {"target_shares": (1.0, 1.0, 2.0), "breakeven": 1}, {"contracts": 4}),
+        ("optimistic", {"target_shares": (1.0, 2.0, 1.0), "breakeven": 2}, {"contracts": 3}),
+        ("ohlc_path", {"target_shares": (1.0, 1.0), "trail": np.full(1_500, 6.0)}, {"contracts": 2}),
+        ("intraday", {"target_shares": (1.0, 1.0, 1.0), "breakeven": 1}, {"contracts": 5}),
+        ("pessimistic", {"target_shares": (1.0, 3.0), "anchor_to_fill": True}, {"risk_per_trade": 2_000.0}),
     ],
 )
 def test_simulate_skips_only_work_that_changes_nothing(policy: str, options: dict, config: dict) -> None:
@@ -697,6 +954,11 @@ def test_simulate_skips_only_work_that_changes_nothing(policy: str, options: dic
     plans.stop[rows] = close[rows] - plans.direction[rows] * rng.uniform(5.0, 15.0, len(rows))
     plans.target[rows] = close[rows] + plans.direction[rows] * rng.uniform(5.0, 25.0, len(rows))
     plans.invalidation[:] = close - 12.0
+    if plans.target_shares:
+        legs = len(plans.target_shares)
+        near = close[:, None] + plans.direction[:, None] * rng.uniform(2.0, 25.0, (n, legs))
+        near[rng.random((n, legs)) < 0.1] = np.nan  # a leg without a target exits with the stop or in time
+        plans = plans._replace(targets=near, breakeven_offset=rng.choice([0.0, 0.1, 1.0], n))
     empty = np.empty(0)
     sub = (empty, empty, empty, empty, np.zeros(n + 1, dtype=np.int64))
     if policy == "intraday":
@@ -721,7 +983,9 @@ def test_simulate_skips_only_work_that_changes_nothing(policy: str, options: dic
     no_sub_start = (*sub[:4], np.empty(0, dtype=np.int64))
     if policy != "intraday":
         assert np.array_equal(
-            _simulate(bars, contract, plans, no_sub_start, run.fill_settings(), run.cash)[0], trades
+            _simulate(bars, contract, plans, no_sub_start, run.fill_settings(), run.cash)[0],
+            trades,
+            equal_nan=True,  # a leg without a target records a NaN target
         )
 
 

@@ -21,7 +21,18 @@ from rtystrat.registry import get_strategy
 from rtystrat.signals.plans import ENTRY_MARKET, LONG, Plans
 from rtystrat.tuning.space import ParameterSpace
 
-COMPARED = ["entry_time", "entry_price", "exit_time", "exit_price", "exit_reason", "contracts"]
+COMPARED = [
+    "trade_id",
+    "leg",
+    "entry_time",
+    "entry_price",
+    "exit_time",
+    "exit_price",
+    "exit_reason",
+    "contracts",
+    "target",
+    "ambiguous",
+]
 
 # Wide spaces: entry types, every target form, offsets in all units, filters on and off, time stops.
 SPACES = {
@@ -34,6 +45,10 @@ SPACES = {
         "max_hold": [0, 3, 10],
         "reentry": [False, True],
         "trail": [None, None, "8pt", "1.5atr", "1%"],
+        # scale-out (replaces `target`, see _cases) with break-even after the first or second target
+        "targets": [None, None, "mid:1,pivot:1", "mid:1,r1:2", "60pt:1,pivot:1,r1:1", "2atr,mid"],
+        "breakeven": [0, 1, 2],
+        "breakeven_offset": ["0tick", "2tick"],
     },
     "bearish_breakdown": {
         "level": ["round", "s2"],
@@ -47,11 +62,12 @@ SPACES = {
         "reentry": [False, True],
     },
 }
-# Every fill policy that works on OHLC alone, costs overridden, and risk-based sizing.
+# Every fill policy that works on OHLC alone, costs overridden, and risk-based sizing; several contracts,
+# so that scale-out has legs to split them over.
 CONFIGS = (
-    RunConfig(),
-    RunConfig(fill_policy="optimistic", slippage_ticks=0),
-    RunConfig(fill_policy="ohlc_path", slippage_ticks=2, commission_per_side=1.25),
+    RunConfig(contracts=2),
+    RunConfig(fill_policy="optimistic", slippage_ticks=0, contracts=3),
+    RunConfig(fill_policy="ohlc_path", slippage_ticks=2, commission_per_side=1.25, contracts=4),
     RunConfig(risk_per_trade=2_500.0, contract="M2K"),
 )
 PER_SETUP = 100  # x 2 setups = 200 combinations per data set
@@ -67,6 +83,8 @@ def _cases(per_setup: int, seed: int) -> list[Case]:
     cases = []
     for name, axes in SPACES.items():
         for number, combination in enumerate(ParameterSpace(axes, random=per_setup, seed=seed)):
+            if combination.get("targets") is not None:
+                combination["target"] = "pivot"  # targets replaces target (giving both is refused)
             cases.append((name, combination, number % len(CONFIGS)))
     return cases
 
@@ -76,8 +94,8 @@ def _backtrader_trades(case: Case, frame: pd.DataFrame) -> pd.DataFrame:
     return run_backtest(get_strategy(name), frame, config=CONFIGS[config], params=params).trades
 
 
-def _assert_parity(bars: pd.DataFrame, cases: list[Case]) -> int:
-    """Compare every case's trades; return the total number of trades compared."""
+def _assert_parity(bars: pd.DataFrame, cases: list[Case]) -> tuple[int, int]:
+    """Compare every case's trades; return the exit fills compared and how many were of a later leg."""
     # Both paths read the indicator frame the engine builds; build it once per strategy, not once per run.
     names = {name for name, _, _ in cases}
     frames = {name: indicator_frame_for(get_strategy(name), bars, RunConfig()) for name in names}
@@ -87,7 +105,7 @@ def _assert_parity(bars: pd.DataFrame, cases: list[Case]) -> int:
             pool.map(_backtrader_trades, cases, [frames[name] for name, _, _ in cases], chunksize=4)
         )
     prepared: dict[tuple[str | type, int], kernel.KernelData] = {}
-    compared = 0
+    compared = later_legs = 0
     for (name, params, config), reference in zip(cases, expected, strict=True):
         strategy = get_strategy(name)
         key = (name, config)
@@ -100,7 +118,8 @@ def _assert_parity(bars: pd.DataFrame, cases: list[Case]) -> int:
             trades[COMPARED].reset_index(drop=True), reference[COMPARED].reset_index(drop=True), obj=label
         )
         compared += len(trades)
-    return compared
+        later_legs += int((trades["leg"] > 1).sum())
+    return compared, later_legs
 
 
 @pytest.mark.parametrize("per_setup", SIZES)
@@ -109,7 +128,9 @@ def test_kernel_trades_equal_backtrader_trades_on_random_combinations_of_the_sam
     bars = load_sample("daily").loc["2021-01-01":]
     cases = _cases(per_setup, seed=11)
     assert len(cases) >= 2 * per_setup
-    assert _assert_parity(bars, cases) > 2 * len(cases)  # the combinations do trade
+    compared, later_legs = _assert_parity(bars, cases)
+    assert compared > 2 * len(cases)  # the combinations do trade
+    assert later_legs > 0  # and some scale out
 
 
 @pytest.mark.shared_data
@@ -122,7 +143,8 @@ def test_kernel_trades_equal_backtrader_trades_on_random_combinations_of_real_rt
     ]
     cases = _cases(per_setup, seed=12)
     assert len(cases) >= 2 * per_setup
-    assert _assert_parity(bars, cases) > len(cases)
+    compared, later_legs = _assert_parity(bars, cases)
+    assert compared > len(cases) and later_legs > 0
 
 
 class DailyLevelsBullish(get_strategy("bullish_reversal")):
@@ -149,22 +171,37 @@ def test_kernel_trades_equal_backtrader_trades_on_minute_bars() -> None:
         (DailyLevelsBearish, {"trend_filter": False, "reentry": True, "entry": "stop", "level": "s2"}, 0),
         (DailyLevelsBearish, {"trend_filter": False, "reentry": True, "round_step": 10.0}, 1),
     ]
-    assert _assert_parity(bars, cases) > 20
+    assert _assert_parity(bars, cases)[0] > 20
 
 
-@pytest.fixture(scope="module")
-def sample_run() -> tuple[Any, kernel.KernelData, dict[str, Any], Any]:
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(({}, 1), id="one-target"),
+        # three contracts: one at the midpoint, two at the pivot; break-even 1 tick up after the first
+        pytest.param(
+            ({"targets": "mid:1,pivot:1", "breakeven": 1, "breakeven_offset": "1tick"}, 3), id="scale-out"
+        ),
+    ],
+)
+def sample_run(request: pytest.FixtureRequest) -> tuple[Any, kernel.KernelData, dict[str, Any], Any]:
+    overrides, contracts = request.param
     bars = load_sample("daily").loc["2016-01-01":]
     strategy = get_strategy("bullish_reversal")
-    params = strategy.parameters.validate({"rsi_max": None, "stop_offset": "20pt"})
-    result = run_backtest(strategy, bars, params=params)
-    return strategy, kernel.prepare(strategy, bars, RunConfig()), params, result
+    params = strategy.parameters.validate({"rsi_max": None, "stop_offset": "20pt", **overrides})
+    config = RunConfig(contracts=contracts)
+    result = run_backtest(strategy, bars, config=config, params=params)
+    return strategy, kernel.prepare(strategy, bars, config), params, result
 
 
 def test_kernel_equity_and_every_statistic_equal_the_backtrader_run(sample_run: Any) -> None:
     strategy, data, params, result = sample_run
     trades, equity = kernel.run(strategy, data, params)
     assert len(trades) > 10
+    pd.testing.assert_frame_equal(trades, result.trades)
+    if params["targets"] is not None:  # legs of one trade: the statistics count the trade once
+        assert trades["trade_id"].duplicated().sum() > 3
+        assert result.stats["# Trades"] == trades["trade_id"].nunique() < len(trades)
     np.testing.assert_allclose(equity.to_numpy(), result.equity.to_numpy(), rtol=1e-12)
     assert equity.index.equals(result.equity.index)
     stats = pd.Series(kernel.evaluate(strategy, data, params, full_stats=True))
@@ -186,8 +223,12 @@ def test_pnl_arrays_equal_the_trade_log_columns(sample_run: Any) -> None:
     strategy, data, params, _ = sample_run
     run = kernel.simulate(data, kernel.plans(strategy, data, params))
     log = kernel.trades_frame(data, run, strategy.name)
-    np.testing.assert_array_equal(run.pnl_net, log["pnl_net"].to_numpy())
-    np.testing.assert_array_equal(run.r_multiple, log["r_multiple"].to_numpy())
+    whole = metrics.whole_trades(log)
+    np.testing.assert_allclose(run.pnl_net, whole["pnl_net"].to_numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(run.r_multiple, whole["r_multiple"].to_numpy(), rtol=1e-12)
+    if params["targets"] is None:  # one leg per trade: the log's own columns, bit for bit
+        np.testing.assert_array_equal(run.pnl_net, log["pnl_net"].to_numpy())
+        np.testing.assert_array_equal(run.r_multiple, log["r_multiple"].to_numpy())
 
 
 def test_window_simulation_trades_only_inside_and_closes_at_its_end(sample_run: Any) -> None:

@@ -38,6 +38,7 @@ from rtystrat.analysis.tradestats import (
     trade_column,
     trade_stats,
     trade_times,
+    whole_trades,
     win_rate,
 )
 from rtystrat.errors import DataError, ParameterError
@@ -299,7 +300,8 @@ def compute_stats(
     equity : pd.Series
         Account value in $ at each bar close (DatetimeIndex), starting with the initial cash.
     trades : pd.DataFrame
-        Trade log, one row per round trip (at least ``pnl_net``, ``entry_time``, ``exit_time``).
+        Trade log, one row per exit fill (at least ``pnl_net``, ``entry_time``, ``exit_time``); the legs of a
+        scale-out (same ``setup`` and ``trade_id``) count as one trade.
     bars_per_year : float, optional
         Annualisation factor A; estimated from ``equity.index`` by :func:`estimate_bars_per_year` when None.
         Pass the full sample's value to compare sub-periods on one scale.
@@ -371,9 +373,10 @@ def stats_by_year(trades: pd.DataFrame, equity: pd.Series) -> pd.DataFrame:
 
     A year's return is its last equity over the previous year's last equity (the first equity value for the
     first year) minus one; its drawdown is measured from peaks inside the year, starting at that same anchor.
-    Trades count in the year of their exit.
+    Trades count in the year of their last exit, once however many legs they have.
     """
     equity = _validated_equity(equity)
+    trades = whole_trades(trades)
     exits = trade_times(trades, "exit_time", equity.index).year if len(trades) else pd.Index([], dtype=int)
     rows, anchor = {}, equity.iloc[:1]
     for year, values in equity.groupby(equity.index.year, sort=True):

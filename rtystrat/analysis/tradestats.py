@@ -2,6 +2,8 @@
 
 A trade is a win when ``pnl_net > 0`` and a loss when ``pnl_net < 0``; a break-even trade is neither but
 counts in ``# Trades`` (so the win rate is wins over all trades). "Trade order" is the order of exits.
+A trade that scaled out over several targets has one trade-log row per leg (same ``trade_id``); the
+statistics count it once (:func:`whole_trades`): its legs' $ summed, its R on the whole position.
 :func:`trade_stats` gathers them for :func:`rtystrat.analysis.metrics.compute_stats`, which re-exports every
 function here; the equity-curve statistics live in :mod:`rtystrat.analysis.metrics`.
 """
@@ -25,6 +27,8 @@ __all__ = [
     "profit_factor",
     "sqn",
     "trade_stats",
+    "whole_trade_outcomes",
+    "whole_trades",
     "win_rate",
 ]
 
@@ -167,6 +171,78 @@ def trade_column(trades: pd.DataFrame, name: str) -> pd.Series:
     return trades[name] if name in trades else pd.Series(np.nan, index=trades.index)
 
 
+_CENTS = 2
+# how the columns of a trade's legs combine into the trade (absent columns are left out)
+_SUMMED = ("contracts", "pnl_gross", "commission", "slippage", "pnl_net", "pnl_net_pessimistic",
+           "pnl_net_optimistic")  # fmt: skip
+_LAST = ("exit_time", "exit_price", "exit_reason", "bars_held", "duration", "stop", "target", "leg")
+_LARGEST = ("mae_points", "mfe_points", "mae_r", "mfe_r", "ambiguous")
+_PER_CONTRACT = ("pnl_points", "r_multiple")  # contract-weighted means
+
+
+def whole_trade_outcomes(
+    trade_id: np.ndarray, contracts: np.ndarray, pnl_net: np.ndarray, r_multiple: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the $ net P&L and R multiple of each trade from per-leg arrays of one setup in exit order.
+
+    The legs of a trade are consecutive rows with one `trade_id`. ``pnl_net`` is their sum and ``R`` the
+    P&L over the whole position's initial risk, ``Σ pnl / (risk × multiplier × Σ contracts)`` — the legs
+    share the entry and the initial stop, so that is ``Σ(R_leg × contracts_leg) / Σ contracts_leg``. A
+    trade of one leg keeps its values as they are.
+    """
+    if not len(trade_id):
+        return pnl_net, r_multiple
+    starts = np.flatnonzero(np.r_[True, trade_id[1:] != trade_id[:-1]])
+    if len(starts) == len(trade_id):
+        return pnl_net, r_multiple
+    single = np.diff(np.r_[starts, len(trade_id)]) == 1
+    pnl = np.round(np.add.reduceat(pnl_net, starts), _CENTS)
+    r = np.add.reduceat(r_multiple * contracts, starts) / np.add.reduceat(contracts, starts)
+    r[single] = r_multiple[starts[single]]
+    return pnl, r
+
+
+def whole_trades(trades: pd.DataFrame) -> pd.DataFrame:
+    """Return the trade log with one row per trade: the legs of a scale-out (same setup and ``trade_id``)
+    combined, as :func:`whole_trade_outcomes` combines them.
+
+    $ columns and contracts are summed; exit time, price, reason and bars held are the last leg's; MAE/MFE
+    the largest; ``pnl_points`` and ``r_multiple`` the contract-weighted means (R on the whole position).
+    A log without legs (each ``trade_id`` once, or no such column) is returned as it is.
+    """
+    keys = [key for key in ("setup", "trade_id") if key in trades]
+    if "trade_id" not in trades or not trades.duplicated(keys).any():
+        return trades
+    trades = _sorted_trades(trades)
+    groups = trades.groupby(keys, sort=False)
+    columns = {}
+    for column in trades.columns:
+        if column in keys:
+            continue
+        if column in _SUMMED:
+            columns[column] = groups[column].sum()
+        elif column in _LAST:
+            columns[column] = groups[column].last()
+        elif column in _LARGEST:
+            columns[column] = groups[column].max()
+        elif column in _PER_CONTRACT:
+            weighted = (trades[column] * trades["contracts"]).groupby(
+                [trades[key] for key in keys], sort=False
+            )
+            columns[column] = weighted.sum() / groups["contracts"].sum()
+        else:
+            columns[column] = groups[column].first()
+    combined = pd.DataFrame(columns).reset_index()[list(trades.columns)]
+    money = [column for column in _SUMMED if column in combined and column != "contracts"]
+    combined[money] = combined[money].round(_CENTS)
+    # a trade of one leg keeps its own R (the weighted mean of one value can differ in the last bit)
+    single = (groups.size() == 1).to_numpy()
+    firsts = groups[["r_multiple", "pnl_points"]].first() if "r_multiple" in trades else None
+    if firsts is not None:
+        combined.loc[single, ["r_multiple", "pnl_points"]] = firsts.to_numpy()[single]
+    return combined
+
+
 def trade_stats(trades: pd.DataFrame, index: pd.DatetimeIndex, years: float) -> pd.Series:
     """Compute the trade-log statistics of :func:`rtystrat.analysis.metrics.compute_stats` for one set of
     trades.
@@ -174,13 +250,14 @@ def trade_stats(trades: pd.DataFrame, index: pd.DatetimeIndex, years: float) -> 
     Parameters
     ----------
     trades : pd.DataFrame
-        Trade log (columns ``pnl_net``, ``r_multiple``, ``entry_time``, ``exit_time``, ...).
+        Trade log (columns ``pnl_net``, ``r_multiple``, ``entry_time``, ``exit_time``, ...); the legs of a
+        trade count once.
     index : pd.DatetimeIndex
         Bar times of the equity curve (for exposure).
     years : float
         Length of the sample in years (for trades per year).
     """
-    trades = _sorted_trades(trades)
+    trades = _sorted_trades(whole_trades(trades))
     pnl, r = trade_column(trades, "pnl_net"), trade_column(trades, "r_multiple")
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
     streak_win, streak_loss = longest_streaks(pnl)

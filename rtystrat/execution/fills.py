@@ -143,9 +143,11 @@ __all__ = [
     "hold_clock",
     "make_settings",
     "new_state",
+    "scale_out",
     "simulate",
     "simulate_plans",
     "step",
+    "target_legs",
     "trail_points",
 ]
 
@@ -162,22 +164,34 @@ SET_POLICY, SET_MULTIPLIER, SET_TICK, SET_DECIMALS, SET_SLIPPAGE_TICKS = range(5
 SET_COMMISSION, SET_MARGIN, SET_CONTRACTS, SET_RISK = range(5, 9)
 SETTINGS_SIZE = 9
 
+# Legs (scale-out targets) a position may have; rtystrat.signals.targets.MAX_TARGETS, kept here because
+# compiled code reads it (a test holds the two equal).
+MAX_LEGS = 4
+
 # state vector
-ST_PHASE, ST_DIRECTION, ST_ENTRY_TYPE, ST_ORDER_PRICE, ST_STOP, ST_TARGET = range(6)
-ST_STOP_OFFSET, ST_TARGET_OFFSET, ST_EXPIRY, ST_CONTRACTS, ST_MAX_HOLD, ST_ENTRY_BAR = range(6, 12)
+# ST_CONTRACTS: contracts still open (all legs); ST_REFERENCE: the price an anchored bracket is measured from
+ST_PHASE, ST_DIRECTION, ST_ENTRY_TYPE, ST_ORDER_PRICE, ST_STOP, ST_LEGS = range(6)
+ST_STOP_OFFSET, ST_REFERENCE, ST_EXPIRY, ST_CONTRACTS, ST_MAX_HOLD, ST_ENTRY_BAR = range(6, 12)
 ST_LEG_BAR, ST_ENTRY_PRICE, ST_INITIAL_RISK, ST_BEST, ST_WORST, ST_PENDING, ST_ENTRY_SLIPPAGE = range(12, 19)
 # the period of the working entry (-1: no once-per-period rule) and of the last entry that filled (NaN: none)
 ST_PERIOD, ST_USED_PERIOD = range(19, 21)
-STATE_SIZE = 21
+# the next leg to exit (0-based), the targets after which the stop moves to break-even (0: never) and its
+# offset in points, the entry fills so far (the trade id of the open position)
+ST_LEG, ST_BREAKEVEN, ST_BREAKEVEN_OFFSET, ST_TRADE_ID = range(21, 25)
+# per leg, nearest target first: target price, its distance from ST_REFERENCE (anchored), contracts
+ST_LEG_TARGET = 25
+ST_LEG_OFFSET = ST_LEG_TARGET + MAX_LEGS
+ST_LEG_CONTRACTS = ST_LEG_OFFSET + MAX_LEGS
+STATE_SIZE = ST_LEG_CONTRACTS + MAX_LEGS
 FLAT, WORKING, POSITION, ROLLING = 0.0, 1.0, 2.0, 3.0
 
-# fill records
+# fill records (F_CONTRACTS of an EXIT: its leg's contracts; F_LEG: 1 = the nearest target's leg)
 F_KIND, F_BAR, F_PRICE, F_DIRECTION, F_CONTRACTS, F_REASON, F_ENTRY_BAR, F_ENTRY_PRICE = range(8)
 F_INITIAL_RISK, F_MAE, F_MFE, F_AMBIGUOUS, F_PRICE_PESSIMISTIC, F_PRICE_OPTIMISTIC = range(8, 14)
-F_SLIPPAGE, F_STOP, F_TARGET = range(14, 17)
-FILL_FIELDS = 17
+F_SLIPPAGE, F_STOP, F_TARGET, F_TRADE_ID, F_LEG = range(14, 19)
+FILL_FIELDS = 19
 ENTRY, EXIT, REJECTED, SKIPPED = 1.0, 2.0, 3.0, 4.0
-MAX_FILLS_PER_BAR = 4
+MAX_FILLS_PER_BAR = 2 + MAX_LEGS  # a roll's re-entry, the exits of every leg, and room for a rejection
 
 # A price within a millionth of a tick of the grid is on it (as rtystrat.data.contracts.round_to_tick).
 _TICK_EPSILON = 1e-6
@@ -279,6 +293,7 @@ def arm(
         reference = order_price
     stop = _round(stop, settings, -d)
     target = _round(target, settings, d)
+    anchor = reference if anchor_to_fill else np.nan
     risk = settings[SET_RISK]
     if math.isnan(risk):
         contracts = settings[SET_CONTRACTS]
@@ -294,9 +309,13 @@ def arm(
     state[ST_ENTRY_TYPE] = entry_type
     state[ST_ORDER_PRICE] = order_price
     state[ST_STOP] = stop
-    state[ST_TARGET] = target
-    state[ST_STOP_OFFSET] = stop - reference if anchor_to_fill else np.nan
-    state[ST_TARGET_OFFSET] = target - reference if anchor_to_fill else np.nan
+    state[ST_REFERENCE] = anchor
+    state[ST_STOP_OFFSET] = stop - anchor
+    # one leg, the whole position at `target`; scale_out() may split it
+    state[ST_LEGS], state[ST_LEG] = 1.0, 0.0
+    state[ST_LEG_TARGET], state[ST_LEG_OFFSET] = target, target - anchor
+    state[ST_LEG_CONTRACTS] = contracts
+    state[ST_BREAKEVEN], state[ST_BREAKEVEN_OFFSET] = 0.0, 0.0
     state[ST_EXPIRY] = bar + (1 if entry_type == ENTRY_MARKET else max(valid_bars, 1))
     state[ST_CONTRACTS] = contracts
     state[ST_MAX_HOLD] = max_hold
@@ -304,6 +323,67 @@ def arm(
     state[ST_ENTRY_BAR] = np.nan
     state[ST_PERIOD] = period
     return int(contracts)
+
+
+@numba.njit(cache=True)
+def scale_out(
+    state: np.ndarray,
+    targets: np.ndarray,
+    shares: np.ndarray,
+    breakeven: int,
+    breakeven_offset: float,
+    settings: np.ndarray,
+) -> int:
+    """Split the bracket :func:`arm` just placed over several targets; return the legs kept.
+
+    `targets` (one per leg, NaN: none) are rounded as :func:`arm` rounds a target and ordered nearest first
+    (ties keep their order); the contracts are split in proportion to `shares` by largest remainder, the
+    leftover of a tie going to the later leg (:func:`rtystrat.signals.targets.split_contracts`); a leg
+    that gets no contract is dropped. After `breakeven` targets have filled (0: never) the stop moves to
+    the entry ± `breakeven_offset` points at that bar's close, working from the next bar.
+    """
+    d = state[ST_DIRECTION]
+    k = len(shares)
+    key = np.empty(k)
+    order = np.arange(k)
+    total = 0.0
+    for i in range(k):
+        rounded = _round(targets[i], settings, d)
+        key[i] = np.inf if math.isnan(rounded) else d * rounded
+        total += shares[i]
+    for i in range(1, k):  # insertion sort: a handful of legs, stable
+        j = i
+        while j > 0 and key[order[j]] < key[order[j - 1]]:
+            order[j], order[j - 1] = order[j - 1], order[j]
+            j -= 1
+    contracts = state[ST_CONTRACTS]
+    legs = np.empty(k)
+    fractions = np.empty(k)
+    left = contracts
+    for r in range(k):
+        quota = contracts * shares[order[r]] / total
+        legs[r] = math.floor(quota + 1e-9)  # 3 × (1/3) is 0.9999999999999999
+        fractions[r] = round(quota - legs[r], 9)
+        left -= legs[r]
+    for _ in range(int(left)):
+        best = -1
+        for r in range(k):  # the largest remainder; `>=`: a tie goes to the later leg
+            if fractions[r] >= 0.0 and (best < 0 or fractions[r] >= fractions[best]):
+                best = r
+        legs[best] += 1.0
+        fractions[best] = -1.0
+    kept = 0
+    for r in range(k):
+        if legs[r] > 0:
+            target = _round(targets[order[r]], settings, d)
+            state[ST_LEG_TARGET + kept] = target
+            state[ST_LEG_OFFSET + kept] = target - state[ST_REFERENCE]
+            state[ST_LEG_CONTRACTS + kept] = legs[r]
+            kept += 1
+    state[ST_LEGS] = kept
+    state[ST_BREAKEVEN] = breakeven
+    state[ST_BREAKEVEN_OFFSET] = breakeven_offset
+    return kept
 
 
 @_helper(_I8(_TABLE, _I8, _F8, _I8, _F8, _VECTOR, _F8))
@@ -319,10 +399,14 @@ def _record(
     out[row, F_CONTRACTS] = state[ST_CONTRACTS]
     out[row, F_REASON] = reason
     out[row, F_STOP] = state[ST_STOP]
-    out[row, F_TARGET] = state[ST_TARGET]
+    leg = int(state[ST_LEG])
+    out[row, F_TARGET] = state[ST_LEG_TARGET + leg]
     out[row, F_AMBIGUOUS] = 0.0
+    out[row, F_TRADE_ID] = state[ST_TRADE_ID]
     if kind == EXIT:
         d = state[ST_DIRECTION]
+        out[row, F_CONTRACTS] = state[ST_LEG_CONTRACTS + leg]
+        out[row, F_LEG] = leg + 1
         out[row, F_ENTRY_BAR] = state[ST_LEG_BAR]
         out[row, F_ENTRY_PRICE] = state[ST_ENTRY_PRICE]
         out[row, F_INITIAL_RISK] = state[ST_INITIAL_RISK]
@@ -349,6 +433,8 @@ def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> Non
     state[ST_BEST] = d * price
     state[ST_WORST] = d * price
     state[ST_PENDING] = NO_EXIT
+    # each entry fill starts a trade (a roll's re-entry too, as its exit ends one)
+    state[ST_TRADE_ID] = 1.0 if math.isnan(state[ST_TRADE_ID]) else state[ST_TRADE_ID] + 1.0
     if state[ST_PERIOD] >= 0:
         state[ST_USED_PERIOD] = state[ST_PERIOD]  # the period has had its trade, however it ends
 
@@ -357,13 +443,35 @@ def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> Non
 def _close_leg(
     state: np.ndarray, out: np.ndarray, row: int, bar: int, price: float, reason: float, slippage: float
 ) -> int:
-    """Record the exit of the open position at `price` and make the state flat; return the next row."""
+    """Record the exit of every open leg at `price` and make the state flat; return the next row.
+
+    The legs stay as they were (a roll re-opens them).
+    """
     d = state[ST_DIRECTION]
     state[ST_BEST] = max(state[ST_BEST], d * price)
     state[ST_WORST] = min(state[ST_WORST], d * price)
     state[ST_ENTRY_SLIPPAGE] += slippage
-    row = _record(out, row, EXIT, bar, price, state, reason)
+    first = state[ST_LEG]
+    for leg in range(int(first), int(state[ST_LEGS])):
+        state[ST_LEG] = leg
+        row = _record(out, row, EXIT, bar, price, state, reason)
+    state[ST_LEG] = first
     state[ST_PHASE] = FLAT
+    return row
+
+
+@_helper(_I8(_VECTOR, _TABLE, _I8, _I8, _F8))
+def _take_target(state: np.ndarray, out: np.ndarray, row: int, bar: int, price: float) -> int:
+    """Record the exit of the next leg at its target (or a better open); flat after the last leg."""
+    d = state[ST_DIRECTION]
+    state[ST_BEST] = max(state[ST_BEST], d * price)
+    state[ST_WORST] = min(state[ST_WORST], d * price)
+    row = _record(out, row, EXIT, bar, price, state, TARGET)
+    leg = int(state[ST_LEG])
+    state[ST_CONTRACTS] -= state[ST_LEG_CONTRACTS + leg]
+    state[ST_LEG] = leg + 1
+    if leg + 1 >= state[ST_LEGS]:
+        state[ST_PHASE] = FLAT
     return row
 
 
@@ -417,8 +525,9 @@ def _bar(
         price = _round(d * (market + slippage), settings, 0.0)
         if not math.isnan(state[ST_STOP_OFFSET]):
             state[ST_STOP] = _round(price + state[ST_STOP_OFFSET], settings, -d)
-        if not math.isnan(state[ST_TARGET_OFFSET]):
-            state[ST_TARGET] = _round(price + state[ST_TARGET_OFFSET], settings, d)
+        for leg in range(int(state[ST_LEGS])):
+            if not math.isnan(state[ST_LEG_OFFSET + leg]):
+                state[ST_LEG_TARGET + leg] = _round(price + state[ST_LEG_OFFSET + leg], settings, d)
         _open_leg(state, bar, price, slippage)
         row = _record(out, row, ENTRY, bar, price, state, NO_EXIT)
         start = market
@@ -430,57 +539,69 @@ def _bar(
             # price fell to the limit: the low followed the fill, the high may have preceded it
             high_after = nc
     stop = d * state[ST_STOP]
-    target = d * state[ST_TARGET]
-    reason, exit_price, slippage, ambiguous = NO_EXIT, np.nan, 0.0, False
-    alternative_pessimistic, alternative_optimistic = np.nan, np.nan
-    # A gap fills at the open as a market order would, on the tick grid (vendor opens may be off it).
-    if start <= stop:
-        # gapped through (or born beyond) the stop
-        reason, exit_price, slippage = STOP, d * _round(d * (start - slip), settings, 0.0), slip
-    elif start > target:
-        reason, exit_price = TARGET, d * _round(d * start, settings, 0.0)  # gapped through the target
-    else:
-        hit_stop = low_after <= stop
-        hit_target = high_after > target
-        maybe_target = high_possible > target
-        if hit_stop and maybe_target:
-            ambiguous = True
-            alternative_pessimistic, alternative_optimistic = stop - slip, target
-            if optimistic:
-                reason, exit_price = TARGET, target
-            else:
-                reason, exit_price, slippage = STOP, stop - slip, slip
-        elif hit_stop:
-            reason, exit_price, slippage = STOP, stop - slip, slip
-        elif hit_target:
-            reason, exit_price = TARGET, target
-        elif maybe_target and optimistic:
-            # the target may have traded before the limit filled; the pessimistic answer keeps the trade open
-            ambiguous, alternative_optimistic = True, target
-            reason, exit_price = TARGET, target
-    if reason == NO_EXIT:
-        state[ST_BEST] = max(state[ST_BEST], high_after, start)
-        state[ST_WORST] = min(state[ST_WORST], low_after, start)
-        return row
     state[ST_BEST] = max(state[ST_BEST], start)
     state[ST_WORST] = min(state[ST_WORST], start)
-    first = row
-    row = _close_leg(state, out, row, bar, d * exit_price, reason, slippage)
-    if ambiguous:
-        out[first, F_AMBIGUOUS] = 1.0
-        if not math.isnan(alternative_pessimistic):  # NaN: that answer leaves the trade open (not re-priced)
-            out[first, F_PRICE_PESSIMISTIC] = d * alternative_pessimistic
-        out[first, F_PRICE_OPTIMISTIC] = d * alternative_optimistic
+    # A gap fills at the open as a market order would, on the tick grid (vendor opens may be off it).
+    if start <= stop:
+        # gapped through (or born beyond) the stop: every leg left
+        return _close_leg(state, out, row, bar, _round(d * (start - slip), settings, 0.0), STOP, slip)
+    while state[ST_PHASE] == POSITION and start > d * _leg_target(state):
+        row = _take_target(state, out, row, bar, _round(d * start, settings, 0.0))  # gapped through it
+    if state[ST_PHASE] != POSITION:
+        return row
+    stopped = d * (stop - slip)
+    if low_after <= stop:
+        # the stop takes every leg left; a leg whose target the bar may have reached first is ambiguous
+        if optimistic:
+            while state[ST_PHASE] == POSITION and high_possible > d * _leg_target(state):
+                target = _leg_target(state)
+                row = _take_target(state, out, row, bar, target)
+                _mark_ambiguous(out, row - 1, stopped, target)
+            if state[ST_PHASE] == POSITION:
+                row = _close_leg(state, out, row, bar, stopped, STOP, slip)
+        else:
+            first = row
+            row = _close_leg(state, out, row, bar, stopped, STOP, slip)
+            for r in range(first, row):
+                if high_possible > d * out[r, F_TARGET]:
+                    _mark_ambiguous(out, r, stopped, out[r, F_TARGET])
+        return row
+    while state[ST_PHASE] == POSITION and high_after > d * _leg_target(state):
+        row = _take_target(state, out, row, bar, _leg_target(state))
+    while optimistic and state[ST_PHASE] == POSITION and high_possible > d * _leg_target(state):
+        # the target may have traded before the limit filled; the pessimistic answer keeps the leg open
+        target = _leg_target(state)
+        row = _take_target(state, out, row, bar, target)
+        _mark_ambiguous(out, row - 1, np.nan, target)
+    if state[ST_PHASE] == POSITION:
+        state[ST_BEST] = max(state[ST_BEST], high_after)
+        state[ST_WORST] = min(state[ST_WORST], low_after)
     return row
 
 
-@_helper(_I8(_TABLE, _I8, _I8))
-def _exit_of(out: np.ndarray, first: int, last: int) -> int:
-    """Return the row of the EXIT record among ``out[first:last]``, or -1."""
+@_helper(_F8(_VECTOR))
+def _leg_target(state: np.ndarray) -> float:
+    """Return the target of the next leg to exit (NaN: none)."""
+    return state[ST_LEG_TARGET + int(state[ST_LEG])]
+
+
+@_helper(numba.void(_TABLE, _I8, _F8, _F8))
+def _mark_ambiguous(out: np.ndarray, r: int, pessimistic: float, optimistic: float) -> None:
+    """Flag exit record `r` as ambiguous with both answers' prices (NaN: that answer keeps the leg open)."""
+    out[r, F_AMBIGUOUS] = 1.0
+    if not math.isnan(pessimistic):  # an answer that keeps the leg open is not re-priced
+        out[r, F_PRICE_PESSIMISTIC] = pessimistic
+    if not math.isnan(optimistic):
+        out[r, F_PRICE_OPTIMISTIC] = optimistic
+
+
+@_helper(_F8(_TABLE, _I8, _I8, _F8))
+def _leg_price(out: np.ndarray, first: int, last: int, leg: float) -> float:
+    """Return the exit price of `leg` among the records ``out[first:last]``, or NaN (it stays open)."""
     for r in range(first, last):
-        if out[r, F_KIND] == EXIT:
-            return r
-    return -1
+        if out[r, F_KIND] == EXIT and out[r, F_LEG] == leg:
+            return out[r, F_PRICE]
+    return np.nan
 
 
 @numba.njit(cache=True)
@@ -502,20 +623,12 @@ def _walk(
     """Resolve a bar along a path (``ohlc_path``) or its sub-bars (``intraday``), flagging ambiguity.
 
     The bar-level pessimistic and optimistic answers are computed on copies of the state: where they differ
-    the exit is ambiguous and carries both prices.
+    for a leg, its exit is ambiguous and carries both prices.
     """
-    scratch = np.empty((MAX_FILLS_PER_BAR, FILL_FIELDS))
-    pessimistic = state.copy()
-    end = _bar(pessimistic, bar, o, h, lo, c, False, False, cash, settings, scratch, 0)
-    r = _exit_of(scratch, 0, end)
-    price_pessimistic = scratch[r, F_PRICE] if r >= 0 else np.nan
-    optimistic = state.copy()
-    end = _bar(optimistic, bar, o, h, lo, c, False, True, cash, settings, scratch, 0)
-    r = _exit_of(scratch, 0, end)
-    price_optimistic = scratch[r, F_PRICE] if r >= 0 else np.nan
-    ambiguous = price_pessimistic != price_optimistic and not (
-        math.isnan(price_pessimistic) and math.isnan(price_optimistic)
-    )
+    half = MAX_FILLS_PER_BAR
+    scratch = np.empty((2 * half, FILL_FIELDS))  # the pessimistic answer's records, then the optimistic's
+    end_pessimistic = _bar(state.copy(), bar, o, h, lo, c, False, False, cash, settings, scratch, 0)
+    end_optimistic = _bar(state.copy(), bar, o, h, lo, c, False, True, cash, settings, scratch, half)
 
     first = row
     if settings[SET_POLICY] == OHLC_PATH or sub_last <= sub_first:
@@ -547,13 +660,15 @@ def _walk(
                 out,
                 row,
             )
-    r = _exit_of(out, first, row)
-    if r >= 0 and ambiguous:
-        out[r, F_AMBIGUOUS] = 1.0
-        if not math.isnan(price_pessimistic):
-            out[r, F_PRICE_PESSIMISTIC] = price_pessimistic
-        if not math.isnan(price_optimistic):
-            out[r, F_PRICE_OPTIMISTIC] = price_optimistic
+    for r in range(first, row):
+        if out[r, F_KIND] != EXIT:
+            continue
+        price_pessimistic = _leg_price(scratch, 0, end_pessimistic, out[r, F_LEG])
+        price_optimistic = _leg_price(scratch, half, end_optimistic, out[r, F_LEG])
+        if price_pessimistic != price_optimistic and not (
+            math.isnan(price_pessimistic) and math.isnan(price_optimistic)
+        ):
+            _mark_ambiguous(out, r, price_pessimistic, price_optimistic)
     return row
 
 
@@ -619,6 +734,11 @@ def step(
             trailed = _round(c - d * trail, settings, -d)
             if math.isnan(state[ST_STOP]) or d * trailed > d * state[ST_STOP]:
                 state[ST_STOP] = trailed
+        if state[ST_BREAKEVEN] > 0 and state[ST_LEG] >= state[ST_BREAKEVEN]:
+            # break-even once the k-th target has filled, from the next bar on, only when tighter
+            even = _round(state[ST_ENTRY_PRICE] + d * state[ST_BREAKEVEN_OFFSET], settings, -d)
+            if math.isnan(state[ST_STOP]) or d * even > d * state[ST_STOP]:
+                state[ST_STOP] = even
         if roll_next:
             price = _round(c - d * slip, settings, 0.0)
             reason = state[ST_PENDING] if state[ST_PENDING] != NO_EXIT else ROLL
@@ -707,6 +827,10 @@ def simulate(
     period: np.ndarray,
     trail: np.ndarray,
     clock: np.ndarray,
+    targets: np.ndarray,
+    shares: np.ndarray,
+    breakeven: int,
+    breakeven_offset: np.ndarray,
     max_hold: int,
     entry_valid_bars: int,
     anchor_to_fill: bool,
@@ -778,6 +902,9 @@ def simulate(
                 events = _room(events, n_events)
                 events[n_events, 0], events[n_events, 1], events[n_events, 2] = i, SKIPPED, 0.0
                 n_events += 1
+            elif contracts > 0 and len(shares) > 0:
+                offset = breakeven_offset[i] if len(breakeven_offset) > 0 else 0.0
+                scale_out(state, targets[i], shares, breakeven, offset, settings)
         i += 1
     return trades[:n_trades].copy(), events[:n_events].copy()
 
@@ -805,6 +932,7 @@ def simulate_plans(
         entry_periods(plans),
         trail_points(plans),
         hold_clock(plans),
+        *target_legs(plans),
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
@@ -859,6 +987,26 @@ _BAR_CLOCK = np.empty(0, dtype=np.int64)
 def hold_clock(plans: Plans) -> np.ndarray:
     """Return the int64 clock of the time stop of `plans` per bar; empty (bar numbers) without one."""
     return _BAR_CLOCK if plans.clock is None else np.asarray(plans.clock, dtype=np.int64)
+
+
+_NO_TARGETS = np.empty((0, 0))
+
+
+def target_legs(plans: Plans) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Return ``(targets, shares, breakeven, breakeven_offset)`` of `plans` for :func:`simulate`.
+
+    Without scale-out: an empty (0, 0) `targets`, no shares (each entry keeps its single target) and no
+    break-even.
+    """
+    if plans.targets is None:
+        return _NO_TARGETS, np.empty(0), 0, np.empty(0)
+    offset = np.empty(0) if plans.breakeven_offset is None else plans.breakeven_offset
+    return (
+        np.asarray(plans.targets, dtype=np.float64).reshape(len(plans.direction), -1),
+        np.asarray(plans.target_shares, dtype=np.float64),
+        int(plans.breakeven),
+        np.asarray(offset, dtype=np.float64),
+    )
 
 
 def contract_ids(bars: pd.DataFrame) -> np.ndarray:

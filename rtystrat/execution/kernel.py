@@ -27,10 +27,18 @@ import numba
 import numpy as np
 import pandas as pd
 
-from rtystrat.analysis import metrics
+from rtystrat.analysis import metrics, tradestats
 from rtystrat.errors import ParameterError
 from rtystrat.execution import fills, tradelog
-from rtystrat.execution.fills import F_BAR, F_CONTRACTS, F_DIRECTION, F_ENTRY_BAR, F_ENTRY_PRICE, F_PRICE
+from rtystrat.execution.fills import (
+    F_BAR,
+    F_CONTRACTS,
+    F_DIRECTION,
+    F_ENTRY_BAR,
+    F_ENTRY_PRICE,
+    F_PRICE,
+    F_TRADE_ID,
+)
 from rtystrat.signals.columns import keep_columns
 from rtystrat.signals.plans import Plans
 
@@ -92,10 +100,10 @@ class KernelData(NamedTuple):
 class KernelRun(NamedTuple):
     """Trades and equity of one simulation over bars ``[start, stop)`` (bar numbers are global)."""
 
-    trades: np.ndarray  # EXIT records of rtystrat.execution.fills (columns F_*)
+    trades: np.ndarray  # EXIT records of rtystrat.execution.fills (columns F_*), one per leg
     equity: np.ndarray  # $ at each bar close of [start, stop)
-    pnl_net: np.ndarray  # $ per trade, after commission and slippage
-    r_multiple: np.ndarray
+    pnl_net: np.ndarray  # $ per trade (its legs summed), after commission and slippage
+    r_multiple: np.ndarray  # per trade, on the whole position
     events: np.ndarray  # rows (bar, kind, contracts): fills.REJECTED or fills.SKIPPED entries
     start: int
     stop: int
@@ -163,23 +171,35 @@ def _mark_to_market(
     commission_per_side: float,
     cash: float,
 ) -> np.ndarray:
-    """Equity at each close of `close` from the trades in exit order, bars counted from `close`'s first."""
+    """Equity at each close of `close` from the exit records in exit order, bars counted from `close`'s first.
+
+    The legs of a scale-out overlap (each is open from the entry to its own exit): the realised P&L is
+    written first, then each record's open P&L is added over the bars it is open.
+    """
     n = len(close)
     equity = np.empty(n)
     realised = cash
-    filled = 0  # bars [0, filled) are written
+    filled = 0  # bars [0, filled) hold the realised P&L
     for k in range(len(entry_bar)):
-        entry, exit_, d, size = entry_bar[k], exit_bar[k], direction[k], contracts[k]
-        for t in range(filled, entry):
+        exit_, d, size = exit_bar[k], direction[k], contracts[k]
+        for t in range(filled, exit_):
             equity[t] = realised
-        for t in range(max(entry, filled), exit_):
-            equity[t] = realised + (d * (close[t] - entry_price[k]) * multiplier - commission_per_side) * size
         realised += (d * (exit_price[k] - entry_price[k]) * multiplier - 2.0 * commission_per_side) * size
-        equity[exit_] = realised
+        equity[exit_] = realised  # legs exiting on one bar: the last one writes the sum
         filled = exit_ + 1
     for t in range(filled, n):
         equity[t] = realised
+    for k in range(len(entry_bar)):
+        d, size = direction[k], contracts[k]
+        for t in range(entry_bar[k], exit_bar[k]):
+            equity[t] += (d * (close[t] - entry_price[k]) * multiplier - commission_per_side) * size
     return equity
+
+
+def _legs_in(plans: Plans, window: slice) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Return :func:`rtystrat.execution.fills.target_legs` for the rows of `window`."""
+    targets, shares, breakeven, breakeven_offset = fills.target_legs(plans)
+    return targets[window], shares, breakeven, breakeven_offset[window]
 
 
 _NO_SUB_START = np.empty(0, dtype=np.int64)
@@ -210,6 +230,7 @@ def simulate(
         fills.entry_periods(plans)[window],
         fills.trail_points(plans)[window],
         fills.hold_clock(plans)[window],
+        *_legs_in(plans, window),
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
@@ -236,7 +257,10 @@ def simulate(
     amounts = tradelog.trade_amounts(
         trades, multiplier=data.multiplier, commission_per_side=data.commission_per_side
     )
-    return KernelRun(trades, equity, amounts.pnl_net, amounts.r_multiple, events, start, stop)
+    pnl_net, r_multiple = tradestats.whole_trade_outcomes(
+        trades[:, F_TRADE_ID], trades[:, F_CONTRACTS], amounts.pnl_net, amounts.r_multiple
+    )
+    return KernelRun(trades, equity, pnl_net, r_multiple, events, start, stop)
 
 
 def trades_frame(data: KernelData, run: KernelRun | None, setup: str) -> pd.DataFrame:

@@ -122,11 +122,13 @@ class SetupStrategy(bt.Strategy):
         self.plans: Plans | None = None
         self._periods = np.empty(0, dtype=np.int64)  # no once-per-period rule without plans
         self._hold_clock = np.empty(0, dtype=np.int64)  # enter_bracket's max_hold counts bars
+        self._legs = fills.target_legs(Plans.empty(0))  # without plans: one target per bracket
         if type(self).setup is not None:
             self.plans = type(self).setup(frame, **dict(self.p.setup_params or {}))
             self._check_plans(self.plans)
             self._periods = fills.entry_periods(self.plans)
             self._hold_clock = fills.hold_clock(self.plans)
+            self._legs = fills.target_legs(self.plans)
         self._state = fills.new_state()
         self._out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
         self._invalidation = np.nan
@@ -145,6 +147,8 @@ class SetupStrategy(bt.Strategy):
             "period",
             "trail",
             "clock",
+            "targets",
+            "breakeven_offset",
         )
         for field in arrays:
             if getattr(plans, field) is not None and len(getattr(plans, field)) != self._n:
@@ -159,7 +163,7 @@ class SetupStrategy(bt.Strategy):
         if plans is None or not self.is_flat or plans.direction[bar] == 0 or bar + 1 >= self._n:
             return
         self._invalidation = self._trail = np.nan  # plans carry per-bar values instead
-        self._arm(
+        contracts = self._arm(
             bar,
             int(plans.direction[bar]),
             int(plans.entry_type[bar]),
@@ -171,6 +175,10 @@ class SetupStrategy(bt.Strategy):
             int(plans.max_hold),
             int(self._periods[bar]) if len(self._periods) else -1,
         )
+        targets, shares, breakeven, breakeven_offset = self._legs
+        if contracts > 0 and len(shares):
+            offset = breakeven_offset[bar] if len(breakeven_offset) else 0.0
+            fills.scale_out(self._state, targets[bar], shares, breakeven, offset, self.settings)
 
     def prenext(self) -> None:
         """Plans need no backtrader warm-up: decide on every bar, as the fast kernel does."""

@@ -1,4 +1,8 @@
-"""The trade log: EXIT fill records of :mod:`rtystrat.execution.fills` → one DataFrame row per round trip.
+"""The trade log: EXIT fill records of :mod:`rtystrat.execution.fills` → one DataFrame row per exit fill.
+
+A trade (``trade_id``, counted per setup from 1) is one entry fill and its exits: one row, or one row per
+``leg`` when it scales out over several targets (leg 1 = the nearest target). The statistics count a trade
+once (:func:`rtystrat.analysis.tradestats.whole_trades`).
 
 Both execution paths build their log here — the backtrader analyzer from the records it booked, the fast
 kernel from :func:`rtystrat.execution.fills.simulate` — and the kernel's per-trade P&L arrays come from
@@ -22,6 +26,7 @@ from rtystrat.execution.fills import (
     F_ENTRY_BAR,
     F_ENTRY_PRICE,
     F_INITIAL_RISK,
+    F_LEG,
     F_MAE,
     F_MFE,
     F_PRICE,
@@ -31,6 +36,7 @@ from rtystrat.execution.fills import (
     F_SLIPPAGE,
     F_STOP,
     F_TARGET,
+    F_TRADE_ID,
     FILL_FIELDS,
 )
 
@@ -44,6 +50,8 @@ _CENTS = 2
 
 TRADE_COLUMNS = (
     "setup",
+    "trade_id",
+    "leg",
     "direction",
     "contract",
     "entry_time",
@@ -108,7 +116,7 @@ def trade_log(
     commission_per_side: float,
     contracts_traded: Sequence[str] | np.ndarray | str,
 ) -> pd.DataFrame:
-    """Return the trade log (columns :data:`TRADE_COLUMNS`) of EXIT records.
+    """Return the trade log (columns :data:`TRADE_COLUMNS`) of EXIT records, one row per exit fill.
 
     $ columns are per trade in total: ``pnl_gross = pnl_points × multiplier × contracts`` at the fill prices
     (slippage included), ``commission = 2 × commission_per_side × contracts``, ``pnl_net = pnl_gross −
@@ -151,6 +159,8 @@ def trade_log(
     return pd.DataFrame(
         {
             "setup": np.broadcast_to(np.asarray(setup, dtype=object), len(trades)),
+            "trade_id": trades[:, F_TRADE_ID].astype(np.int64),
+            "leg": trades[:, F_LEG].astype(np.int64),
             "direction": np.where(direction > 0, "long", "short").astype(object),
             "contract": names,
             "entry_time": entry_time,
