@@ -73,6 +73,7 @@ _EXPORTS: dict[str, str] = {
     "compute_stats": "rtystrat.analysis.metrics",
     "stats_by": "rtystrat.analysis.metrics",
     "stats_by_year": "rtystrat.analysis.metrics",
+    "whole_trades": "rtystrat.analysis.metrics",
     "drawdown_table": "rtystrat.analysis.metrics",
     "buy_and_hold": "rtystrat.analysis.metrics",
     "estimate_bars_per_year": "rtystrat.analysis.metrics",

@@ -164,7 +164,7 @@ def test_strategy_path_runs_a_copied_recipe(tmp_path: Path, capsys: pytest.Captu
         (
             ["both", "--param", "lvl=s2"],
             ParameterError,
-            "valid: entry, entry_band, invalidation, level, max_hold",
+            "valid: breakeven, breakeven_offset, entry, entry_band, invalidation, level, max_hold",
         ),
         (
             ["bullish_reversal", "--param", "stop_offset=-13pt"],

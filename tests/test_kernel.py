@@ -60,6 +60,7 @@ SPACES = {
         "invalidation": ["sma_100", "sma_50", "none"],
         "max_hold": [0, 10, 40],
         "reentry": [False, True],
+        "trail": [None, None, "20pt", "2atr", "1%"],
     },
 }
 # Every fill policy that works on OHLC alone, costs overridden, and risk-based sizing; several contracts,

@@ -425,3 +425,52 @@ def test_a_year_that_starts_with_no_capital_has_no_return_or_drawdown() -> None:
     np.testing.assert_array_equal(table["Return [%]"], [-100.0, np.nan])
     np.testing.assert_array_equal(table["Max. Drawdown [%]"], [-100.0, np.nan])
     np.testing.assert_array_equal(table["Net P&L [$]"], [-100_000.0, 0.0])
+
+
+def test_a_trade_that_scales_out_counts_once_with_r_on_the_whole_position() -> None:
+    # Risk 10.1 points × $50. Trade 1: 3 contracts, leg 1 (1 contract) +740, leg 2 (2 contracts) −30;
+    # trade 2: one contract, −515. Another setup's trade 1 exits between trade 1's legs.
+    times = pd.date_range("2025-03-03", periods=8, freq="B")
+    risk = 10.1 * 50
+    trades = pd.DataFrame(
+        {
+            "setup": ["a", "b", "a", "a"],
+            "trade_id": [1, 1, 1, 2],
+            "leg": [1, 1, 2, 1],
+            "entry_time": times[[0, 1, 0, 5]],
+            "exit_time": times[[1, 2, 3, 6]],
+            "exit_reason": ["target", "stop", "stop", "stop"],
+            "contracts": [1, 1, 2, 1],
+            "pnl_points": [14.9, -10.2, -0.2, -10.2],
+            "pnl_net": [740.0, -515.0, -30.0, -515.0],
+            "r_multiple": [740.0 / risk, -515.0 / risk, -30.0 / (2 * risk), -515.0 / risk],
+            "mae_points": [1.0, 10.2, 3.0, 10.2],
+            "bars_held": [1, 1, 3, 1],
+        }
+    )
+    whole = metrics.whole_trades(trades)
+    assert whole[["setup", "trade_id"]].values.tolist() == [["a", 1], ["b", 1], ["a", 2]]
+    first = whole.iloc[0]
+    assert (first.contracts, first.pnl_net, first.exit_reason, first.bars_held, first.mae_points) == (
+        3,
+        710.0,
+        "stop",
+        3,
+        3.0,
+    )
+    assert first.r_multiple == pytest.approx(710.0 / (3 * risk), rel=1e-12)
+    assert first.pnl_points == pytest.approx((14.9 - 2 * 0.2) / 3, rel=1e-12)
+    stats = metrics.compute_stats(pd.Series(100_000.0, index=times), trades, bars_per_year=252.0)
+    assert stats["# Trades"] == 3.0 and stats["Win Rate [%]"] == pytest.approx(100.0 / 3)
+    assert stats["Expectancy [R]"] == pytest.approx((710.0 / (3 * risk) - 2 * 515.0 / risk) / 3, rel=1e-12)
+    assert stats["Net P&L [$]"] == pytest.approx(710.0 - 1030.0)
+    assert metrics.stats_by_year(trades, pd.Series(100_000.0, index=times))["# Trades"].tolist() == [3.0]
+    # the kernel's arrays (one setup, legs consecutive) give the same outcomes
+    own = trades[trades["setup"] == "a"]
+    pnl, r = metrics.whole_trade_outcomes(
+        own["trade_id"].to_numpy(), own["contracts"].to_numpy(float), own["pnl_net"].to_numpy(),
+        own["r_multiple"].to_numpy(),
+    )  # fmt: skip
+    assert pnl.tolist() == [710.0, -515.0]
+    assert r == pytest.approx([710.0 / (3 * risk), -515.0 / risk], rel=1e-12)
+    assert r[1] == own["r_multiple"].iloc[2]  # one leg: its own R, bit for bit

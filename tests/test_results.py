@@ -40,6 +40,8 @@ def trades(equity: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "setup": pd.array(["bullish_reversal", "bearish_breakdown", "bullish_reversal"], dtype="str"),
+            "trade_id": np.array([1, 1, 2], dtype=np.int64),
+            "leg": np.array([1, 1, 1], dtype=np.int64),
             "direction": pd.array(["long", "short", "long"], dtype="str"),
             "contract": pd.array(["RTY"] * 3, dtype="str"),
             "entry_time": entry,
@@ -127,8 +129,24 @@ def test_json_without_a_path_returns_text_and_writes_nothing(
     result: BacktestResult, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert result.to_json(indent=None).startswith('{"schema": "rtystrat.result/1"')
+    assert result.to_json(indent=None).startswith('{"schema": "rtystrat.result/2"')
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_schema_1_file_is_read_as_trades_of_one_leg(result: BacktestResult, tmp_path: Path) -> None:
+    # a /1 file: no trade_id or leg keys, each row a whole trade
+    data = result.to_dict()
+    data["schema"] = "rtystrat.result/1"
+    data["trades"] = [
+        {k: v for k, v in row.items() if k not in ("trade_id", "leg")} for row in data["trades"]
+    ]
+    data["trade_columns"] = {k: v for k, v in data["trade_columns"].items() if k not in ("trade_id", "leg")}
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = BacktestResult.from_json(path)
+    assert loaded.trades["leg"].tolist() == [1] * len(result.trades)
+    assert loaded.trades["trade_id"].tolist() == result.trades["trade_id"].tolist()
+    assert loaded.to_json() == result.to_json()
 
 
 def test_from_json_refuses_another_schema_version(result: BacktestResult, tmp_path: Path) -> None:

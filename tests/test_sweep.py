@@ -470,3 +470,33 @@ def test_an_output_that_cannot_be_written_fails_before_any_run(
     )
     with pytest.raises(ParameterError, match=rf"^{flag} '.*out\.png': the folder .*folder' does not exist$"):
         args.func(args)
+
+
+def test_sweep_command_trails_and_scales_out_the_same_in_both_engines(tmp_path: Path) -> None:
+    # --grid trail=1:3:0.5atr (5 values) × two targets settings, one of them a scale-out over 2 contracts:
+    # the kernel and the backtrader path give every run the same statistics.
+    data = tmp_path / "bars.csv"
+    load_sample("daily").loc["2016-01-01":].to_csv(data)
+    runs = {}
+    for engine in ("kernel", "backtrader"):
+        out = tmp_path / f"{engine}.json"
+        argv = [
+            "sweep", "bullish_reversal", "--data", str(data), "--grid", "trail=1:3:0.5atr",
+            "--grid", "targets=none;mid:1,pivot:1", "--param", "rsi_max=none", "--param", "breakeven=1",
+            "--contracts", "2", "--engine", engine, "--executor", "serial", "--json", str(out),
+        ]  # fmt: skip
+        assert _cli(argv) == 0
+        runs[engine] = {
+            json.dumps(record["params"], sort_keys=True): record for record in json.loads(out.read_text())
+        }
+    assert len(runs["kernel"]) == 10 and runs["kernel"].keys() == runs["backtrader"].keys()
+    trails = {json.loads(key)["trail"] for key in runs["kernel"]}
+    assert trails == {"1atr", "1.5atr", "2atr", "2.5atr", "3atr"}
+    for key, record in runs["kernel"].items():
+        other = runs["backtrader"][key]["stats"]
+        assert record["stats"]["# Trades"] > 5, key
+        for name in ("# Trades", "Net P&L [$]", "Expectancy [R]", "Max. Drawdown [%]"):
+            assert math.isclose(record["stats"][name], other[name], rel_tol=1e-9), (key, name)
+    # the trailing distance changes the outcome, and scaling out does
+    outcomes = {record["stats"]["Net P&L [$]"] for record in runs["kernel"].values()}
+    assert len(outcomes) >= 6

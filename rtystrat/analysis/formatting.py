@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rtystrat.analysis.tradestats import whole_trades
+
 __all__ = ["SUMMARY_TRADE_COLUMNS", "config_facts", "format_time", "format_value", "is_count", "run_facts"]
 
 #: Trade-log columns a report lists, in this order (when the log has them).
@@ -71,13 +73,15 @@ def format_value(key: Any, value: Any) -> str:
 def run_facts(index: pd.DatetimeIndex, trades: pd.DataFrame) -> list[str]:
     """Return what heads a report of a run: its span, its bars and its trades.
 
-    ``["2024-01-02 → 2025-03-31", "312 bars", "1 trade"]``
+    ``["2024-01-02 → 2025-03-31", "312 bars", "1 trade"]``; trades that scale out count once, their exit
+    fills beside them (``"16 trades (32 exit fills)"``).
     """
-    count = len(trades)
+    count = len(whole_trades(trades))
+    fills = f" ({len(trades):,} exit fills)" if count != len(trades) else ""
     return [
         f"{format_time(index[0])} → {format_time(index[-1])}",
         f"{len(index):,} bars",
-        f"{count:,} trade{'' if count == 1 else 's'}",
+        f"{count:,} trade{'' if count == 1 else 's'}{fills}",
     ]
 
 

@@ -38,6 +38,7 @@ from rtystrat.analysis.tradestats import (
     trade_column,
     trade_stats,
     trade_times,
+    whole_trade_outcomes,
     whole_trades,
     win_rate,
 )
@@ -67,6 +68,8 @@ __all__ = [
     "stats_by_year",
     "total_return",
     "trade_stats",
+    "whole_trade_outcomes",
+    "whole_trades",
     "win_rate",
 ]
 

@@ -4,12 +4,18 @@ A :class:`BacktestResult` is what :func:`rtystrat.execution.engine.run_backtest`
 the plots and the CLI read. It serialises to a documented JSON object (never a pickle) that scripts can rely
 on::
 
-    {"schema": "rtystrat.result/1",
+    {"schema": "rtystrat.result/2",
      "stats": {"Return [%]": 12.3, "# Trades": 41, ...},
-     "trades": [{"setup": ..., "direction": ..., "entry_time": "2025-03-14T00:00:00", ...}, ...],
+     "trades": [{"setup": ..., "trade_id": 1, "leg": 1, "direction": ..., "entry_time": "2025-03-14T00:00:00",
+                 ...}, ...],
      "trade_columns": {"entry_time": "datetime64[us]", ...},
      "equity": [["2025-03-13T00:00:00", 100000.0], ...], "benchmark": [[time, value], ...] | null,
      "time_dtype": "datetime64[ns, America/Chicago]", "params": {...}, "config": {...}}
+
+Schema ``rtystrat.result/2`` writes one trade row per exit fill: a trade that scales out over several targets
+has a row per leg (``trade_id``, ``leg``; ``# Trades`` counts it once). In ``/1`` each row was a whole trade
+and had neither key; for this schema version a ``/1`` file is still read, each row becoming a trade of one
+leg (``trade_id`` counted per setup in row order, ``leg`` 1); ``/3`` will refuse it.
 
 Times are ISO 8601 (with the UTC offset when the data is tz-aware), durations ISO 8601 durations, and NaN or
 ±inf become ``null``. Money (``[$]`` statistics, equity, benchmark) is written in cents; trade-log prices are
@@ -43,7 +49,8 @@ from rtystrat.errors import DataError
 
 __all__ = ["SCHEMA", "BacktestResult"]
 
-SCHEMA = "rtystrat.result/1"
+SCHEMA = "rtystrat.result/2"
+_PREVIOUS_SCHEMA = "rtystrat.result/1"  # still read, as trades of one leg each
 _CENTS = 2  # decimals of money in JSON: 97,360.00000000001 $ is 97,360.00 $
 
 _SUMMARY_BY_SETUP = ("# Trades", "Win Rate [%]", "Profit Factor", "Expectancy [R]", "Net P&L [$]")
@@ -58,7 +65,7 @@ class BacktestResult:
     stats : pd.Series
         Float statistics with units in the keys (see :func:`rtystrat.analysis.metrics.compute_stats`).
     trades : pd.DataFrame
-        Trade log, one row per round trip.
+        Trade log, one row per exit fill (a trade that scales out has one per leg, same ``trade_id``).
     equity : pd.Series
         Account value in $ at each bar close.
     params : dict
@@ -168,7 +175,9 @@ class BacktestResult:
         schema = data.get("schema") if isinstance(data, Mapping) else None
         if schema is None:
             raise DataError(f"{source}: not an rtystrat result (no 'schema' key)")
-        if schema != SCHEMA:
+        if schema == _PREVIOUS_SCHEMA:
+            data = _one_leg_trades(data)
+        elif schema != SCHEMA:
             raise DataError(
                 f"{source}: written with result schema {schema!r}, this rtystrat reads {SCHEMA!r}; "
                 "re-run the backtest to regenerate it"
@@ -314,6 +323,24 @@ def _series(pairs: list[list[Any]], time_dtype: str, name: str) -> pd.Series:
     times = _times([time for time, _ in pairs], time_dtype)
     values = [np.nan if value is None else value for _, value in pairs]
     return pd.Series(values, index=times.rename("time"), name=name, dtype=float)
+
+
+def _one_leg_trades(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a ``rtystrat.result/1`` object with the ``/2`` trade keys: every row a trade of one leg."""
+    trades = data.get("trades")
+    columns = data.get("trade_columns")
+    if not isinstance(trades, list) or not isinstance(columns, Mapping) or "trade_id" in columns:
+        return dict(data)  # the shape check names what is wrong
+    counts: dict[Any, int] = {}
+    rows = []
+    for row in trades:
+        if not isinstance(row, Mapping):
+            return dict(data)
+        setup = row.get("setup")
+        counts[setup] = counts.get(setup, 0) + 1
+        rows.append({"setup": setup, "trade_id": counts[setup], "leg": 1, **row})
+    typed = {"setup": columns.get("setup", "object"), "trade_id": "int64", "leg": "int64", **columns}
+    return {**data, "trades": rows, "trade_columns": typed}
 
 
 def _frame(records: list[dict[str, Any]], dtypes: Mapping[str, str]) -> pd.DataFrame:

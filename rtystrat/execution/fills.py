@@ -33,6 +33,17 @@ Trailing stop           at each bar's close while the position is open (the entr
                         when that is tighter; it never loosens. It works from the next bar: inside a bar the
                         stop is one fixed level, so the same-bar rules above apply to it unchanged (a gap
                         through it fills at the open; ``intraday`` sub-bars do not move it).
+Scale-out               :func:`scale_out` splits the contracts over up to ``MAX_LEGS`` targets when the entry
+                        is placed (largest remainder; a tie to the farther target; a leg of 0 is dropped).
+                        Each leg's target is a target as above; legs exit nearest first, each its own
+                        EXIT record (``F_LEG``, ``F_CONTRACTS`` the leg's). A gap beyond several targets
+                        fills each at the open. Stop and a target in one bar: ``pessimistic`` the stop
+                        closes every open leg, ``optimistic`` each target the bar may have reached fills
+                        first and the stop takes the rest, ``ohlc_path``/``intraday`` in path order. The
+                        stop, time stop, invalidation, roll and end close every open leg.
+Break-even              after the k-th target filled, at that bar's close, the stop moves to the entry fill
+                        ± offset (rounded away from the market) when tighter; it works from the next bar,
+                        like the trailing stop (never inside the bar of the target).
 Time stop               exit at the open of the first bar ``i`` with ``clock[i] − clock[entry bar] ≥
                         max_hold``, − slippage. The clock counts bars by default (``max_hold`` bars after
                         the entry bar); a session clock (each bar's session number: intraday bars traded
@@ -88,6 +99,9 @@ anchor_to_fill, max_hold, period, settings) -> contracts``
     At the close of ``bar``, when ``state[ST_PHASE] == FLAT``: place the bracket working from ``bar + 1``.
     Returns the contracts (0: skipped, the risk budget buys no whole contract; −1: refused, `period` ≥ 0
     already had a filled entry; the state stays flat either way). `period` −1: no once-per-period rule.
+``scale_out(state, targets, shares, breakeven, breakeven_offset, settings) -> legs``
+    Right after an ``arm`` that returned contracts > 0: split them over `targets` (one per leg) in
+    proportion to `shares`, with break-even after `breakeven` targets (0: never).
 ``step(state, bar, open, high, low, close, sub_bars, sub_first, sub_last, invalidation, trail, clock,
 roll_next, is_last, cash, settings, out) -> count``
     Process one bar, writing ``count`` fill records to the rows of ``out`` (shape
@@ -99,19 +113,21 @@ roll_next, is_last, cash, settings, out) -> count``
     bar numbers, see ``hold_clock``); ``roll_next`` whether the next bar is another contract; ``cash`` the
     account's free cash for the margin check.
 ``simulate(open, high, low, close, contract_id, direction, entry_type, entry_price, stop, target,
-invalidation, period, trail, clock, max_hold, entry_valid_bars, anchor_to_fill, sub_bars, sub_start,
-settings, cash) -> (trades, events)``
+invalidation, period, trail, clock, targets, shares, breakeven, breakeven_offset, max_hold,
+entry_valid_bars, anchor_to_fill, sub_bars, sub_start, settings, cash) -> (trades, events)``
     One strategy over a whole series, looping ``step`` and ``arm`` exactly as the backtrader strategy does
     (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L).
     ``contract_id`` int64 (equal ids: same contract, see ``contract_ids``); ``sub_start`` int64 of length
     ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``), or empty without sub-bars;
     ``period`` int64, the rows' periods for the once-per-period rule, empty for none (``entry_periods``);
-    ``trail`` per-bar trailing distances, empty for none (``trail_points``); ``clock`` as for ``step``.
+    ``trail`` per-bar trailing distances, empty for none (``trail_points``); ``clock`` as for ``step``;
+    ``targets`` (rows × legs), ``shares``, ``breakeven`` and per-row ``breakeven_offset`` the scale-out,
+    empty for none (``target_legs``).
     ``trades``: the EXIT records in order; ``events``: rows ``(bar, kind, contracts)`` for REJECTED and
     SKIPPED entries. It is the one whole-series loop: the fast kernel calls it, and
     ``simulate_plans(bars, plans, settings, cash)`` calls it from a frame and Plans.
 
-The trade log (one row per round trip, $ amounts) is built from EXIT records by
+The trade log (one row per exit fill, with ``trade_id`` and ``leg``; $ amounts) is built from EXIT records by
 :mod:`rtystrat.execution.tradelog`.
 
 Every compiled function and every constant they read stays in this one module: numba's on-disk cache is

@@ -140,6 +140,7 @@ BULLISH_REVERSAL_PARAMETERS = Parameters(
             kind="offset",
             doc="How far above the entry the break-even stop sits (percent of the planned entry; ATR of "
             "the signal bar); e.g. '1tick' to cover costs.",
+            source="Not in the analysis; 0: the stop moves to the entry price itself.",
         ),
         Parameter(
             name="trail",
@@ -238,6 +239,16 @@ BEARISH_BREAKDOWN_PARAMETERS = Parameters(
             choices=("sma_100", "sma_50", "none"),
             doc="Exit at the next open after a close above this SMA ('none': no invalidation exit).",
             source="'Bearish unless reclaimed': the 100-day SMA (2,281.1).",
+        ),
+        Parameter(
+            name="trail",
+            default=None,
+            kind="offset",
+            positive=True,
+            optional=True,
+            doc="Trailing stop this far above each close while in the trade (percent of the close; ATR of "
+            "that bar); it only falls and works from the next bar (none: the stop stays put).",
+            source="Not in the analysis, which names fixed stops; a way to keep a breakdown's gains.",
         ),
         Parameter(
             name="max_hold",
@@ -368,7 +379,8 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     below ``L`` after a close at or above it; sell at the open of ``t + 1``. Entry ``"stop"``: a sell stop
     at ``L − tick`` on bar ``t + 1`` while the close of ``t`` is at or above ``L``. With `trend_filter`, the
     close of ``t`` must be below SMA50 and SMA100. Stop at ``L + stop_offset``; target ``S3 + target_offset``;
-    invalidation: a close above SMA100 (or SMA50) while short exits at the next open.
+    invalidation: a close above SMA100 (or SMA50) while short exits at the next open; with `trail`, the stop
+    follows each close + trail down.
 
     Parameters
     ----------
@@ -388,9 +400,8 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     needed = ["low", "close", "P", "S2", "S3"]
     needed += [_SMA_FAST, _SMA_SLOW] if p["trend_filter"] else []
     needed += {"sma_100": [_SMA_SLOW], "sma_50": [_SMA_FAST], "none": []}[p["invalidation"]]
-    needed += (
-        [_ATR] if any(parse_offset(p[o]).unit == "atr" for o in ("target_offset", "stop_offset")) else []
-    )
+    offsets = [p["target_offset"], p["stop_offset"]] + ([] if p["trail"] is None else [p["trail"]])
+    needed += [_ATR] if any(parse_offset(o).unit == "atr" for o in offsets) else []
     columns = columns_of(frame, needed, "bearish_breakdown")
     atr = columns.column(_ATR) if _ATR in needed else None
     tick = columns.tick
@@ -402,7 +413,7 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     target = s3 + _points(p["target_offset"], s3, atr, tick)
     signal = entry.signal & (target < entry.reference) & (stop > entry.reference)
     invalidation = {"sma_100": _SMA_SLOW, "sma_50": _SMA_FAST}.get(p["invalidation"])
-    return _plans(
+    plans = _plans(
         signal,
         SHORT,
         ENTRY_STOP if resting else ENTRY_MARKET,
@@ -414,6 +425,7 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
         entry.period,
         p["reentry"],
     )
+    return plans if p["trail"] is None else plans._replace(trail=_trail(p["trail"], columns, atr))
 
 
 def _bearish_entry(columns: FrameColumns, p: Mapping[str, Any]) -> _Entry:
