@@ -23,6 +23,7 @@ from rtystrat.execution import engine, fills, tradelog
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.strategy import SetupStrategy
 from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
+from rtystrat.signals.targets import MAX_TARGETS, split_contracts
 
 NAN = math.nan
 FLAT_BAR = (2000.0, 2002.0, 1998.0, 2000.0)
@@ -1039,3 +1040,32 @@ def test_step_refuses_a_walking_policy_without_sub_bars() -> None:
             settings,
             out,
         )
+
+
+def test_compiled_scale_out_splits_as_the_documented_rule() -> None:
+    # fills.scale_out (compiled, sorts the legs itself) against rtystrat.signals.targets.split_contracts
+    # (plain Python, legs given nearest first): random contracts, shares and targets in any order.
+    assert fills.MAX_LEGS == MAX_TARGETS
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        legs = int(rng.integers(1, fills.MAX_LEGS + 1))
+        contracts = int(rng.integers(1, 13))
+        shares = rng.choice([0.5, 1.0, 2.0, 3.0], legs)
+        targets = 2000.0 + rng.permutation(np.arange(1, legs + 1) * 7.3)
+        settings = RunConfig(contracts=contracts).fill_settings()
+        state = fills.new_state()
+        assert (
+            fills.arm(state, 0, LONG, ENTRY_MARKET, NAN, 1990.0, NAN, 2000.0, 1, False, 0, -1, settings) > 0
+        )
+        kept = fills.scale_out(state, targets, shares, 0, 0.0, settings)
+        nearest_first = np.argsort(targets, kind="stable")
+        expected = split_contracts(contracts, list(shares[nearest_first]))
+        got = state[fills.ST_LEG_CONTRACTS : fills.ST_LEG_CONTRACTS + kept].tolist()
+        assert got == [leg for leg in expected if leg > 0], (contracts, shares, targets)
+        prices = state[fills.ST_LEG_TARGET : fills.ST_LEG_TARGET + kept].tolist()
+        kept_targets = [
+            round_to_tick(t, 0.1, "up")
+            for t, n in zip(targets[nearest_first], expected, strict=True)
+            if n > 0
+        ]
+        assert prices == kept_targets
