@@ -476,6 +476,22 @@ def _close_leg(
     return row
 
 
+@_helper(_F8(_VECTOR))
+def _leg_target(state: np.ndarray) -> float:
+    """Return the target of the next leg to exit (NaN: none)."""
+    return state[ST_LEG_TARGET + int(state[ST_LEG])]
+
+
+@_helper(numba.void(_TABLE, _I8, _F8, _F8))
+def _mark_ambiguous(out: np.ndarray, r: int, pessimistic: float, optimistic: float) -> None:
+    """Flag exit record `r` as ambiguous with both answers' prices (NaN: that answer keeps the leg open)."""
+    out[r, F_AMBIGUOUS] = 1.0
+    if not math.isnan(pessimistic):  # an answer that keeps the leg open is not re-priced
+        out[r, F_PRICE_PESSIMISTIC] = pessimistic
+    if not math.isnan(optimistic):
+        out[r, F_PRICE_OPTIMISTIC] = optimistic
+
+
 @_helper(_I8(_VECTOR, _TABLE, _I8, _I8, _F8))
 def _take_target(state: np.ndarray, out: np.ndarray, row: int, bar: int, price: float) -> int:
     """Record the exit of the next leg at its target (or a better open); flat after the last leg."""
@@ -593,22 +609,6 @@ def _bar(
         state[ST_BEST] = max(state[ST_BEST], high_after)
         state[ST_WORST] = min(state[ST_WORST], low_after)
     return row
-
-
-@_helper(_F8(_VECTOR))
-def _leg_target(state: np.ndarray) -> float:
-    """Return the target of the next leg to exit (NaN: none)."""
-    return state[ST_LEG_TARGET + int(state[ST_LEG])]
-
-
-@_helper(numba.void(_TABLE, _I8, _F8, _F8))
-def _mark_ambiguous(out: np.ndarray, r: int, pessimistic: float, optimistic: float) -> None:
-    """Flag exit record `r` as ambiguous with both answers' prices (NaN: that answer keeps the leg open)."""
-    out[r, F_AMBIGUOUS] = 1.0
-    if not math.isnan(pessimistic):  # an answer that keeps the leg open is not re-priced
-        out[r, F_PRICE_PESSIMISTIC] = pessimistic
-    if not math.isnan(optimistic):
-        out[r, F_PRICE_OPTIMISTIC] = optimistic
 
 
 @_helper(_F8(_TABLE, _I8, _I8, _F8))
