@@ -12,9 +12,11 @@ average):
   all cores, and its extrapolation to the whole grid;
 - with ``--backtrader``, one backtrader run of the default parameters (about half a minute each).
 
-``--scaling`` times only the sweep of the slice, on 1 process and on ``--workers`` processes, interleaved,
-and prints the speed-up (the median over 1 process's median over ``--workers``'s); ``--runs`` sets the
-slice's size.
+``--scaling`` times only the sweep of the slice (``--runs`` combinations), on 1 process and on ``--workers``
+processes, and the same split for a control of pure CPU work (a Python loop of fixed total length over
+fresh worker processes), all four interleaved. It prints each speed-up (1 process's median over
+``--workers``'s) and the CPU time the worker processes used: on a machine shared with other jobs the control
+shows how much a second process can gain at all, and equal CPU times show the workers duplicate no work.
 
 ``--full`` times the whole 10,000-combination sweep once after the rounds (minutes; a single run, printed
 apart from the medians).
@@ -23,7 +25,10 @@ apart from the medians).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
 import os
+import resource
+import statistics
 import time
 from collections.abc import Callable
 
@@ -51,6 +56,52 @@ GRID_10K = {"stop_offset": "1:100:1pt", "target": "5:500:5pt", "rsi_max": ["none
 IN_A_TRADE = {"stop_offset": "60pt", "target": "200pt", "rsi_max": None, "max_hold": 0, "reentry": True}
 
 
+# The control's total loop length: about a second of CPU on a quiet core.
+SPIN = 20_000_000
+
+
+def _spin(count: int) -> int:
+    """Pure CPU work that shares nothing: the control of what more processes get from this machine."""
+    total = 0
+    for i in range(count):
+        total += i
+    return total
+
+
+def _spin_on(workers: int) -> None:
+    """Run :data:`SPIN` loop steps split over `workers` fresh processes."""
+    with cf.ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_spin, [SPIN // workers] * workers))
+
+
+def _children_cpu() -> float:
+    """Return the CPU time (user + system) of this process's finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _scaling(cases: dict[str, Callable[[], object]], repeats: int) -> None:
+    """Time `cases` (1 process, then `workers`, for the sweep and the control), interleaved; print each
+    speed-up and the median CPU time of the worker processes."""
+    cpu: dict[str, list[float]] = {name: [] for name in cases}
+
+    def counted(name: str, run: Callable[[], object]) -> Callable[[], None]:
+        def timed() -> None:
+            before = _children_cpu()
+            run()
+            cpu[name].append(_children_cpu() - before)
+
+        return timed
+
+    timings = interleaved({name: counted(name, run) for name, run in cases.items()}, repeats)
+    print_timings("1 process against more, interleaved", timings)
+    names = list(cases)
+    for one, many in (names[:2], names[2:]):
+        print(f"{many}: {timings[one].median / timings[many].median:.2f}x the speed of 1 process")
+    for name in names:  # the untimed warm-up run is the first entry
+        print(f"CPU time of the worker processes, median: {statistics.median(cpu[name][1:]):.2f} s  {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (at least 3)")
@@ -72,10 +123,11 @@ def main() -> None:
 
     if args.scaling:
         cases = dict([sweep_case(1), sweep_case(args.workers)])
-        timings = interleaved(cases, args.repeats)
-        print_timings(f"{len(bars):,} one-minute bars", timings)
-        one, many = (timing.median for timing in timings.values())
-        print(f"{args.workers} processes: {one / many:.2f}x the speed of 1 process")
+        for workers in (1, args.workers):
+            cases[f"control: {SPIN:,} steps of a Python loop, {workers} process(es)"] = (
+                lambda workers=workers: _spin_on(workers)
+            )
+        _scaling(cases, args.repeats)
         return
     data = kernel.prepare(strategy, bars, RunConfig())
     params = strategy.parameters.validate(IN_A_TRADE)
