@@ -74,7 +74,8 @@ class PlainMinuteReversal(SetupStrategy):
             rsi,
         )
         if order is not None and self.is_flat:
-            self.enter_bracket("long", "limit", *order)
+            # one fill per month, as the recipe and the daily plain script: the order carries its month
+            self.enter_bracket("long", "limit", *order, period=self.rule.period)
 
 
 def session_clock(times: pd.Series | pd.DatetimeIndex) -> pd.DatetimeIndex:
