@@ -100,11 +100,18 @@ def _face_hexes(collection) -> list[str]:
 
 
 def test_price_figure_has_a_price_axes_above_volume_and_rsi_axes_with_zones(frame: pd.DataFrame) -> None:
-    fig = plotting.plot_price(frame)
+    volumes = np.arange(1.0, len(frame) + 1.0)
+    fig = plotting.plot_price(frame.assign(volume=volumes))
     price, volume, rsi = fig.axes
     assert price.get_ylabel() == "Price"
     assert volume.get_ylabel() == "Volume"
-    assert [bar.get_height() for bar in volume.patches] == frame["volume"].tolist()
+    (bars,) = _by_gid(fig, "volume")
+    corners = np.array([path.vertices[:4] for path in bars.get_paths()])
+    assert corners[:, 1, 1].tolist() == volumes.tolist()  # each bar's top is its volume
+    assert (corners[:, 0, 1] == 0.0).all()
+    days = mdates.date2num(frame.index.to_pydatetime())
+    assert corners[:, :2, 0].mean(axis=1) + 0.4 == pytest.approx(days)  # 0.8 of a day wide, left edge
+    assert volume.get_ylim() == pytest.approx((0.0, 1.05 * volumes.max()))
     assert rsi.get_ylabel() == "RSI 14"
     assert rsi.get_ylim() == (0.0, 100.0)
     assert list(rsi.get_yticks()) == [30.0, 70.0]
