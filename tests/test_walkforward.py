@@ -115,6 +115,8 @@ def test_stitched_equity_is_the_test_windows_chained(regime_result: Any) -> None
     assert math.isclose(windows["OOS Net P&L [$]"].sum(), trades["pnl_net"].sum(), abs_tol=1e-6)
     assert (trades["entry_time"] >= windows["test_start"].iloc[0]).all()
     assert regime_result.stats["# Trades"] == len(trades)
+    # windows count trades from 1 each: the stitched log keeps one id per trade
+    assert trades["trade_id"].is_unique and windows["OOS # Trades"].sum() == len(trades)
 
 
 def test_walk_forward_efficiency_is_pooled_annualised_oos_over_is_profit(regime_result: Any) -> None:

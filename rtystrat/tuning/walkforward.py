@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from rtystrat.analysis import metrics
+from rtystrat.analysis.tradestats import whole_trades
 from rtystrat.data.bars import session_dates
 from rtystrat.errors import DataError, ParameterError
 from rtystrat.execution import kernel
@@ -326,6 +327,7 @@ def _assemble(
 ) -> WalkForwardResult:
     index = data.index
     rows, trade_frames, equity_parts = [], [], []
+    issued = 0  # trade ids used by the windows so far
     cash = float(config.cash)
     balance = cash
     for window, candidates in zip(windows, per_window, strict=True):
@@ -350,7 +352,11 @@ def _assemble(
             params, train_stats = best
             plans = kernel.plans(strategy, data, params)
             run = kernel.simulate(data, plans, config, window.test_start, window.test_stop)
-            trade_frames.append(kernel.trades_frame(data, run, strategy.name))
+            frame = kernel.trades_frame(data, run, strategy.name)
+            # each window's run counts trades from 1: shift them so an id is unique in the stitched log
+            frame["trade_id"] += issued
+            issued = int(frame["trade_id"].max()) if len(frame) else issued
+            trade_frames.append(frame)
             equity = run.equity - cash + balance
             oos_pnl = float(run.equity[-1] - cash)
             is_pnl = float(train_stats["Net P&L [$]"])
@@ -361,7 +367,7 @@ def _assemble(
                     "IS Net P&L [$]": is_pnl,
                     "IS Years": train_years,
                     "OOS Net P&L [$]": oos_pnl,
-                    "OOS # Trades": float(len(run.pnl_net)),
+                    "OOS # Trades": float(len(whole_trades(frame))),
                     "OOS Years": test_years,
                     "WFE": _efficiency(oos_pnl, test_years, is_pnl, train_years),
                     "note": "",
