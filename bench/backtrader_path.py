@@ -186,12 +186,8 @@ class NativeBracketReversal(_RuleDriven):
         )
 
 
-def plain_run(bars: pd.DataFrame) -> pd.DataFrame:
-    """Run the plain script through rtystrat's broker; return its trade log."""
-    config = RunConfig()
-    cerebro = bt.Cerebro()  # defaults: runonce, preload, stdstats observers
-    cerebro.adddata(bt.feeds.PandasData(dataname=bars))
-    cerebro.addstrategy(PlainBullishReversal)
+def run_on_rtystrat_broker(cerebro: bt.Cerebro, config: RunConfig) -> pd.DataFrame:
+    """Run a plain script's `cerebro` on rtystrat's broker and costs of `config`; return its trade log."""
     broker = FuturesBroker(fill_settings=config.fill_settings(), contract=config.contract)
     broker.setcash(config.cash)
     broker.addcommissioninfo(futures_commission(config.spec))
@@ -199,6 +195,14 @@ def plain_run(bars: pd.DataFrame) -> pd.DataFrame:
     cerebro.addanalyzer(TradeRecorder, _name="trades")
     (strategy,) = cerebro.run()
     return strategy.analyzers.trades.get_analysis()
+
+
+def plain_run(bars: pd.DataFrame) -> pd.DataFrame:
+    """Run the plain script through rtystrat's broker; return its trade log."""
+    cerebro = bt.Cerebro()  # defaults: runonce, preload, stdstats observers
+    cerebro.adddata(bt.feeds.PandasData(dataname=bars))
+    cerebro.addstrategy(PlainBullishReversal)
+    return run_on_rtystrat_broker(cerebro, RunConfig())
 
 
 def native_run(bars: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:

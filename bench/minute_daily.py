@@ -28,12 +28,10 @@ from collections.abc import Callable
 import backtrader as bt
 import pandas as pd
 
-from bench.backtrader_path import COMPARED, ReversalRule
+from bench.backtrader_path import COMPARED, ReversalRule, run_on_rtystrat_broker
 from bench.common import format_seconds, interleaved, print_table
 from rtystrat.data.sample import load_sample
 from rtystrat.execution import kernel
-from rtystrat.execution.analyzers import TradeRecorder
-from rtystrat.execution.broker import FuturesBroker, futures_commission
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.engine import run_backtest
 from rtystrat.execution.strategy import SetupStrategy
@@ -97,13 +95,7 @@ def plain_run(moved: pd.DataFrame) -> pd.DataFrame:
     cerebro.adddata(minutes)
     cerebro.resampledata(minutes, timeframe=bt.TimeFrame.Days, compression=1)
     cerebro.addstrategy(PlainMinuteReversal, frame=moved)
-    broker = FuturesBroker(fill_settings=CONFIG.fill_settings(), contract=CONFIG.contract)
-    broker.setcash(CONFIG.cash)
-    broker.addcommissioninfo(futures_commission(CONFIG.spec))
-    cerebro.broker = broker
-    cerebro.addanalyzer(TradeRecorder, _name="trades")
-    (strategy,) = cerebro.run()
-    return strategy.analyzers.trades.get_analysis()
+    return run_on_rtystrat_broker(cerebro, CONFIG)
 
 
 def kernel_run(strategy: type, bars: pd.DataFrame) -> pd.DataFrame:
