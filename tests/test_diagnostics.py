@@ -126,6 +126,22 @@ def test_pbo_leaves_out_the_first_periods_to_cut_equal_blocks_and_checks_its_inp
         probability_of_backtest_overfitting(matrix[:20], blocks=16)
 
 
+def test_pbo_ranks_combinations_of_equal_sharpe_ratio_as_ties_whatever_their_float_noise() -> None:
+    # Sharpe ratios do not change with scale, so 3x a column is the same run sized up; its split Sharpe
+    # ratios differ from the column's only in the last bits. Ranked as a tie, the sweep is the one whose
+    # copy is exact: an exact `==` broke those ties at random.
+    rng = np.random.default_rng(4)
+    matrix = rng.normal(0.001, 0.01, size=(160, 6))
+    exact = matrix.copy()
+    exact[:, 5] = exact[:, 0]
+    scaled = matrix.copy()
+    scaled[:, 5] = 3.0 * scaled[:, 0]
+    expected = probability_of_backtest_overfitting(exact, blocks=8)
+    result = probability_of_backtest_overfitting(scaled, blocks=8)
+    np.testing.assert_allclose(result.logits, expected.logits, rtol=1e-9)
+    assert result.pbo == expected.pbo
+
+
 def _arch_pvalues(benchmark: np.ndarray, returns: np.ndarray, reps: int, seed: int) -> dict[str, float]:
     spa = SPA(-benchmark, -returns, reps=reps, seed=seed)
     spa.compute()

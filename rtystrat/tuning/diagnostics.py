@@ -243,6 +243,10 @@ def _splits(blocks: int) -> np.ndarray:
     return splits
 
 
+#: Relative difference under which two Sharpe ratios rank as a tie in PBO.
+_TIE = 1e-9
+
+
 def probability_of_backtest_overfitting(returns: Any, blocks: int = 16) -> Overfitting:
     """Run combinatorially symmetric cross-validation on a periods × combinations returns matrix.
 
@@ -250,7 +254,8 @@ def probability_of_backtest_overfitting(returns: Any, blocks: int = 16) -> Overf
     IS and OOS Sharpe ratios come from adding those of its blocks (a (splits × blocks) @ (blocks ×
     combinations) product, about 260,000 (split, combination) pairs at a time), so the matrix is read once,
     whatever the C(16, 8) = 12,870 splits, and memory does not grow with the combinations.
-    Ties in the OOS ranking take their mean rank; the relative rank is ``rank / (N + 1)`` as in the paper.
+    Ties in the OOS ranking (equal within a relative :data:`_TIE`) take their mean rank; the relative rank
+    is ``rank / (N + 1)`` as in the paper.
 
     Raises
     ------
@@ -288,7 +293,10 @@ def probability_of_backtest_overfitting(returns: Any, blocks: int = 16) -> Overf
         winner = np.argmax(is_sharpe, axis=1)
         picked = np.arange(len(chosen))
         winner_oos = oos_sharpe[picked, winner][:, None]
-        rank = (oos_sharpe < winner_oos).sum(axis=1) + ((oos_sharpe == winner_oos).sum(axis=1) + 1) / 2
+        # Equal Sharpe ratios reached by different sums (a run sized up) differ in the last bits: a tie.
+        tolerance = _TIE * np.abs(winner_oos)
+        tied = (np.abs(oos_sharpe - winner_oos) <= tolerance).sum(axis=1)
+        rank = (oos_sharpe < winner_oos - tolerance).sum(axis=1) + (tied + 1) / 2
         relative = rank / (count + 1)
         logits.append(np.log(relative / (1 - relative)))
         in_sample.append(is_sharpe[picked, winner])
