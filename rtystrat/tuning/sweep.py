@@ -195,7 +195,12 @@ def _run_combinations(
     fingerprint = data_fingerprint(bars)
     engine = job.engine + ("-full" if job.full_stats and job.engine == "kernel" else "")
     config = canonical_json(_config_dict(job.config))
-    key = RunKey(strategy.name, fingerprint, config, engine, code_version(strategy))
+    # The code version hashes the package's source: only a store needs it.
+    key = (
+        RunKey(strategy.name, fingerprint, config, engine, code_version(strategy))
+        if store is not None
+        else None
+    )
     runs: dict[int, _Run] = {}
     invalid: list[str] = []
     parallel = workers or os.cpu_count() or 1
