@@ -148,6 +148,32 @@ def test_rerun_with_a_store_skips_finished_runs(
     pd.testing.assert_frame_equal(again, serial_frame)
 
 
+class _BatchRecorder(cf.ThreadPoolExecutor):
+    """A thread pool that records how many runs each task holds (sweep tasks take ``job, data, batch``)."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.sizes: list[int] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> cf.Future:
+        self.sizes.append(len(args[2]))
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_resumed_sweep_runs_its_last_runs_in_small_batches(bars: pd.DataFrame, tmp_path: Path) -> None:
+    # 48 of the 60 runs are stored: the 12 left go in batches of at most ceil(12 / 8) = 2 (8 = 2 batches in
+    # flight per worker, twice), not in one batch that a single worker would run while the other waits.
+    path = tmp_path / "runs.sqlite"
+    grid = {"stop_offset": "5:100:5pt", "target": ["pivot", "mid", "r1"], "rsi_max": ["none"]}
+    sweep("bullish_reversal", bars, {**grid, "stop_offset": "5:80:5pt"}, executor="serial", store=path,
+          progress=False)  # fmt: skip
+    with _BatchRecorder() as pool:
+        resumed = sweep("bullish_reversal", bars, grid, executor=pool, workers=2, store=path, progress=False)
+    assert pool.sizes == [2, 2] + [1] * 8
+    fresh = sweep("bullish_reversal", bars, grid, executor="serial", progress=False)
+    pd.testing.assert_frame_equal(resumed, fresh)
+
+
 def test_store_keys_on_data_and_settings(bars: pd.DataFrame, tmp_path: Path) -> None:
     path = tmp_path / "runs.sqlite"
     small = {"stop_offset": ["10pt"], "rsi_max": ["none"]}

@@ -18,7 +18,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import functools
-import itertools
 import multiprocessing
 import os
 import signal
@@ -71,7 +70,7 @@ def worker_strategy(strategy: type | str) -> type:
 class Payload(NamedTuple):
     """The data a worker computes on (prepared for one engine, data set and run config)."""
 
-    tag: str  # "<engine>:<data fingerprint>:<config hash>", so an installed payload is never mistaken
+    tag: str  # names the data and its settings (e.g. "<engine>:<data id>:<config hash>"): never mistaken
     data: Any  # kernel.KernelData for the kernel, the bar frame for backtrader
 
 
@@ -236,17 +235,22 @@ def stream(
     *,
     batch_size: int,
     max_pending: int,
+    total: int | Callable[[], int] | None = None,
 ) -> Iterator[Any]:
     """Submit ``task(job, reference, batch)`` over batches of `items`, at most `max_pending` in flight, and
-    yield the results of each batch as it finishes (in completion order)."""
+    yield the results of each batch as it finishes (in completion order).
+
+    A batch holds at most `batch_size` items. Given `total`, how many items `items` gives at most (a callable
+    may lower it as the iterator learns more, e.g. of runs found in a store), a batch also holds at most
+    ``1 / (2 * max_pending)`` of the items not yet submitted, so batches shrink to single items as the work
+    runs out (guided self-scheduling): the workers finish together, instead of one running a long last batch
+    while the others wait.
+    """
     pending: set[cf.Future] = set()
-    iterator = iter(items)
+    batches = _batches(iter(items), batch_size, 2 * max_pending, total)
     try:
         while True:
-            while len(pending) < max_pending:
-                batch = list(itertools.islice(iterator, batch_size))
-                if not batch:
-                    break
+            while len(pending) < max_pending and (batch := next(batches, None)):
                 pending.add(executor.submit(task, job, reference, batch))
             if not pending:
                 return
@@ -268,3 +272,24 @@ def stream(
     finally:
         for future in pending:
             future.cancel()
+
+
+def _batches(
+    iterator: Iterator[Any], largest: int, share: int, total: int | Callable[[], int] | None
+) -> Iterator[list[Any]]:
+    """Yield lists of the items of `iterator`, each of at most `largest` items and, with `total`, of at most
+    ``ceil(left / share)`` items, ``left`` being the items not yet yielded when the list starts."""
+    bound = (lambda: total) if isinstance(total, int) else total
+    given = 0
+    while True:
+        batch: list[Any] = []
+        for item in iterator:
+            batch.append(item)
+            # Asked again after each item: a callable bound may have dropped while the iterator ran.
+            size = largest if bound is None else min(largest, -(-(bound() - given) // share))
+            if len(batch) >= size:
+                break
+        if not batch:
+            return
+        given += len(batch)
+        yield batch

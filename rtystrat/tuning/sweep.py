@@ -192,27 +192,30 @@ def _run_combinations(
 
     A stored run counts as done only with its returns when they are kept (a store filled without them
     reruns those runs and adds their returns)."""
-    fingerprint = data_fingerprint(bars)
     engine = job.engine + ("-full" if job.full_stats and job.engine == "kernel" else "")
     config = canonical_json(_config_dict(job.config))
-    # The code version hashes the package's source: only a store needs it.
+    # Hashing the bars (~0.1 s for a million, before any run starts) and the package's source: only a store
+    # needs it.
     key = (
-        RunKey(strategy.name, fingerprint, config, engine, code_version(strategy))
+        RunKey(strategy.name, data_fingerprint(bars), config, engine, code_version(strategy))
         if store is not None
         else None
     )
     runs: dict[int, _Run] = {}
     invalid: list[str] = []
     parallel = workers or os.cpu_count() or 1
-    # A backtrader run costs ~0.1-1 s: one per task. Kernel runs cost ~1 ms: batch them to amortise IPC.
-    batch_size = 1 if job.engine == "backtrader" else max(1, min(64, total // (parallel * 8)))
+    # A backtrader run costs ~0.1-1 s: one per task. A kernel run costs from ~1 ms (daily bars) to ~0.1 s
+    # (a million bars): up to 64 in a task amortise IPC, and stream() shrinks batches as the runs run out.
+    batch_size = 1 if job.engine == "backtrader" else 64
     bar = tqdm(total=total, disable=not progress, unit="run", desc=f"{strategy.name} [{job.engine}]")
     keep = job.period_ends is not None
     # One float32 row per combination, 4 bytes per run and period, spooled to a file: memory stays flat.
     spool = ReturnsSpool(total, len(job.period_ends)) if keep else None
+    skipped = 0  # runs found in the store
 
     def todo() -> Iterator[tuple[int, dict[str, Any]]]:
         """Yield the runs not in the store, recording stored ones on the way (looked up per slice)."""
+        nonlocal skipped
         valid = (item for item in _validated(strategy, combinations) if _keep(item, invalid))
         while chunk := list(itertools.islice(valid, 256)):
             texts = [canonical_json(params) for _, params in chunk]
@@ -226,12 +229,13 @@ def _run_combinations(
                 if text in done:
                     if keep:
                         spool.write(position, stored[text])
+                    skipped += 1
                     bar.update(1)
                 else:
                     yield position, params
 
     payload = Payload(
-        f"{engine}:{fingerprint}:{hashlib.sha256(config.encode()).hexdigest()[:16]}", payload_data
+        f"{engine}:{id(payload_data)}:{hashlib.sha256(config.encode()).hexdigest()[:16]}", payload_data
     )
     pending = todo()
     # With forked workers the first run goes here: it loads the compiled code in this process, and the
@@ -242,7 +246,14 @@ def _run_combinations(
         for position, stats, returns in itertools.chain(
             done_here,
             stream(
-                pool, _run_batch, job, reference, pending, batch_size=batch_size, max_pending=2 * parallel
+                pool,
+                _run_batch,
+                job,
+                reference,
+                pending,
+                batch_size=batch_size,
+                max_pending=2 * parallel,
+                total=lambda: total - len(here) - skipped - len(invalid),  # at most the runs to do
             ),
         ):
             run = runs[position]
