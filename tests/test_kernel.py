@@ -213,13 +213,25 @@ def test_kernel_equity_and_every_statistic_equal_the_backtrader_run(sample_run: 
     pd.testing.assert_series_equal(stats[result.stats.index], result.stats, rtol=1e-9, check_names=False)
 
 
+def _assert_same_statistics(fast: dict[str, float], full: dict[str, float] | pd.Series) -> None:
+    """Every fast statistic equals the full one to 1e-9 relative (NaN where it is NaN)."""
+    assert list(fast) == list(kernel.FAST_STATS)
+    for name in kernel.FAST_STATS:
+        if math.isnan(full[name]):
+            assert math.isnan(fast[name]), name
+        else:
+            assert math.isclose(fast[name], full[name], rel_tol=1e-9, abs_tol=1e-9), (name, fast[name])
+
+
 def test_fast_statistics_equal_compute_stats(sample_run: Any) -> None:
     strategy, data, params, _ = sample_run
     fast = kernel.evaluate(strategy, data, params)
     full = kernel.evaluate(strategy, data, params, full_stats=True)
-    assert list(fast) == list(kernel.FAST_STATS)
-    for name in kernel.FAST_STATS:
-        assert math.isclose(fast[name], full[name], rel_tol=1e-12), name
+    _assert_same_statistics(fast, full)
+    for start, stop in ((0, 300), (500, 900), (len(data.close) - 200, len(data.close))):  # windows too
+        plans = kernel.plans(strategy, data, params)
+        window = kernel.window_stats(data, plans, None, start, stop)
+        _assert_same_statistics(window, kernel.window_stats(data, plans, None, start, stop, full=True))
 
 
 def test_pnl_arrays_equal_the_trade_log_columns(sample_run: Any) -> None:
@@ -227,11 +239,12 @@ def test_pnl_arrays_equal_the_trade_log_columns(sample_run: Any) -> None:
     run = kernel.simulate(data, kernel.plans(strategy, data, params))
     log = kernel.trades_frame(data, run, strategy.name)
     whole = metrics.whole_trades(log)
-    np.testing.assert_allclose(run.pnl_net, whole["pnl_net"].to_numpy(), rtol=0, atol=1e-9)
-    np.testing.assert_allclose(run.r_multiple, whole["r_multiple"].to_numpy(), rtol=1e-12)
+    pnl_net, r_multiple = kernel._trade_outcomes(data, run.trades)
+    np.testing.assert_allclose(pnl_net, whole["pnl_net"].to_numpy(), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(r_multiple, whole["r_multiple"].to_numpy(), rtol=1e-12)
     if params["targets"] is None:  # one leg per trade: the log's own columns, bit for bit
-        np.testing.assert_array_equal(run.pnl_net, log["pnl_net"].to_numpy())
-        np.testing.assert_array_equal(run.r_multiple, log["r_multiple"].to_numpy())
+        np.testing.assert_array_equal(pnl_net, log["pnl_net"].to_numpy())
+        np.testing.assert_array_equal(r_multiple, log["r_multiple"].to_numpy())
 
 
 def test_window_simulation_trades_only_inside_and_closes_at_its_end(sample_run: Any) -> None:
@@ -309,3 +322,190 @@ class _Fixed:
 
     def __init__(self, plans: Plans) -> None:
         self.setup = lambda frame, **params: plans
+
+
+# --- the sparse statistics pass against compute_stats on the full equity, case by case
+def _exit(
+    entry_bar: int,
+    exit_bar: int,
+    entry: float,
+    exit_: float,
+    *,
+    d: float = 1.0,
+    size: float = 1.0,
+    trade: int = 1,
+    risk: float = 10.0,
+) -> np.ndarray:
+    """One EXIT record (`risk` in points; 0: no initial risk, so no R)."""
+    row = np.zeros(fills.FILL_FIELDS)
+    row[[fills.F_KIND, fills.F_BAR, fills.F_PRICE, fills.F_DIRECTION, fills.F_CONTRACTS]] = (
+        fills.EXIT, exit_bar, exit_, d, size
+    )  # fmt: skip
+    row[[fills.F_REASON, fills.F_ENTRY_BAR, fills.F_ENTRY_PRICE, fills.F_INITIAL_RISK, fills.F_TRADE_ID]] = (
+        fills.TARGET, entry_bar, entry, risk, trade
+    )  # fmt: skip
+    return row
+
+
+def _data(close: np.ndarray, *, cash: float = 100_000.0, commission: float = 2.5) -> kernel.KernelData:
+    bars = _bars([(value, value, value, value) for value in close])
+    return kernel.KernelData(
+        frame=bars,
+        **{name: bars[name].to_numpy() for name in ("open", "high", "low", "close")},
+        contract_id=np.zeros(len(bars), dtype=np.int64),
+        contracts_traded="RTY",
+        settings=RunConfig().fill_settings(),
+        cash=cash,
+        contracts=1,
+        multiplier=50.0,
+        commission_per_side=commission,
+        bars_per_year=252.0,
+    )
+
+
+def _equity_by_definition(data: kernel.KernelData, trades: np.ndarray) -> np.ndarray:
+    """E_t = cash + realised net P&L of legs exited by t + open P&L of legs with entry <= t < exit."""
+    equity = np.full(len(data.close), data.cash)
+    for row in trades:
+        entry, exit_ = int(row[fills.F_ENTRY_BAR]), int(row[fills.F_BAR])
+        d, size, price = row[fills.F_DIRECTION], row[fills.F_CONTRACTS], row[fills.F_ENTRY_PRICE]
+        per_side = data.commission_per_side * size
+        equity[exit_:] += d * (row[fills.F_PRICE] - price) * data.multiplier * size - 2 * per_side
+        equity[entry:exit_] += d * (data.close[entry:exit_] - price) * data.multiplier * size - per_side
+    return equity
+
+
+def _wave(n: int, seed: int) -> np.ndarray:
+    return 2_000.0 + np.cumsum(np.random.default_rng(seed).normal(0.0, 8.0, n))
+
+
+SPARSE_CASES = {
+    "no trades": (_wave(60, 1), []),
+    "one trade": (_wave(60, 2), [_exit(10, 20, 2_000.0, 2_030.0)]),
+    # three legs of one trade: one exits on its entry bar, two overlap for ten and twenty bars
+    "scale-out legs overlapping": (
+        _wave(80, 3),
+        [
+            _exit(10, 10, 2_000.0, 2_004.0, size=1.0),
+            _exit(10, 20, 2_000.0, 2_010.0, size=2.0),
+            _exit(10, 30, 2_000.0, 1_990.0, size=1.0),
+        ],
+    ),
+    "position open at the end": (
+        _wave(50, 4),
+        [_exit(5, 9, 2_000.0, 1_980.0), _exit(40, 49, 2_010.0, 2_050.0)],
+    ),
+    # exit at the close before a roll, re-entry at the next open: two trades back to back
+    "roll": (
+        _wave(60, 5),
+        [_exit(10, 29, 2_000.0, 2_012.0, d=-1.0, trade=1), _exit(30, 45, 2_013.0, 2_001.0, d=-1.0, trade=2)],
+    ),
+    # the peak is an exit; the drawdown runs over flat bars into the next two trades
+    "drawdown that starts before a trade": (
+        _wave(90, 6),
+        [
+            _exit(3, 8, 2_000.0, 2_100.0, size=2.0, trade=1),
+            _exit(20, 30, 2_000.0, 1_960.0, trade=2),
+            _exit(50, 70, 2_000.0, 1_950.0, d=-1.0, trade=3),
+        ],
+    ),
+    "a trade from the first bar": (_wave(30, 7), [_exit(0, 12, 1_999.0, 2_015.0, size=3.0)]),
+    # $5,000 of cash: the second trade takes the account below zero (no returns after that) and has no R
+    "account wiped out": (
+        _wave(70, 8),
+        [_exit(5, 15, 2_000.0, 2_020.0), _exit(20, 60, 2_000.0, 1_700.0, size=2.0, trade=2, risk=0.0)],
+    ),
+}
+CASH = {"account wiped out": 5_000.0}
+
+
+@pytest.mark.parametrize("case", SPARSE_CASES)
+def test_sparse_statistics_equal_compute_stats_on_the_full_equity(case: str) -> None:
+    close, rows = SPARSE_CASES[case]
+    data = _data(close, cash=CASH.get(case, 100_000.0))
+    trades = np.array(rows, dtype=np.float64).reshape(-1, fills.FILL_FIELDS)
+    pnl, r = kernel._trade_outcomes(data, trades)
+    fields = (close, trades, kernel._LEG_FIELDS, data.multiplier, data.commission_per_side, data.cash, pnl, r)
+    equity = np.empty(len(close))
+    written = kernel._account(*fields, equity)
+    np.testing.assert_allclose(equity, _equity_by_definition(data, trades), rtol=1e-13)
+    summary = kernel._account(*fields, kernel._NO_EQUITY)
+    np.testing.assert_array_equal(summary, written)  # writing the equity changes no statistic
+    fast = kernel._fast_stats(summary, len(close), data.bars_per_year)
+    full = metrics.compute_stats(
+        pd.Series(equity, index=data.index),
+        kernel.trades_frame(
+            data, kernel.KernelRun(trades, equity, summary, np.empty((0, 3)), 0, len(close)), "x"
+        ),
+        bars_per_year=data.bars_per_year,
+    )
+    _assert_same_statistics(fast, full)
+    assert full["# Trades"] == len({row[fills.F_TRADE_ID] for row in rows})
+    if case != "no trades":
+        assert full["Max. Drawdown [%]"] < 0
+
+
+def test_sparse_statistics_of_equal_returns_give_no_sharpe() -> None:
+    # A long from bar 0 on closes that make the equity grow by exactly 0.1 % a bar (no costs): every return
+    # is the same up to rounding, the deviation is float noise, and the Sharpe ratio is NaN on both paths.
+    n, cash, entry = 40, 100_000.0, 2_000.0
+    equity = cash * 1.001 ** np.arange(n)
+    close = entry + (equity - cash) / 50.0
+    data = _data(close, commission=0.0)
+    trades = np.array([_exit(0, n - 1, entry, close[-1])])
+    pnl, r = kernel._trade_outcomes(data, trades)
+    args = (close, trades, kernel._LEG_FIELDS, 50.0, 0.0, cash, pnl, r)
+    summary = kernel._account(*args, kernel._NO_EQUITY)
+    fast = kernel._fast_stats(summary, n, 252.0)
+    full = np.empty(n)
+    kernel._account(*args, full)
+    np.testing.assert_allclose(full, equity, rtol=1e-12)
+    assert math.isnan(metrics.sharpe_ratio(metrics.equity_returns(pd.Series(full, index=data.index)), 252.0))
+    assert math.isnan(fast["Sharpe Ratio"])
+    # without trades every return is zero: no deviation either
+    flat = kernel._account(close, trades[:0], *args[2:6], pnl[:0], r[:0], kernel._NO_EQUITY)
+    assert math.isnan(kernel._fast_stats(flat, n, 252.0)["Sharpe Ratio"])
+
+
+def test_fast_statistics_equal_compute_stats_on_random_plans_with_legs_rolls_and_an_open_end() -> None:
+    # 600 bars of a random walk, a roll every 97 bars, a market order every 7th bar (long and short) with
+    # three targets over three contracts and break-even after the first; the last order fills near the end.
+    n = 600
+    rng = np.random.default_rng(21)
+    close = 2_000.0 + np.cumsum(rng.normal(0.0, 6.0, n))
+    opens = np.r_[close[0], close[:-1]] + rng.normal(0.0, 2.0, n)
+    high = np.maximum(opens, close) + rng.uniform(0.0, 8.0, n)
+    low = np.minimum(opens, close) - rng.uniform(0.0, 8.0, n)
+    bars = _bars(list(zip(opens, high, low, close, strict=True)))
+    plans = Plans.empty(n)
+    rows = np.arange(0, n - 3, 7)
+    sign = np.where(rows % 2 == 0, 1.0, -1.0)
+    plans.direction[rows] = sign.astype(np.int8)
+    plans.entry_type[rows] = ENTRY_MARKET
+    plans.stop[rows] = close[rows] - 15.0 * sign
+    targets = np.full((n, 3), np.nan)
+    targets[rows] = close[rows, None] + np.outer(sign, [6.0, 12.0, 40.0])
+    plans = plans._replace(
+        targets=targets, target_shares=(1 / 3, 1 / 3, 1 / 3), breakeven=1, reentry=True, max_hold=30
+    )
+    config = RunConfig(contracts=3)
+    data = kernel.KernelData(
+        frame=bars,
+        **{name: bars[name].to_numpy() for name in ("open", "high", "low", "close")},
+        contract_id=np.arange(n, dtype=np.int64) // 97,
+        contracts_traded="RTY",
+        settings=config.fill_settings(),
+        cash=50_000.0,
+        contracts=3,
+        multiplier=50.0,
+        commission_per_side=2.5,
+        bars_per_year=252.0,
+    )
+    strategy = _Fixed(plans)
+    trades, _ = kernel.run(strategy, data, {})
+    reasons = set(trades["exit_reason"])
+    assert {"roll", "end", "target", "stop"} <= reasons, reasons
+    assert (trades["leg"] > 1).sum() > 10
+    _assert_same_statistics(
+        kernel.evaluate(strategy, data, {}), kernel.evaluate(strategy, data, {}, full_stats=True)
+    )

@@ -23,6 +23,8 @@ and a per-bar risk-free rate; the tests check that to 1e-9.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -31,10 +33,12 @@ from rtystrat.analysis.tradestats import (
     expectancy,
     exposure,
     kelly_fraction,
+    largest_magnitude,
     longest_streaks,
     payoff_ratio,
     profit_factor,
     sqn,
+    sqn_from_moments,
     trade_column,
     trade_stats,
     trade_times,
@@ -46,6 +50,7 @@ from rtystrat.errors import DataError, ParameterError
 
 __all__ = [
     "annual_volatility",
+    "annualised_growth",
     "buy_and_hold",
     "cagr",
     "calmar_ratio",
@@ -61,9 +66,11 @@ __all__ = [
     "max_drawdown",
     "payoff_ratio",
     "profit_factor",
+    "sharpe_from_moments",
     "sharpe_ratio",
     "sortino_ratio",
     "sqn",
+    "sqn_from_moments",
     "stats_by",
     "stats_by_year",
     "total_return",
@@ -144,10 +151,14 @@ def cagr(equity: pd.Series, bars_per_year: float) -> float:
     ``(n - 1) / A`` is the length in years (n equity bars, n − 1 returns); this is empyrical's
     ``annual_return``. An account that ends at or below zero returns −1 (−100 %).
     """
-    growth = total_return(equity) + 1.0
+    return annualised_growth(total_return(equity) + 1.0, len(equity), bars_per_year)
+
+
+def annualised_growth(growth: float, bars: int, bars_per_year: float) -> float:
+    """Return :func:`cagr` of an equity curve of `bars` bars that ended at `growth` times its start."""
     if growth <= 0:
         return -1.0
-    return float(growth ** (bars_per_year / (len(equity) - 1)) - 1.0)
+    return float(growth ** (bars_per_year / (bars - 1)) - 1.0)
 
 
 def _defined(returns: pd.Series) -> np.ndarray:
@@ -176,7 +187,22 @@ def sharpe_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.
     if len(values) < 2:
         return float("nan")
     excess = values - _per_bar_rate(risk_free, bars_per_year)
-    return deviation_ratio(excess.mean(), np.std(excess, ddof=1), excess) * np.sqrt(bars_per_year)
+    return sharpe_from_moments(
+        len(excess), excess.mean(), np.std(excess, ddof=1), largest_magnitude(excess), bars_per_year
+    )
+
+
+def sharpe_from_moments(
+    count: float, mean: float, deviation: float, scale: float, bars_per_year: float
+) -> float:
+    """Return :func:`sharpe_ratio` of `count` excess returns with this mean, sample deviation and largest
+    ``|r - rf|`` (NaN for fewer than two).
+
+    For callers that accumulate the moments as they go (the sweep kernel) rather than keep the returns.
+    """
+    if count < 2:
+        return float("nan")
+    return deviation_ratio(mean, deviation, scale) * math.sqrt(bars_per_year)
 
 
 def sortino_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0.0) -> float:
@@ -193,7 +219,7 @@ def sortino_ratio(returns: pd.Series, bars_per_year: float, risk_free: float = 0
         return float("nan")
     excess = values - _per_bar_rate(risk_free, bars_per_year)
     downside = np.sqrt(np.mean(np.minimum(excess, 0.0) ** 2))
-    return deviation_ratio(excess.mean(), downside, excess) * np.sqrt(bars_per_year)
+    return deviation_ratio(excess.mean(), downside, largest_magnitude(excess)) * np.sqrt(bars_per_year)
 
 
 def drawdown_series(equity: pd.Series) -> pd.Series:

@@ -26,6 +26,7 @@ __all__ = [
     "payoff_ratio",
     "profit_factor",
     "sqn",
+    "sqn_from_moments",
     "trade_stats",
     "whole_trade_outcomes",
     "whole_trades",
@@ -45,16 +46,21 @@ def safe_ratio(numerator: float, denominator: float) -> float:
 _NEGLIGIBLE_DEVIATION = 1e-9
 
 
-def deviation_ratio(mean: float, deviation: float, values: np.ndarray) -> float:
-    """Return ``mean / deviation``; NaN when the deviation is zero relative to `values`.
+def deviation_ratio(mean: float, deviation: float, scale: float) -> float:
+    """Return ``mean / deviation``; NaN when the deviation is zero relative to `scale`, the largest magnitude
+    of the values it comes from (:func:`largest_magnitude`).
 
     A ratio to a dispersion (SQN, Sharpe, Sortino) is undefined when the values do not vary: a trader with
     26 trades of exactly +1 R has no measured risk, not an infinitely good system.
     """
-    scale = float(np.max(np.abs(values))) if len(values) else 0.0
     if not math.isfinite(deviation) or deviation <= _NEGLIGIBLE_DEVIATION * scale:
         return float("nan")
     return float(mean / deviation)
+
+
+def largest_magnitude(values: np.ndarray) -> float:
+    """Return ``max |x|`` over `values` (0 when empty): the scale :func:`deviation_ratio` compares with."""
+    return float(np.max(np.abs(values))) if len(values) else 0.0
 
 
 def _array(values: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
@@ -101,7 +107,17 @@ def sqn(r_multiples: Sequence[float] | np.ndarray | pd.Series) -> float:
     r = _array(r_multiples)
     if len(r) < 2:
         return float("nan")
-    return deviation_ratio(r.mean(), np.std(r, ddof=1), r) * np.sqrt(len(r))
+    return sqn_from_moments(len(r), r.mean(), np.std(r, ddof=1), largest_magnitude(r))
+
+
+def sqn_from_moments(count: float, mean: float, deviation: float, scale: float) -> float:
+    """Return :func:`sqn` of `count` R multiples with this mean, sample deviation and largest ``|R|``.
+
+    For callers that accumulate the moments as they go (the sweep kernel) rather than keep the values.
+    """
+    if count < 2:
+        return float("nan")
+    return deviation_ratio(mean, deviation, scale) * math.sqrt(count)
 
 
 def kelly_fraction(pnl: Sequence[float] | np.ndarray | pd.Series) -> float:

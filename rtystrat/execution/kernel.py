@@ -11,16 +11,21 @@ on-disk cache would not notice when those change.
 
 Equity is marked to market at each bar close: ``E_t = cash + Σ net P&L of trades closed by t + d · (close_t −
 entry) · multiplier · contracts − commission_per_side · contracts`` for a position open at ``t`` (its entry
-commission is paid, its exit commission not yet).
+commission is paid, its exit commission not yet). One compiled pass (:func:`_account`) applies that rule:
+it writes the equity when a caller needs the curve (:func:`simulate`) and otherwise only accumulates the
+statistics, visiting just the bars a position is open and the exit bars — a flat bar has a zero return and
+cannot move the peak or the drawdown, so flat stretches count at once. A combination's cost then grows with
+its bars in trades, not with the data's length.
 
 Speed: a sweep evaluates thousands of combinations, so :func:`evaluate` computes, by default, only the
-:data:`FAST_STATS` (trade statistics from arrays and a few equity statistics) with the definitions of
-:mod:`rtystrat.analysis.metrics`; ``full_stats=True`` computes every statistic of
-:func:`rtystrat.analysis.metrics.compute_stats`.
+:data:`FAST_STATS` (trade and equity statistics from that pass, finished by the moment-based definitions
+of :mod:`rtystrat.analysis.metrics`); ``full_stats=True`` computes every statistic of
+:func:`rtystrat.analysis.metrics.compute_stats` from the full equity.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numba
@@ -102,8 +107,7 @@ class KernelRun(NamedTuple):
 
     trades: np.ndarray  # EXIT records of rtystrat.execution.fills (columns F_*), one per leg
     equity: np.ndarray  # $ at each bar close of [start, stop)
-    pnl_net: np.ndarray  # $ per trade (its legs summed), after commission and slippage
-    r_multiple: np.ndarray  # per trade, on the whole position
+    summary: np.ndarray  # what _account accumulated (positions _FIRST ... _R): the fast statistics' input
     events: np.ndarray  # rows (bar, kind, contracts): fills.REJECTED or fills.SKIPPED entries
     start: int
     stop: int
@@ -158,42 +162,140 @@ def plans(strategy: type, data: KernelData, params: dict[str, Any]) -> Plans:
     return strategy.setup(data.frame, **params)
 
 
+# Positions in the summary vector of _account. Moments are (count, mean, M2 = Σ (x − mean)², largest |x|).
+_FIRST, _FINAL, _DRAWDOWN, _DRAWDOWN_DOLLARS = 0, 1, 2, 3
+_RETURNS = 4  # moments of the defined bar returns E_t / E_{t-1} − 1 (E_{t-1} > 0)
+_TRADES, _WINS, _PNL, _GROSS_PROFIT, _GROSS_LOSS = 8, 9, 10, 11, 12  # over trades with a defined P&L
+_R = 13  # moments of the defined R multiples
+_SUMMARY = 17
+# The columns of an EXIT record _account reads, passed as an argument: compiled code keeps the values of
+# another module's globals in numba's on-disk cache, which would not notice when fills changes them.
+_LEG_FIELDS = np.array([F_BAR, F_ENTRY_BAR, F_DIRECTION, F_CONTRACTS, F_ENTRY_PRICE, F_PRICE], dtype=np.int64)
+_NO_EQUITY = np.empty(0)
+
+
 @numba.njit(cache=True)
-def _mark_to_market(
+def _add(summary: np.ndarray, at: int, value: float) -> None:
+    """Add `value` to the moments at ``summary[at : at + 4]`` (Welford's update: no cancellation)."""
+    count = summary[at] + 1.0
+    delta = value - summary[at + 1]
+    summary[at + 1] += delta / count
+    summary[at + 2] += delta * (value - summary[at + 1])
+    summary[at + 3] = max(summary[at + 3], abs(value))
+    summary[at] = count
+
+
+@numba.njit(cache=True)
+def _add_zeros(summary: np.ndarray, at: int, zeros: int) -> None:
+    """Add `zeros` values of 0 to the moments at ``summary[at : at + 4]`` in one step (Chan, Golub & LeVeque's
+    pairwise update, 1979): a flat stretch costs one update, not one per bar."""
+    if zeros <= 0:
+        return
+    before = summary[at]
+    count = before + zeros
+    delta = -summary[at + 1]
+    summary[at + 1] += delta * zeros / count
+    summary[at + 2] += delta * delta * before * zeros / count
+    summary[at] = count
+
+
+@numba.njit(cache=True)
+def _account(
     close: np.ndarray,
-    entry_bar: np.ndarray,
-    exit_bar: np.ndarray,
-    direction: np.ndarray,
-    contracts: np.ndarray,
-    entry_price: np.ndarray,
-    exit_price: np.ndarray,
+    trades: np.ndarray,
+    fields: np.ndarray,
     multiplier: float,
     commission_per_side: float,
     cash: float,
+    pnl: np.ndarray,
+    r_multiple: np.ndarray,
+    equity: np.ndarray,
 ) -> np.ndarray:
-    """Equity at each close of `close` from the exit records in exit order, bars counted from `close`'s first.
+    """Mark the account to market at each close of `close` from the EXIT records `trades` (in exit order,
+    bars counted from `close`'s first) and return the summary vector (positions ``_FIRST`` ... ``_R``).
 
-    The legs of a scale-out overlap (each is open from the entry to its own exit): the realised P&L is
-    written first, then each record's open P&L is added over the bars it is open.
+    Writes the equity into `equity` when it has one value per bar (leave it empty for statistics only).
+    Bars with no open leg and no exit keep the equity of the bar before: they are counted, not visited. The
+    legs of a scale-out overlap (each is open from the entry to its own exit); a leg's P&L is open until
+    its exit bar and realised from it on. `pnl` and `r_multiple` are the per-trade outcomes (legs combined).
     """
-    n = len(close)
-    equity = np.empty(n)
-    realised = cash
-    filled = 0  # bars [0, filled) hold the realised P&L
-    for k in range(len(entry_bar)):
-        exit_, d, size = exit_bar[k], direction[k], contracts[k]
-        for t in range(filled, exit_):
-            equity[t] = realised
-        realised += (d * (exit_price[k] - entry_price[k]) * multiplier - 2.0 * commission_per_side) * size
-        equity[exit_] = realised  # legs exiting on one bar: the last one writes the sum
-        filled = exit_ + 1
-    for t in range(filled, n):
-        equity[t] = realised
-    for k in range(len(entry_bar)):
-        d, size = direction[k], contracts[k]
-        for t in range(entry_bar[k], exit_bar[k]):
-            equity[t] += (d * (close[t] - entry_price[k]) * multiplier - commission_per_side) * size
-    return equity
+    bar, entry_bar, direction, size = fields[0], fields[1], fields[2], fields[3]
+    entry_price, exit_price = fields[4], fields[5]
+    n, legs = len(close), len(trades)
+    write = len(equity) == n
+    summary = np.zeros(_SUMMARY)
+    entries = np.empty(legs, dtype=np.int64)
+    for k in range(legs):
+        entries[k] = int(trades[k, entry_bar])
+    by_entry = np.argsort(entries, kind="mergesort")
+    open_legs = np.empty(legs, dtype=np.int64)
+    opened = entered = exited = 0
+    realised = previous = peak = cash
+    t = 0
+    while t < n:
+        if opened == 0:  # flat until the next entry or exit: the equity stays `realised`
+            until = n
+            if entered < legs:
+                until = min(until, entries[by_entry[entered]])
+            if exited < legs:
+                until = min(until, int(trades[exited, bar]))
+            if until > t:
+                if write:
+                    equity[t:until] = realised
+                if t == 0:
+                    summary[_FIRST] = peak = realised
+                if realised > 0:  # an account with no capital earns no return (metrics.equity_returns)
+                    _add_zeros(summary, _RETURNS, until - t - (t == 0))
+                previous = realised
+                t = until
+                continue
+        while entered < legs and entries[by_entry[entered]] == t:
+            open_legs[opened] = by_entry[entered]
+            opened += 1
+            entered += 1
+        while exited < legs and int(trades[exited, bar]) == t:
+            k = exited
+            realised += (
+                trades[k, direction] * (trades[k, exit_price] - trades[k, entry_price]) * multiplier
+                - 2.0 * commission_per_side
+            ) * trades[k, size]
+            for j in range(opened):  # it leaves the open legs (a leg entered and exited at t passes through)
+                if open_legs[j] == k:
+                    opened -= 1
+                    open_legs[j] = open_legs[opened]
+                    break
+            exited += 1
+        value = realised
+        for j in range(opened):
+            k = open_legs[j]
+            value += (
+                trades[k, direction] * (close[t] - trades[k, entry_price]) * multiplier - commission_per_side
+            ) * trades[k, size]
+        if write:
+            equity[t] = value
+        if t == 0:
+            summary[_FIRST] = peak = value
+        elif previous > 0:
+            _add(summary, _RETURNS, value / previous - 1.0)
+        peak = max(peak, value)
+        if peak > 0:
+            summary[_DRAWDOWN] = min(summary[_DRAWDOWN], value / peak - 1.0)
+        summary[_DRAWDOWN_DOLLARS] = min(summary[_DRAWDOWN_DOLLARS], value - peak)
+        previous = value
+        t += 1
+    summary[_FINAL] = previous
+    for k in range(len(pnl)):
+        if not np.isnan(pnl[k]):
+            summary[_TRADES] += 1.0
+            summary[_WINS] += pnl[k] > 0
+            summary[_PNL] += pnl[k]
+            if pnl[k] > 0:
+                summary[_GROSS_PROFIT] += pnl[k]
+            else:
+                summary[_GROSS_LOSS] -= pnl[k]
+        if not np.isnan(r_multiple[k]):
+            _add(summary, _R, r_multiple[k])
+    return summary
 
 
 def _legs_in(plans: Plans, window: slice) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
@@ -206,12 +308,19 @@ _NO_SUB_START = np.empty(0, dtype=np.int64)
 
 
 def simulate(
-    data: KernelData, plans: Plans, config: Any = None, start: int = 0, stop: int | None = None
+    data: KernelData,
+    plans: Plans,
+    config: Any = None,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    equity: bool = True,
 ) -> KernelRun:
     """Run `plans` (:func:`rtystrat.execution.fills.simulate`) on bars ``[start, stop)``; positions close at
     the end.
 
     `config` is accepted for symmetry with the engine; the run constants were fixed by :func:`prepare`.
+    With ``equity=False`` the run's ``equity`` is empty: only its summary is computed.
     """
     stop = len(data.close) if stop is None else stop
     window = slice(start, stop)
@@ -239,28 +348,33 @@ def simulate(
         data.settings,
         data.cash,
     )
-    equity = _mark_to_market(
+    pnl_net, r_multiple = _trade_outcomes(data, trades)
+    curve = np.empty(stop - start) if equity else _NO_EQUITY
+    summary = _account(
         data.close[window],
-        trades[:, F_ENTRY_BAR].astype(np.int64),
-        trades[:, F_BAR].astype(np.int64),
-        trades[:, F_DIRECTION],
-        trades[:, F_CONTRACTS],
-        trades[:, F_ENTRY_PRICE],
-        trades[:, F_PRICE],
+        trades,
+        _LEG_FIELDS,
         data.multiplier,
         data.commission_per_side,
         data.cash,
+        pnl_net,
+        r_multiple,
+        curve,
     )
     if start:
         trades[:, F_BAR] += start
         trades[:, F_ENTRY_BAR] += start
+    return KernelRun(trades, curve, summary, events, start, stop)
+
+
+def _trade_outcomes(data: KernelData, trades: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the net P&L ($) and R multiple of each trade (its legs combined) in exit order."""
     amounts = tradelog.trade_amounts(
         trades, multiplier=data.multiplier, commission_per_side=data.commission_per_side
     )
-    pnl_net, r_multiple = tradestats.whole_trade_outcomes(
+    return tradestats.whole_trade_outcomes(
         trades[:, F_TRADE_ID], trades[:, F_CONTRACTS], amounts.pnl_net, amounts.r_multiple
     )
-    return KernelRun(trades, equity, pnl_net, r_multiple, events, start, stop)
 
 
 def trades_frame(data: KernelData, run: KernelRun | None, setup: str) -> pd.DataFrame:
@@ -277,50 +391,39 @@ def trades_frame(data: KernelData, run: KernelRun | None, setup: str) -> pd.Data
     )
 
 
-@numba.njit(cache=True)
-def _drawdowns(equity: np.ndarray) -> tuple[float, float]:
-    """Return the deepest drawdown as ``min_t (E_t / max_{s<=t} E_s - 1)`` and in $ (metrics' definitions)."""
-    peak = equity[0]
-    worst_fraction = 0.0
-    worst_dollars = 0.0
-    for value in equity:
-        peak = max(peak, value)
-        worst_fraction = min(worst_fraction, value / peak - 1.0)
-        worst_dollars = min(worst_dollars, value - peak)
-    return worst_fraction, worst_dollars
-
-
-def _fast_stats(run: KernelRun, bars_per_year: float) -> dict[str, float]:
-    """Compute :data:`FAST_STATS` from arrays: metrics' trade functions take arrays as they are; the
-    equity statistics repeat metrics' one-line formulas in numpy (pandas would cost more than the
-    simulation), and the tests check both agree with :func:`rtystrat.analysis.metrics.compute_stats`."""
-    equity = run.equity
-    pnl, r = run.pnl_net, run.r_multiple
-    growth = equity[-1] / equity[0]
-    drawdown, drawdown_dollars = _drawdowns(equity)
-    returns = equity[1:] / equity[:-1]
-    returns -= 1.0  # in place: on a million bars each temporary array costs page faults
+def _fast_stats(summary: np.ndarray, bars: int, bars_per_year: float) -> dict[str, float]:
+    """Compute :data:`FAST_STATS` from the summary of :func:`_account` over `bars` bars, finished by the
+    moment-based definitions of :mod:`rtystrat.analysis.metrics` (the tests check that they equal
+    :func:`rtystrat.analysis.metrics.compute_stats` on the full equity)."""
+    trades = summary[_TRADES]
+    growth = summary[_FINAL] / summary[_FIRST]
+    r_count, r_mean, r_m2, r_scale = summary[_R : _R + 4]
+    count, mean, m2, scale = summary[_RETURNS : _RETURNS + 4]
     return {
-        "# Trades": float(len(pnl)),
-        "Win Rate [%]": metrics.win_rate(pnl) * 100.0,
-        "Net P&L [$]": float(pnl.sum()),
-        "Expectancy [$]": metrics.expectancy(pnl),
-        "Expectancy [R]": metrics.expectancy(r),
-        "Profit Factor": metrics.profit_factor(pnl),
-        "SQN": metrics.sqn(r),
-        "Equity Final [$]": float(equity[-1]),
+        "# Trades": float(trades),
+        "Win Rate [%]": summary[_WINS] / trades * 100.0 if trades else math.nan,
+        "Net P&L [$]": float(summary[_PNL]),
+        "Expectancy [$]": summary[_PNL] / trades if trades else math.nan,
+        "Expectancy [R]": float(r_mean) if r_count else math.nan,
+        "Profit Factor": tradestats.safe_ratio(summary[_GROSS_PROFIT], summary[_GROSS_LOSS]),
+        "SQN": tradestats.sqn_from_moments(r_count, r_mean, _deviation(r_count, r_m2), r_scale),
+        "Equity Final [$]": float(summary[_FINAL]),
         "Return [%]": float(growth - 1.0) * 100.0,
-        "CAGR [%]": (float(growth ** (bars_per_year / (len(equity) - 1)) - 1.0) if growth > 0 else -1.0)
-        * 100.0,
-        "Max. Drawdown [%]": drawdown * 100.0,
-        "Max. Drawdown [$]": drawdown_dollars,
-        "Sharpe Ratio": metrics.sharpe_ratio(pd.Series(returns), bars_per_year),
+        "CAGR [%]": metrics.annualised_growth(growth, bars, bars_per_year) * 100.0,
+        "Max. Drawdown [%]": summary[_DRAWDOWN] * 100.0,
+        "Max. Drawdown [$]": float(summary[_DRAWDOWN_DOLLARS]),
+        "Sharpe Ratio": metrics.sharpe_from_moments(count, mean, _deviation(count, m2), scale, bars_per_year),
     }
+
+
+def _deviation(count: float, m2: float) -> float:
+    """Return the sample standard deviation (ddof=1) of moments with this count and M2 (NaN below two)."""
+    return math.sqrt(m2 / (count - 1.0)) if count > 1 else math.nan
 
 
 def _stats(data: KernelData, run: KernelRun, setup: str, *, full: bool) -> dict[str, float]:
     if not full:
-        return _fast_stats(run, data.bars_per_year)
+        return _fast_stats(run.summary, run.stop - run.start, data.bars_per_year)
     # Every statistic, as rtystrat.execution.engine.run_backtest reports it: buy and hold as benchmark, event
     # counts.
     index = data.index[run.start : run.stop]
@@ -344,14 +447,15 @@ def window_stats(
     data: KernelData, plans: Plans, config: Any, start: int, stop: int, *, full: bool = False, setup: str = ""
 ) -> dict[str, float]:
     """Return the statistics of `plans` traded on bars ``[start, stop)`` only (walk-forward windows)."""
-    return _stats(data, simulate(data, plans, config, start, stop), setup, full=full)
+    return _stats(data, simulate(data, plans, config, start, stop, equity=full), setup, full=full)
 
 
 def evaluate(
     strategy: type, data: KernelData, params: dict[str, Any], config: Any = None, *, full_stats: bool = False
 ) -> dict[str, float]:
     """Return the statistics of one parameter combination (:data:`FAST_STATS`, or all with `full_stats`)."""
-    return evaluate_with_equity(strategy, data, params, config, full_stats=full_stats)[0]
+    run_ = simulate(data, plans(strategy, data, params), config, equity=full_stats)
+    return _stats(data, run_, strategy.name, full=full_stats)
 
 
 def evaluate_with_equity(
