@@ -14,7 +14,7 @@ import pytest
 from rtystrat.analysis import metrics
 from rtystrat.data.bars import load_bars
 from rtystrat.data.sample import load_sample
-from rtystrat.execution import fills, kernel
+from rtystrat.execution import fills, kernel, tradelog
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.engine import indicator_frame_for, run_backtest
 from rtystrat.registry import get_strategy
@@ -234,19 +234,6 @@ def test_fast_statistics_equal_compute_stats(sample_run: Any) -> None:
         _assert_same_statistics(window, kernel.window_stats(data, plans, None, start, stop, full=True))
 
 
-def test_pnl_arrays_equal_the_trade_log_columns(sample_run: Any) -> None:
-    strategy, data, params, _ = sample_run
-    run = kernel.simulate(data, kernel.plans(strategy, data, params))
-    log = kernel.trades_frame(data, run, strategy.name)
-    whole = metrics.whole_trades(log)
-    pnl_net, r_multiple = kernel._trade_outcomes(data, run.trades)
-    np.testing.assert_allclose(pnl_net, whole["pnl_net"].to_numpy(), rtol=0, atol=1e-9)
-    np.testing.assert_allclose(r_multiple, whole["r_multiple"].to_numpy(), rtol=1e-12)
-    if params["targets"] is None:  # one leg per trade: the log's own columns, bit for bit
-        np.testing.assert_array_equal(pnl_net, log["pnl_net"].to_numpy())
-        np.testing.assert_array_equal(r_multiple, log["r_multiple"].to_numpy())
-
-
 def test_window_simulation_trades_only_inside_and_closes_at_its_end(sample_run: Any) -> None:
     strategy, data, params, _ = sample_run
     plans = kernel.plans(strategy, data, params)
@@ -424,8 +411,8 @@ def test_sparse_statistics_equal_compute_stats_on_the_full_equity(case: str) -> 
     close, rows = SPARSE_CASES[case]
     data = _data(close, cash=CASH.get(case, 100_000.0))
     trades = np.array(rows, dtype=np.float64).reshape(-1, fills.FILL_FIELDS)
-    pnl, r = kernel._trade_outcomes(data, trades)
-    fields = (close, trades, kernel._LEG_FIELDS, data.multiplier, data.commission_per_side, data.cash, pnl, r)
+    amounts = tradelog.trade_amounts(trades, multiplier=50.0, commission_per_side=2.5)
+    fields = (close, trades, kernel._LEG_FIELDS, 50.0, 2.5, data.cash, amounts.pnl_net, amounts.r_multiple)
     equity = np.empty(len(close))
     written = kernel._account(*fields, equity)
     np.testing.assert_allclose(equity, _equity_by_definition(data, trades), rtol=1e-13)
@@ -453,7 +440,8 @@ def test_sparse_statistics_of_equal_returns_give_no_sharpe() -> None:
     close = entry + (equity - cash) / 50.0
     data = _data(close, commission=0.0)
     trades = np.array([_exit(0, n - 1, entry, close[-1])])
-    pnl, r = kernel._trade_outcomes(data, trades)
+    amounts = tradelog.trade_amounts(trades, multiplier=50.0, commission_per_side=0.0)
+    pnl, r = amounts.pnl_net, amounts.r_multiple
     args = (close, trades, kernel._LEG_FIELDS, 50.0, 0.0, cash, pnl, r)
     summary = kernel._account(*args, kernel._NO_EQUITY)
     fast = kernel._fast_stats(summary, n, 252.0)

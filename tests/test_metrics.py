@@ -465,12 +465,29 @@ def test_a_trade_that_scales_out_counts_once_with_r_on_the_whole_position() -> N
     assert stats["Expectancy [R]"] == pytest.approx((710.0 / (3 * risk) - 2 * 515.0 / risk) / 3, rel=1e-12)
     assert stats["Net P&L [$]"] == pytest.approx(710.0 - 1030.0)
     assert metrics.stats_by_year(trades, pd.Series(100_000.0, index=times))["# Trades"].tolist() == [3.0]
-    # the kernel's arrays (one setup, legs consecutive) give the same outcomes
-    own = trades[trades["setup"] == "a"]
-    pnl, r = metrics.whole_trade_outcomes(
-        own["trade_id"].to_numpy(), own["contracts"].to_numpy(float), own["pnl_net"].to_numpy(),
-        own["r_multiple"].to_numpy(),
-    )  # fmt: skip
-    assert pnl.tolist() == [710.0, -515.0]
-    assert r == pytest.approx([710.0 / (3 * risk), -515.0 / risk], rel=1e-12)
-    assert r[1] == own["r_multiple"].iloc[2]  # one leg: its own R, bit for bit
+
+
+def test_ratios_from_moments_equal_the_ratios_of_the_values() -> None:
+    # Callers that accumulate moments (the sweep kernel) pass count, mean, sample deviation and largest |x|;
+    # hand-computed: r = (0.01, -0.02, 0.03, 0.0), mean 0.005, deviation sqrt(0.00043 / 3).
+    returns = pd.Series([0.01, -0.02, 0.03, 0.0])
+    deviation = math.sqrt((0.005**2 + 0.025**2 + 0.025**2 + 0.005**2) / 3)
+    by_hand = 0.005 / deviation * math.sqrt(252.0)
+    assert metrics.sharpe_from_moments(4, 0.005, deviation, 0.03, 252.0) == pytest.approx(by_hand, rel=1e-12)
+    assert metrics.sharpe_ratio(returns, 252.0) == pytest.approx(by_hand, rel=1e-12)
+    assert metrics.sqn_from_moments(4, 0.005, deviation, 0.03) == pytest.approx(
+        metrics.sqn(returns) * 1.0, rel=1e-12
+    )
+    assert metrics.sqn(returns) == pytest.approx(0.005 / deviation * 2.0, rel=1e-12)
+    # fewer than two values, or a deviation that is float noise next to the values: undefined
+    assert math.isnan(metrics.sharpe_from_moments(1, 0.01, math.nan, 0.01, 252.0))
+    assert math.isnan(metrics.sqn_from_moments(3, 2.0, 1e-16, 2.0))
+    assert metrics.sqn_from_moments(3, 2.0, 1e-6, 2.0) == pytest.approx(2.0 / 1e-6 * math.sqrt(3))
+
+
+def test_annualised_growth_is_cagr_of_the_curve() -> None:
+    times = pd.date_range("2024-01-01", periods=253, freq="D")
+    equity = pd.Series(np.linspace(100.0, 121.0, 253), index=times)
+    assert metrics.annualised_growth(1.21, 253, 126.0) == pytest.approx(1.21**0.5 - 1.0, rel=1e-12)
+    assert metrics.cagr(equity, 126.0) == metrics.annualised_growth(1.21, 253, 126.0)
+    assert metrics.annualised_growth(0.0, 253, 252.0) == -1.0  # wiped out

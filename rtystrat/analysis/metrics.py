@@ -42,7 +42,6 @@ from rtystrat.analysis.tradestats import (
     trade_column,
     trade_stats,
     trade_times,
-    whole_trade_outcomes,
     whole_trades,
     win_rate,
 )
@@ -75,7 +74,6 @@ __all__ = [
     "stats_by_year",
     "total_return",
     "trade_stats",
-    "whole_trade_outcomes",
     "whole_trades",
     "win_rate",
 ]

@@ -28,7 +28,6 @@ __all__ = [
     "sqn",
     "sqn_from_moments",
     "trade_stats",
-    "whole_trade_outcomes",
     "whole_trades",
     "win_rate",
 ]
@@ -196,31 +195,9 @@ _LARGEST = ("mae_points", "mfe_points", "mae_r", "mfe_r", "ambiguous")
 _PER_CONTRACT = ("pnl_points", "r_multiple")  # contract-weighted means
 
 
-def whole_trade_outcomes(
-    trade_id: np.ndarray, contracts: np.ndarray, pnl_net: np.ndarray, r_multiple: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the $ net P&L and R multiple of each trade from per-leg arrays of one setup in exit order.
-
-    The legs of a trade are consecutive rows with one `trade_id`. ``pnl_net`` is their sum and ``R`` the
-    P&L over the whole position's initial risk, ``Σ pnl / (risk × multiplier × Σ contracts)`` — the legs
-    share the entry and the initial stop, so that is ``Σ(R_leg × contracts_leg) / Σ contracts_leg``. A
-    trade of one leg keeps its values as they are.
-    """
-    if not len(trade_id):
-        return pnl_net, r_multiple
-    starts = np.flatnonzero(np.r_[True, trade_id[1:] != trade_id[:-1]])
-    if len(starts) == len(trade_id):
-        return pnl_net, r_multiple
-    single = np.diff(np.r_[starts, len(trade_id)]) == 1
-    pnl = np.round(np.add.reduceat(pnl_net, starts), _CENTS)
-    r = np.add.reduceat(r_multiple * contracts, starts) / np.add.reduceat(contracts, starts)
-    r[single] = r_multiple[starts[single]]
-    return pnl, r
-
-
 def whole_trades(trades: pd.DataFrame) -> pd.DataFrame:
     """Return the trade log with one row per trade: the legs of a scale-out (same setup and ``trade_id``)
-    combined, as :func:`whole_trade_outcomes` combines them.
+    combined.
 
     $ columns and contracts are summed; exit time, price, reason and bars held are the last leg's; MAE/MFE
     the largest; ``pnl_points`` and ``r_multiple`` the contract-weighted means (R on the whole position).

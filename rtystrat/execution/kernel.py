@@ -165,12 +165,15 @@ def plans(strategy: type, data: KernelData, params: dict[str, Any]) -> Plans:
 # Positions in the summary vector of _account. Moments are (count, mean, M2 = Σ (x − mean)², largest |x|).
 _FIRST, _FINAL, _DRAWDOWN, _DRAWDOWN_DOLLARS = 0, 1, 2, 3
 _RETURNS = 4  # moments of the defined bar returns E_t / E_{t-1} − 1 (E_{t-1} > 0)
-_TRADES, _WINS, _PNL, _GROSS_PROFIT, _GROSS_LOSS = 8, 9, 10, 11, 12  # over trades with a defined P&L
+_TRADES, _WINS, _PNL, _GROSS_PROFIT, _GROSS_LOSS = 8, 9, 10, 11, 12  # legs combined into trades
 _R = 13  # moments of the defined R multiples
 _SUMMARY = 17
 # The columns of an EXIT record _account reads, passed as an argument: compiled code keeps the values of
 # another module's globals in numba's on-disk cache, which would not notice when fills changes them.
-_LEG_FIELDS = np.array([F_BAR, F_ENTRY_BAR, F_DIRECTION, F_CONTRACTS, F_ENTRY_PRICE, F_PRICE], dtype=np.int64)
+_LEG_FIELDS = np.array(
+    [F_BAR, F_ENTRY_BAR, F_DIRECTION, F_CONTRACTS, F_ENTRY_PRICE, F_PRICE, F_TRADE_ID], dtype=np.int64
+)
+_CENTS = 2  # a trade's net P&L, its legs' summed, is rounded to cents (tradestats.whole_trades)
 _NO_EQUITY = np.empty(0)
 
 
@@ -207,8 +210,8 @@ def _account(
     multiplier: float,
     commission_per_side: float,
     cash: float,
-    pnl: np.ndarray,
-    r_multiple: np.ndarray,
+    leg_pnl: np.ndarray,
+    leg_r: np.ndarray,
     equity: np.ndarray,
 ) -> np.ndarray:
     """Mark the account to market at each close of `close` from the EXIT records `trades` (in exit order,
@@ -220,7 +223,7 @@ def _account(
     its exit bar and realised from it on. `pnl` and `r_multiple` are the per-trade outcomes (legs combined).
     """
     bar, entry_bar, direction, size = fields[0], fields[1], fields[2], fields[3]
-    entry_price, exit_price = fields[4], fields[5]
+    entry_price, exit_price, trade_id = fields[4], fields[5], fields[6]
     n, legs = len(close), len(trades)
     write = len(equity) == n
     summary = np.zeros(_SUMMARY)
@@ -284,17 +287,25 @@ def _account(
         previous = value
         t += 1
     summary[_FINAL] = previous
-    for k in range(len(pnl)):
-        if not np.isnan(pnl[k]):
-            summary[_TRADES] += 1.0
-            summary[_WINS] += pnl[k] > 0
-            summary[_PNL] += pnl[k]
-            if pnl[k] > 0:
-                summary[_GROSS_PROFIT] += pnl[k]
-            else:
-                summary[_GROSS_LOSS] -= pnl[k]
-        if not np.isnan(r_multiple[k]):
-            _add(summary, _R, r_multiple[k])
+    k = 0
+    while k < legs:
+        first, pnl, weighted, contracts = k, 0.0, 0.0, 0.0
+        while k < legs and trades[k, trade_id] == trades[first, trade_id]:
+            pnl += leg_pnl[k]
+            weighted += leg_r[k] * trades[k, size]
+            contracts += trades[k, size]
+            k += 1
+        pnl = np.round(pnl, _CENTS)
+        r = leg_r[first] if k - first == 1 else weighted / contracts
+        summary[_TRADES] += 1.0  # fill prices are finite: every trade has a P&L
+        summary[_PNL] += pnl
+        if pnl > 0:
+            summary[_WINS] += 1.0
+            summary[_GROSS_PROFIT] += pnl
+        else:
+            summary[_GROSS_LOSS] -= pnl
+        if not np.isnan(r):
+            _add(summary, _R, r)
     return summary
 
 
@@ -348,7 +359,9 @@ def simulate(
         data.settings,
         data.cash,
     )
-    pnl_net, r_multiple = _trade_outcomes(data, trades)
+    amounts = tradelog.trade_amounts(
+        trades, multiplier=data.multiplier, commission_per_side=data.commission_per_side
+    )
     curve = np.empty(stop - start) if equity else _NO_EQUITY
     summary = _account(
         data.close[window],
@@ -357,24 +370,14 @@ def simulate(
         data.multiplier,
         data.commission_per_side,
         data.cash,
-        pnl_net,
-        r_multiple,
+        amounts.pnl_net,
+        amounts.r_multiple,
         curve,
     )
     if start:
         trades[:, F_BAR] += start
         trades[:, F_ENTRY_BAR] += start
     return KernelRun(trades, curve, summary, events, start, stop)
-
-
-def _trade_outcomes(data: KernelData, trades: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the net P&L ($) and R multiple of each trade (its legs combined) in exit order."""
-    amounts = tradelog.trade_amounts(
-        trades, multiplier=data.multiplier, commission_per_side=data.commission_per_side
-    )
-    return tradestats.whole_trade_outcomes(
-        trades[:, F_TRADE_ID], trades[:, F_CONTRACTS], amounts.pnl_net, amounts.r_multiple
-    )
 
 
 def trades_frame(data: KernelData, run: KernelRun | None, setup: str) -> pd.DataFrame:
@@ -395,23 +398,24 @@ def _fast_stats(summary: np.ndarray, bars: int, bars_per_year: float) -> dict[st
     """Compute :data:`FAST_STATS` from the summary of :func:`_account` over `bars` bars, finished by the
     moment-based definitions of :mod:`rtystrat.analysis.metrics` (the tests check that they equal
     :func:`rtystrat.analysis.metrics.compute_stats` on the full equity)."""
-    trades = summary[_TRADES]
-    growth = summary[_FINAL] / summary[_FIRST]
-    r_count, r_mean, r_m2, r_scale = summary[_R : _R + 4]
-    count, mean, m2, scale = summary[_RETURNS : _RETURNS + 4]
+    values = summary.tolist()  # Python floats: numpy scalars would cost more than the pass itself
+    trades, pnl, first, final = values[_TRADES], values[_PNL], values[_FIRST], values[_FINAL]
+    growth = final / first
+    r_count, r_mean, r_m2, r_scale = values[_R : _R + 4]
+    count, mean, m2, scale = values[_RETURNS : _RETURNS + 4]
     return {
-        "# Trades": float(trades),
-        "Win Rate [%]": summary[_WINS] / trades * 100.0 if trades else math.nan,
-        "Net P&L [$]": float(summary[_PNL]),
-        "Expectancy [$]": summary[_PNL] / trades if trades else math.nan,
-        "Expectancy [R]": float(r_mean) if r_count else math.nan,
-        "Profit Factor": tradestats.safe_ratio(summary[_GROSS_PROFIT], summary[_GROSS_LOSS]),
+        "# Trades": trades,
+        "Win Rate [%]": values[_WINS] / trades * 100.0 if trades else math.nan,
+        "Net P&L [$]": pnl,
+        "Expectancy [$]": pnl / trades if trades else math.nan,
+        "Expectancy [R]": r_mean if r_count else math.nan,
+        "Profit Factor": tradestats.safe_ratio(values[_GROSS_PROFIT], values[_GROSS_LOSS]),
         "SQN": tradestats.sqn_from_moments(r_count, r_mean, _deviation(r_count, r_m2), r_scale),
-        "Equity Final [$]": float(summary[_FINAL]),
-        "Return [%]": float(growth - 1.0) * 100.0,
+        "Equity Final [$]": final,
+        "Return [%]": (growth - 1.0) * 100.0,
         "CAGR [%]": metrics.annualised_growth(growth, bars, bars_per_year) * 100.0,
-        "Max. Drawdown [%]": summary[_DRAWDOWN] * 100.0,
-        "Max. Drawdown [$]": float(summary[_DRAWDOWN_DOLLARS]),
+        "Max. Drawdown [%]": values[_DRAWDOWN] * 100.0,
+        "Max. Drawdown [$]": values[_DRAWDOWN_DOLLARS],
         "Sharpe Ratio": metrics.sharpe_from_moments(count, mean, _deviation(count, m2), scale, bars_per_year),
     }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -94,17 +95,38 @@ class TradeAmounts(NamedTuple):
 
 def trade_amounts(trades: np.ndarray, *, multiplier: float, commission_per_side: float) -> TradeAmounts:
     """Return the P&L, costs and R multiple of each EXIT record (the definitions of :func:`trade_log`)."""
-    contracts = trades[:, F_CONTRACTS]
+    return TradeAmounts(
+        *_amounts(
+            trades[:, F_DIRECTION],
+            trades[:, F_CONTRACTS],
+            trades[:, F_ENTRY_PRICE],
+            trades[:, F_PRICE],
+            trades[:, F_INITIAL_RISK],
+            multiplier,
+            commission_per_side,
+        )
+    )
+
+
+# Compiled: the sweep kernel books every combination's trades through here, and a dozen numpy calls on a few
+# dozen trades cost more than the fill loop. numpy's error model: a risk of 0 gives NaN, not an exception.
+@numba.njit(cache=True, error_model="numpy")
+def _amounts(
+    direction: np.ndarray,
+    contracts: np.ndarray,
+    entry_price: np.ndarray,
+    exit_price: np.ndarray,
+    initial_risk: np.ndarray,
+    multiplier: float,
+    commission_per_side: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     scale = multiplier * contracts
     commission = 2.0 * commission_per_side * contracts
-    points = trades[:, F_DIRECTION] * (trades[:, F_PRICE] - trades[:, F_ENTRY_PRICE])
-    points = np.round(points, _PRICE_DECIMALS)
+    points = np.round(direction * (exit_price - entry_price), _PRICE_DECIMALS)
     pnl_net = np.round(points * scale - commission, _CENTS)
-    risk = np.round(trades[:, F_INITIAL_RISK], _PRICE_DECIMALS)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        risk_points = np.where(risk > 0, risk, np.nan)
-        r_multiple = pnl_net / (risk_points * scale)
-    return TradeAmounts(points, scale, commission, pnl_net, risk_points, r_multiple)
+    risk = np.round(initial_risk, _PRICE_DECIMALS)
+    risk_points = np.where(risk > 0, risk, np.nan)
+    return points, scale, commission, pnl_net, risk_points, pnl_net / (risk_points * scale)
 
 
 def trade_log(
