@@ -95,38 +95,38 @@ class TradeAmounts(NamedTuple):
 
 def trade_amounts(trades: np.ndarray, *, multiplier: float, commission_per_side: float) -> TradeAmounts:
     """Return the P&L, costs and R multiple of each EXIT record (the definitions of :func:`trade_log`)."""
-    return TradeAmounts(
-        *_amounts(
-            trades[:, F_DIRECTION],
-            trades[:, F_CONTRACTS],
-            trades[:, F_ENTRY_PRICE],
-            trades[:, F_PRICE],
-            trades[:, F_INITIAL_RISK],
-            multiplier,
-            commission_per_side,
-        )
-    )
+    return TradeAmounts(*_amounts(trades, _AMOUNT_FIELDS, multiplier, commission_per_side))
+
+
+# The record columns _amounts reads, passed as an argument: compiled code keeps the values of another
+# module's globals in numba's on-disk cache, which would not notice when fills changes them.
+_AMOUNT_FIELDS = np.array([F_DIRECTION, F_CONTRACTS, F_ENTRY_PRICE, F_PRICE, F_INITIAL_RISK], dtype=np.int64)
 
 
 # Compiled: the sweep kernel books every combination's trades through here, and a dozen numpy calls on a few
-# dozen trades cost more than the fill loop. numpy's error model: a risk of 0 gives NaN, not an exception.
+# dozen trades cost more than the fill loop. One (6, trades) array out: each array numba returns costs a
+# conversion. numpy's error model: a risk of 0 gives NaN, not an exception.
 @numba.njit(cache=True, error_model="numpy")
 def _amounts(
-    direction: np.ndarray,
-    contracts: np.ndarray,
-    entry_price: np.ndarray,
-    exit_price: np.ndarray,
-    initial_risk: np.ndarray,
-    multiplier: float,
-    commission_per_side: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    scale = multiplier * contracts
-    commission = 2.0 * commission_per_side * contracts
-    points = np.round(direction * (exit_price - entry_price), _PRICE_DECIMALS)
-    pnl_net = np.round(points * scale - commission, _CENTS)
-    risk = np.round(initial_risk, _PRICE_DECIMALS)
-    risk_points = np.where(risk > 0, risk, np.nan)
-    return points, scale, commission, pnl_net, risk_points, pnl_net / (risk_points * scale)
+    trades: np.ndarray, fields: np.ndarray, multiplier: float, commission_per_side: float
+) -> np.ndarray:
+    out = np.empty((6, len(trades)))
+    for k in range(len(trades)):
+        direction, contracts = trades[k, fields[0]], trades[k, fields[1]]
+        entry_price, exit_price, initial_risk = (
+            trades[k, fields[2]],
+            trades[k, fields[3]],
+            trades[k, fields[4]],
+        )
+        scale = multiplier * contracts
+        commission = 2.0 * commission_per_side * contracts
+        points = np.round(direction * (exit_price - entry_price), _PRICE_DECIMALS)
+        pnl_net = np.round(points * scale - commission, _CENTS)
+        risk = np.round(initial_risk, _PRICE_DECIMALS)
+        risk_points = risk if risk > 0 else np.nan
+        out[0, k], out[1, k], out[2, k], out[3, k] = points, scale, commission, pnl_net
+        out[4, k], out[5, k] = risk_points, pnl_net / (risk_points * scale)
+    return out
 
 
 def trade_log(

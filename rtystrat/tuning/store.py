@@ -77,6 +77,8 @@ class RunKey(NamedTuple):
 
 def plain(value: Any) -> Any:
     """Return `value` as JSON-ready plain data (NaN and infinities become None; NumPy scalars Python ones)."""
+    if type(value) is float:  # most values (every statistic): skip the abstract-class checks below
+        return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

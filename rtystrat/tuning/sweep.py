@@ -168,7 +168,7 @@ def _config_dict(config: Any) -> dict[str, Any]:
 
 class _Run(NamedTuple):
     values: tuple[Any, ...]  # the varied parameters, in axis order
-    params: str  # canonical JSON of every parameter (the store key)
+    params: str  # canonical JSON of every parameter (the store key; empty without a store)
     stats: dict[str, Any]
 
 
@@ -218,7 +218,8 @@ def _run_combinations(
         nonlocal skipped
         valid = (item for item in _validated(strategy, combinations) if _keep(item, invalid))
         while chunk := list(itertools.islice(valid, 256)):
-            texts = [canonical_json(params) for _, params in chunk]
+            # the canonical JSON of the parameters keys the store; without one it is not needed
+            texts = [canonical_json(params) if store is not None else "" for _, params in chunk]
             done = store.done(key, texts) if store is not None else {}
             if keep and done:
                 stored = store.returns(key, done)
