@@ -30,7 +30,7 @@ from bench.common import (
     vectorbt_signals,
 )
 from rtystrat.execution import fills, kernel, tradelog
-from rtystrat.execution.analyzers import EquityRecorder, TradeRecorder
+from rtystrat.execution.analyzers import TradeRecorder
 from rtystrat.execution.broker import FuturesBroker, futures_commission
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.engine import indicator_frame_for, run_backtest
@@ -58,7 +58,6 @@ def optstrategy(
     cerebro.adddata(bt.feeds.PandasData(dataname=frame[["open", "high", "low", "close", "volume"]]))
     cerebro.optstrategy(strategy, setup_params=combinations, frame=[frame], intraday=[None])
     cerebro.addanalyzer(TradeRecorder, _name="trades")
-    cerebro.addanalyzer(EquityRecorder, _name="equity")
     results = cerebro.run()
     # optreturn strips the strategy from the analyzers; rebuild each trade log from the recorded fills.
     spec = config.spec

@@ -113,6 +113,10 @@ def test_two_strategies_share_one_account(bars: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(by_setup["busy"], alone.trades)
     pd.testing.assert_frame_equal(by_setup["busy_too"], other.trades)
     assert round(config.cash + both.trades["pnl_net"].sum(), 2) == round(both.equity.iloc[-1], 2)
+    # one account value per bar: what each strategy alone has gained or lost by then, added up
+    pd.testing.assert_index_equal(both.equity.index, alone.equity.index)
+    gains = (alone.equity - config.cash) + (other.equity - config.cash)
+    np.testing.assert_allclose(both.equity - config.cash, gains, rtol=0, atol=1e-6)
     assert both.params == {"busy": {}, "busy_too": {"every": 3}}
 
 

@@ -156,3 +156,66 @@ def _run_feed(feed: FrameFeed) -> pd.DataFrame:
     cerebro.addstrategy(_Recorder)
     (strategy,) = cerebro.run()
     return pd.DataFrame(strategy.rows)
+
+
+def test_preloading_every_row_at_once_fills_the_lines_as_loading_bar_by_bar_does() -> None:
+    frame = indicator_frame(_bars(120), levels="W:classic", sma=20, rsi=5, atr=None)
+    at_once, bar_by_bar = make_feed(frame), make_feed(frame)
+    for feed in (at_once, bar_by_bar):
+        bt.Cerebro().adddata(feed)
+        feed._start()
+    at_once.preload()
+    bt.feeds.PandasData.preload(bar_by_bar)  # backtrader's own: one load() per row
+    assert at_once.lines.getlinealiases() == bar_by_bar.lines.getlinealiases()
+    for fast, slow in zip(at_once.lines, bar_by_bar.lines, strict=True):
+        np.testing.assert_array_equal(np.array(fast.array), np.array(slow.array))  # open interest: NaN
+    assert (len(at_once), at_once.buflen()) == (len(bar_by_bar), bar_by_bar.buflen()) == (0, 120)
+
+
+class _NativeOrders(bt.Strategy):
+    """Trade backtrader's own orders (limit, stop, market) on a fixed schedule; record every execution."""
+
+    def __init__(self) -> None:
+        self.executions: list[tuple[object, float, float]] = []
+
+    def next(self) -> None:
+        step = len(self.data) % 9
+        close = self.data.close[0]
+        if step == 0 and not self.position:
+            self.buy(exectype=bt.Order.Limit, price=close - 4.0)
+        elif step == 3 and not self.position:
+            self.buy(exectype=bt.Order.Stop, price=close + 4.0)
+        elif step == 5 and self.position:
+            self.sell(exectype=bt.Order.Stop, price=close - 6.0)
+        elif step == 7 and self.position:
+            self.close()
+
+    def notify_order(self, order: bt.Order) -> None:
+        if order.status == order.Completed:
+            self.executions.append(
+                (self.data.datetime.datetime(0), order.executed.price, order.executed.size)
+            )
+
+
+@pytest.mark.parametrize("replay", [False, True], ids=["bars", "replayed-into-days"])
+@pytest.mark.parametrize("runonce", [True, False], ids=["runonce", "next"])
+def test_backtraders_own_orders_fill_on_the_feed_as_on_pandasdata(runonce: bool, replay: bool) -> None:
+    # Without a filter the feed keeps no per-bar tick copies (None: the broker matches on the bar, the same
+    # prices); replaying hourly bars into days, the ticks are the hours and backtrader's own copies run.
+    index = pd.date_range("2025-03-03 08:00", periods=400, freq="h", name="time")
+    bars = _bars(len(index), seed=11).set_axis(index)
+    executions = []
+    hourly = {"timeframe": bt.TimeFrame.Minutes, "compression": 60}  # as make_feed reads the index
+    for feed in (make_feed(bars), bt.feeds.PandasData(dataname=bars, **hourly)):
+        cerebro = bt.Cerebro(stdstats=False, runonce=runonce)
+        if replay:
+            cerebro.replaydata(feed, timeframe=bt.TimeFrame.Days)
+        else:
+            cerebro.adddata(feed)
+        cerebro.addstrategy(_NativeOrders)
+        (strategy,) = cerebro.run()
+        executions.append(strategy.executions)
+        if isinstance(feed, FrameFeed) and not replay:
+            assert (feed.tick_open, feed.tick_close) == (None, None)
+    assert len(executions[0]) > 20
+    assert executions[0] == executions[1]

@@ -1,7 +1,8 @@
-"""backtrader analyzers that record a run: the trade log and the mark-to-market equity per bar.
+"""The backtrader analyzer that records a run's trade log.
 
-They only record; :mod:`rtystrat.analysis.metrics` computes statistics from what they return. Times come back
+It only records; :mod:`rtystrat.analysis.metrics` computes statistics from what it returns. Times come back
 in the data's own time zone (backtrader drops it): rows are looked up by bar position in the strategy's frame.
+The equity per bar is the account's, kept by :class:`rtystrat.execution.broker.FuturesBroker` (``values``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 from rtystrat.execution import fills, tradelog
 
-__all__ = ["EquityRecorder", "ProgressCounter", "TradeRecorder"]
+__all__ = ["TradeRecorder"]
 
 
 class TradeRecorder(bt.Analyzer):
@@ -32,6 +33,7 @@ class TradeRecorder(bt.Analyzer):
         self._records: list[np.ndarray] = []
         self.booked_prices: list[float] = []
         self.backtrader_pnl: list[tuple[float, float]] = []
+        self._log: pd.DataFrame | None = None
 
     def notify_order(self, order: bt.Order) -> None:
         """Keep the fill record of every executed exit (its ``order.info['fill']``)."""
@@ -39,6 +41,7 @@ class TradeRecorder(bt.Analyzer):
         if record is not None and order.status == bt.Order.Completed and record[fills.F_KIND] == fills.EXIT:
             self._records.append(record)
             self.booked_prices.append(order.executed.price)
+            self._log = None
 
     def notify_trade(self, trade: bt.Trade) -> None:
         """Keep backtrader's own P&L of each closed trade."""
@@ -46,59 +49,26 @@ class TradeRecorder(bt.Analyzer):
             self.backtrader_pnl.append((trade.pnl, trade.pnlcomm))
 
     def get_analysis(self) -> pd.DataFrame:
-        """Return the trade log of the strategy (one row per round trip, or per leg around a roll)."""
-        strategy = self.strategy
-        settings = strategy.settings
-        records = np.array(self._records).reshape(-1, fills.FILL_FIELDS)
-        frame = strategy.frame
-        contract: Any = (
-            frame["contract"].to_numpy(object) if "contract" in frame.columns else strategy.broker.p.contract
-        )
-        log = tradelog.trade_log(
-            records,
-            frame.index,
-            setup=strategy.name,
-            multiplier=settings[fills.SET_MULTIPLIER],
-            commission_per_side=settings[fills.SET_COMMISSION],
-            contracts_traded=contract,
-        )
-        return log
+        """Return the trade log of the strategy (one row per round trip, or per leg around a roll).
 
-
-class EquityRecorder(bt.Analyzer):
-    """Record the account value (cash + margin held + open P&L at the close) after every bar.
-
-    ``get_analysis()`` returns a Series named ``"equity"`` indexed by the bar times (tz restored).
-    """
-
-    def start(self) -> None:
-        """Reset the recording."""
-        self._values: list[float] = []
-
-    def next(self) -> None:
-        """Record the value at this bar's close (the broker has booked and marked the bar)."""
-        self._values.append(self.strategy.broker.getvalue())
-
-    def get_analysis(self) -> pd.Series:
-        """Return the equity curve in $."""
-        index = self.strategy.frame.index
-        return pd.Series(self._values, index=index[: len(self._values)], name="equity", dtype=np.float64)
-
-
-class ProgressCounter(bt.Analyzer):
-    """Advance a progress bar (``params.bar``, a tqdm) by one on each bar of the run.
-
-    Every strategy of a run gets its own analyzers; only the first strategy's counter advances the bar, so
-    it counts bars, not bars times strategies.
-    """
-
-    params = (("bar", None),)
-
-    def start(self) -> None:
-        """Count only for the first strategy of the run."""
-        self._counts = self.strategy is self.strategy.env.runningstrats[0]
-
-    def next(self) -> None:
-        """Count one bar."""
-        if self._counts:
-            self.p.bar.update(1)
+        Built once per run and kept: backtrader itself asks every analyzer for its analysis when the run
+        stops (for its writers), before the engine does.
+        """
+        if self._log is None:
+            strategy = self.strategy
+            settings = strategy.settings
+            frame = strategy.frame
+            contract: Any = (
+                frame["contract"].to_numpy(object)
+                if "contract" in frame.columns
+                else strategy.broker.p.contract
+            )
+            self._log = tradelog.trade_log(
+                np.array(self._records).reshape(-1, fills.FILL_FIELDS),
+                frame.index,
+                setup=strategy.name,
+                multiplier=settings[fills.SET_MULTIPLIER],
+                commission_per_side=settings[fills.SET_COMMISSION],
+                contracts_traded=contract,
+            )
+        return self._log

@@ -61,24 +61,38 @@ class FuturesBroker(bt.brokers.BackBroker):
         strategies.
     contract : str
         Symbol of the traded contract, for the trade log when the data has no ``contract`` column.
+    progress : tqdm, optional
+        A progress bar advanced by one on each bar.
+
+    Attributes
+    ----------
+    values : list of float
+        The account value (cash + margin held + open P&L at the close) after each bar so far: the equity
+        curve of the account, kept here rather than by a per-strategy analyzer — one value per bar however
+        many strategies share the account, and no analyzer call per bar.
     """
 
-    params = (("fill_settings", None), ("contract", ""))
+    params = (("fill_settings", None), ("contract", ""), ("progress", None))
 
     def init(self) -> None:
         """Reset the broker (backtrader calls this on construction and on each run)."""
         super().init()
         self._books: list[BracketBook] = []
+        self.values: list[float] = []
 
     def register(self, book: BracketBook) -> None:
         """Run `book.process_bar()` at the start of each bar, before backtrader's own order processing."""
         self._books.append(book)
 
     def next(self) -> None:
-        """Book the bracket fills of this bar, then run backtrader's usual pass (orders, end-of-bar marks)."""
+        """Book the bracket fills of this bar, run backtrader's usual pass (orders, end-of-bar marks), then
+        record the account value: nothing later in the bar changes it (strategies only place orders)."""
         for book in self._books:
             book.process_bar()
         super().next()
+        self.values.append(self._value)  # what getvalue() returns, set by the pass above
+        if self.p.progress is not None:
+            self.p.progress.update(1)
 
     def book(
         self, owner: bt.Strategy, data: bt.AbstractDataBase, size: float, price: float, **info: Any

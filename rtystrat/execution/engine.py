@@ -23,7 +23,7 @@ from rtystrat.analysis.results import BacktestResult
 from rtystrat.data.bars import bar_interval, is_intraday, load_bars, session_dates
 from rtystrat.data.grid import GRID_TOLERANCE_TICKS, grid_warning, snap_to_grid
 from rtystrat.errors import DataError, ParameterError, suggest
-from rtystrat.execution.analyzers import EquityRecorder, ProgressCounter, TradeRecorder
+from rtystrat.execution.analyzers import TradeRecorder
 from rtystrat.execution.broker import FuturesBroker, futures_commission
 from rtystrat.execution.config import RunConfig
 from rtystrat.execution.feeds import make_feed
@@ -114,7 +114,8 @@ def run_backtest(
     logs = [strategy.analyzers.trades.get_analysis() for strategy in ran]
     trades = pd.concat(logs, ignore_index=True) if len(logs) > 1 else logs[0]
     trades = trades.sort_values(["entry_time", "exit_time"], kind="stable", ignore_index=True)
-    equity = ran[0].analyzers.equity.get_analysis()
+    values = ran[0].broker.values  # the account's, shared by every strategy of the run
+    equity = pd.Series(values, index=frame.index[: len(values)], name="equity", dtype=np.float64)
     for strategy in ran:
         if strategy.plans is not None and not np.any(strategy.plans.direction):
             # 0 trades with no reason given reads like a verdict on the setup; it is often the parameters
@@ -183,25 +184,27 @@ def _run(
     setup_params: Mapping[str, dict[str, Any]],
     progress: bool = False,
 ) -> list[SetupStrategy]:
-    """Build the Cerebro of one account, run it, return the strategies (their analyzers hold the records)."""
-
+    """Build the Cerebro of one account, run it, return the strategies (their analyzers hold the trade
+    records, their shared broker the account value per bar)."""
     # no default observers: they cost per-bar work and record nothing the analyzers need
     cerebro = bt.Cerebro(stdstats=False, runonce=config.runonce, preload=True, maxcpus=1)
-    broker = FuturesBroker(fill_settings=config.fill_settings(), contract=config.spec.symbol)
-    broker.setcash(config.cash)
-    broker.addcommissioninfo(futures_commission(config.spec))
-    cerebro.broker = broker
-    # a strategy trading its plans reads them from the frame: the feed carries only the lines code reads
-    cerebro.adddata(make_feed(frame, lines=_lines_read(classes)))
-    for cls in classes:
-        cerebro.addstrategy(cls, setup_params=setup_params[cls.name], frame=frame, intraday=sub_bars)
-    cerebro.addanalyzer(TradeRecorder, _name="trades")
-    cerebro.addanalyzer(EquityRecorder, _name="equity")
     name = "+".join(cls.name for cls in classes)
     with tqdm(
         total=len(frame), disable=not progress, delay=PROGRESS_DELAY, unit="bar", desc=name, file=sys.stderr
     ) as bar:
-        cerebro.addanalyzer(ProgressCounter, _name="progress", bar=bar)
+        broker = FuturesBroker(
+            fill_settings=config.fill_settings(),
+            contract=config.spec.symbol,
+            progress=bar if progress else None,
+        )
+        broker.setcash(config.cash)
+        broker.addcommissioninfo(futures_commission(config.spec))
+        cerebro.broker = broker
+        # a strategy trading its plans reads them from the frame: the feed carries only the lines code reads
+        cerebro.adddata(make_feed(frame, lines=_lines_read(classes)))
+        for cls in classes:
+            cerebro.addstrategy(cls, setup_params=setup_params[cls.name], frame=frame, intraday=sub_bars)
+        cerebro.addanalyzer(TradeRecorder, _name="trades")
         return cerebro.run()
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import keyword
+import math
 from collections.abc import Sequence
 
 import backtrader as bt
@@ -63,7 +64,12 @@ _STANDARD = {
 class FrameFeed(bt.feeds.PandasData):
     """``PandasData`` reading rows from arrays prepared at start, instead of ``DataFrame.iloc`` per cell.
 
-    Values are identical to ``PandasData``'s; only the per-bar cost differs (a list lookup per line).
+    Values are identical to ``PandasData``'s; only the cost differs. Rows come from lists; when nothing can
+    drop or alter a row (no filters such as resampling or replay, no ``fromdate``/``todate``, no
+    ``tzinput``) preloading fills every line in one step, and each bar is its own tick: the feed keeps no
+    ``tick_open`` .. ``tick_close`` copies per bar, they stay None — which backtrader's broker reads as
+    "match orders on the bar's lines", the very prices it would have copied. With filters every step is
+    backtrader's own.
     """
 
     def start(self) -> None:
@@ -78,6 +84,7 @@ class FrameFeed(bt.feeds.PandasData):
             for field, column in self._colmapping.items()
             if field != "datetime" and column is not None
         ]
+        self._tick_nullify()  # the tick attributes exist (None) before the first bar
 
     def _load(self) -> bool:
         self._idx += 1
@@ -87,6 +94,38 @@ class FrameFeed(bt.feeds.PandasData):
             line[0] = values[self._idx]
         self.lines.datetime[0] = self._times[self._idx]
         return True
+
+    def _rows_pass_unchanged(self) -> bool:
+        """True when backtrader would load every row as it is (nothing filters, cuts or shifts one)."""
+        return not self._filters and not self._tzinput and self.p.fromdate is None and self.p.todate is None
+
+    def preload(self) -> None:
+        """Fill every line with all rows at once when they pass unchanged; else load bar by bar."""
+        if not self._rows_pass_unchanged():
+            super().preload()
+            return
+        filled = {id(line): values for line, values in self._columns}
+        filled[id(self.lines.datetime)] = self._times
+        missing = [math.nan] * self._rows  # an unmapped line (no open interest column): NaN, as forward()
+        for line in self.lines:
+            line.array.extend(filled.get(id(line), missing))
+        self._idx = self._rows  # where loading bar by bar leaves it: a further _load has no row
+        self._last()
+        self.home()
+
+    def advance(
+        self, size: int = 1, datamaster: bt.AbstractDataBase | None = None, ticks: bool = True
+    ) -> None:
+        """Move to the next preloaded bar; without filters or a master data, with no tick bookkeeping."""
+        if datamaster is None and self._rows_pass_unchanged():
+            self.lines.advance(size)
+        else:
+            super().advance(size, datamaster, ticks)
+
+    def _tick_fill(self, force: bool = False) -> None:
+        """Copy the bar into the tick attributes only where a filter builds bars from ticks (see above)."""
+        if not self._rows_pass_unchanged():
+            super()._tick_fill(force)
 
 
 def _reserved_names() -> frozenset[str]:
