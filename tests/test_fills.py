@@ -367,10 +367,43 @@ BREAKEVEN_TABLE = (
     ),
 )
 
+# Long trades held over many bars, past several blocks of the exit scan (fills.SCAN_BLOCK bars): market entry
+# at bar 1's open 2000 + 0.1, stop 1950, target 2100; the quiet bars span 1995-2008. Bar 100 reaches the
+# target without trading through it and bar 140's low stays 0.05 above the stop: neither fills.
+HELD = (2000.0, 2008.0, 1995.0, 2000.0)
+HELD_PLAN = (LONG, ENTRY_MARKET, NAN, 1950.0, 2100.0)
+HELD_BARS = (
+    (FLAT_BAR,)
+    + (HELD,) * 99
+    + ((2000.0, 2100.0, 1995.0, 2050.0),)
+    + (HELD,) * 39
+    + ((2000.0, 2008.0, 1950.05, 2000.0),)
+    + (HELD,) * 9
+)
+HELD_TABLE = (
+    # bar 150 opens at 1940, below the stop: filled at the open − 0.1 = 1939.9 → −60.2 pt
+    Case(
+        "long_trade_held_over_blocks_exits_at_gapped_stop",
+        (*HELD_BARS, (1940.0, 1946.0, 1932.0, 1944.0), (1944.0, 1950.0, 1940.0, 1945.0)),
+        HELD_PLAN,
+        ((2000.1, 1939.9, "stop", -60.2 * 50 - 5),),
+    ),
+    # the contract changes at bar 70: out at bar 69's close − 0.1, in again at bar 70's open + 0.1; bar 150
+    # opens at 2110, above the target: filled at that open
+    Case(
+        "long_trade_held_over_blocks_rolls_then_gaps_through_target",
+        (*HELD_BARS, (2110.0, 2115.0, 2105.0, 2112.0), (2112.0, 2114.0, 2108.0, 2110.0)),
+        HELD_PLAN,
+        ((2000.1, 1999.9, "roll", -0.2 * 50 - 5), (2000.1, 2110.0, "target", 109.9 * 50 - 5)),
+        contracts=("RTYH4",) * 70 + ("RTYM4",) * 82,
+    ),
+)
+
 TABLE = (
     *TRAIL_TABLE,
     *SCALE_OUT_TABLE,
     *BREAKEVEN_TABLE,
+    *HELD_TABLE,
     # entry 2000 + 0.1 slippage; open 1985 is below the stop: fills at the open − 0.1 → −15.2 pt
     Case(
         "long_stop_gapped_through_fills_at_open",
@@ -742,6 +775,9 @@ def test_mae_mfe_and_r_multiples_of_crafted_trades() -> None:
     row = ambiguous_log.iloc[0]  # bar 1 high 2006, exit bar open 2010 (its high is not counted), exit 1989.9
     assert (row.mae_points, row.mfe_points, row.mfe_r) == pytest.approx((10.2, 9.9, 9.9 / 10.1))
     assert (row.pnl_net_pessimistic, row.pnl_net_optimistic) == pytest.approx((-515.0, 1490.0))
+    held_log, _ = pure_trades(by_name["long_trade_held_over_blocks_exits_at_gapped_stop"])
+    row = held_log.iloc[0]  # worst: the exit 1939.9; best: bar 100's high 2100, 99.9 above the entry
+    assert (row.mae_points, row.mfe_points) == pytest.approx((60.2, 99.9))
 
 
 @pytest.mark.parametrize(
@@ -896,7 +932,11 @@ def _simulate(
     sub: tuple,
     settings: np.ndarray,
     cash: float,
+    index: tuple[np.ndarray, np.ndarray] | None = None,
+    offset: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Run fills.simulate; `index` (default: built on `bars`) may be of a longer series that `bars` are
+    bars `offset` on of."""
     arrays = (
         plans.direction,
         plans.entry_type,
@@ -911,7 +951,84 @@ def _simulate(
     )
     scalars = (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill)
     sub_bars = fills.policy_sub_bars(settings, sub[:4])
-    return fills.simulate(*bars, contract, *arrays, *scalars, sub_bars, sub[4], settings, cash)
+    index = fills.exit_index(*bars, contract) if index is None else index
+    return fills.simulate(*bars, contract, index, offset, *arrays, *scalars, sub_bars, sub[4], settings, cash)
+
+
+def _plans_in(plans: Plans, window: slice) -> Plans:
+    """Return the rows of `plans` in `window` (every per-row array sliced, the scalars kept)."""
+    rows = {name: value[window] for name, value in plans._asdict().items() if isinstance(value, np.ndarray)}
+    return plans._replace(**rows)
+
+
+@pytest.mark.parametrize(
+    ("policy", "options", "config"),
+    [
+        ("pessimistic", {}, {}),
+        ("pessimistic", {"period": np.arange(1_500) // 25}, {}),
+        ("optimistic", {"max_hold": 3, "period": np.arange(1_500) // 10}, {}),
+        ("pessimistic", {"max_hold": 2, "clock": np.arange(1_500) // 7}, {}),
+        ("ohlc_path", {"trail": np.full(1_500, 6.0)}, {}),
+        ("ohlc_path", {"anchor_to_fill": True}, {}),
+        ("pessimistic", {"entry_valid_bars": 2}, {}),
+        ("pessimistic", {}, {"risk_per_trade": 600.0, "cash": 9_000.0}),
+        ("intraday", {}, {}),
+        # scale-out: three legs (the third has no target on some rows), break-even after the first
+        ("pessimistic", {"target_shares": (1.0, 1.0, 2.0), "breakeven": 1}, {"contracts": 4}),
+        ("optimistic", {"target_shares": (1.0, 2.0, 1.0), "breakeven": 2}, {"contracts": 3}),
+        ("ohlc_path", {"target_shares": (1.0, 1.0), "trail": np.full(1_500, 6.0)}, {"contracts": 2}),
+        ("intraday", {"target_shares": (1.0, 1.0, 1.0), "breakeven": 1}, {"contracts": 5}),
+        ("pessimistic", {"target_shares": (1.0, 3.0), "anchor_to_fill": True}, {"risk_per_trade": 2_000.0}),
+    ],
+)
+def _random_run(
+    policy: str, options: dict, n: int, held: bool, seed: int
+) -> tuple[tuple[np.ndarray, ...], np.ndarray, Plans, tuple]:
+    """Random bars, contracts, plans and sub-bars: brackets near the market (many entries fill, many cannot),
+    or with `held` wide brackets that stay open over many blocks of the exit scan, no invalidation level
+    unless `options` give one, and a few closes beyond their bar's range (a walk along the bar visits them).
+    Sub-bars reach beyond their bar (no skip may trust the bar's range there)."""
+    rng = np.random.default_rng(seed)
+    close = 2000.0 + np.cumsum(rng.normal(0.0, 6.0, n))
+    open_ = np.r_[close[0], close[:-1]] + rng.normal(0.0, 3.0, n)
+    high = np.maximum(open_, close) + rng.exponential(3.0, n)
+    low = np.minimum(open_, close) - rng.exponential(3.0, n)
+    if held:
+        outside = rng.random(n) < 0.02
+        close[outside] += rng.choice([-1.0, 1.0], outside.sum()) * (high - low)[outside]
+    contract = np.repeat(np.arange(n // 300 + 1), 300)[:n].astype(np.int64)
+    plans = Plans.empty(n)._replace(**options)
+    rows = np.flatnonzero(rng.random(n) < 0.3)
+    plans.direction[rows] = rng.choice([LONG, SHORT], len(rows))
+    plans.entry_type[rows] = rng.choice([ENTRY_MARKET, ENTRY_LIMIT, ENTRY_STOP], len(rows))
+    side = plans.direction[rows] * np.where(plans.entry_type[rows] == ENTRY_LIMIT, -1.0, 1.0)
+    plans.entry_price[rows] = close[rows] + side * rng.uniform(0.0, 8.0, len(rows))
+    reach = 8.0 if held else 1.0
+    plans.stop[rows] = close[rows] - plans.direction[rows] * rng.uniform(5.0, 15.0, len(rows)) * reach
+    plans.target[rows] = close[rows] + plans.direction[rows] * rng.uniform(5.0, 25.0, len(rows)) * reach
+    if not held:
+        plans.invalidation[:] = close - 12.0
+    if plans.target_shares:
+        legs = len(plans.target_shares)
+        near = close[:, None] + plans.direction[:, None] * rng.uniform(2.0, 25.0, (n, legs)) * reach
+        near[rng.random((n, legs)) < 0.1] = np.nan  # a leg without a target exits with the stop or in time
+        plans = plans._replace(targets=near, breakeven_offset=rng.choice([0.0, 0.1, 1.0], n))
+    empty = np.empty(0)
+    sub = (empty, empty, empty, empty, np.zeros(n + 1, dtype=np.int64))
+    if policy == "intraday":
+        per_bar = rng.integers(0, 4, n)  # some bars have none; with `held` most have none
+        if held:
+            per_bar[rng.random(n) < 0.95] = 0
+        owner = np.repeat(np.arange(n), per_bar)
+        width = high[owner] - low[owner]
+        sub_low = low[owner] - rng.uniform(-0.5, 0.5, len(owner)) * width
+        sub_high = high[owner] + rng.uniform(-0.5, 0.5, len(owner)) * width
+        sub_open, sub_close = (
+            np.clip(open_[owner], sub_low, sub_high),
+            np.clip(close[owner], sub_low, sub_high),
+        )
+        sub = (sub_open, sub_high, sub_low, sub_close, np.r_[0, np.cumsum(per_bar)].astype(np.int64))
+    return (open_, high, low, close), contract, plans, sub
 
 
 @pytest.mark.parametrize(
@@ -936,45 +1053,9 @@ def _simulate(
 )
 def test_simulate_skips_only_work_that_changes_nothing(policy: str, options: dict, config: dict) -> None:
     # simulate() jumps over flat bars and does not place orders that cannot fill on their bar; a plain loop
-    # of step() and arm() over every bar must book the same fills, cash and events. Random bars and plans
-    # with limits and stops near the market (many fill, many cannot), rolls, and sub-bars that reach
-    # beyond their bar (the skip must not trust the bar's range there).
-    rng = np.random.default_rng(7)
-    n = 1_500
-    close = 2000.0 + np.cumsum(rng.normal(0.0, 6.0, n))
-    open_ = np.r_[close[0], close[:-1]] + rng.normal(0.0, 3.0, n)
-    high = np.maximum(open_, close) + rng.exponential(3.0, n)
-    low = np.minimum(open_, close) - rng.exponential(3.0, n)
-    contract = np.repeat(np.arange(n // 300 + 1), 300)[:n].astype(np.int64)
-    plans = Plans.empty(n)._replace(**options)
-    rows = np.flatnonzero(rng.random(n) < 0.3)
-    plans.direction[rows] = rng.choice([LONG, SHORT], len(rows))
-    plans.entry_type[rows] = rng.choice([ENTRY_MARKET, ENTRY_LIMIT, ENTRY_STOP], len(rows))
-    side = plans.direction[rows] * np.where(plans.entry_type[rows] == ENTRY_LIMIT, -1.0, 1.0)
-    plans.entry_price[rows] = close[rows] + side * rng.uniform(0.0, 8.0, len(rows))
-    plans.stop[rows] = close[rows] - plans.direction[rows] * rng.uniform(5.0, 15.0, len(rows))
-    plans.target[rows] = close[rows] + plans.direction[rows] * rng.uniform(5.0, 25.0, len(rows))
-    plans.invalidation[:] = close - 12.0
-    if plans.target_shares:
-        legs = len(plans.target_shares)
-        near = close[:, None] + plans.direction[:, None] * rng.uniform(2.0, 25.0, (n, legs))
-        near[rng.random((n, legs)) < 0.1] = np.nan  # a leg without a target exits with the stop or in time
-        plans = plans._replace(targets=near, breakeven_offset=rng.choice([0.0, 0.1, 1.0], n))
-    empty = np.empty(0)
-    sub = (empty, empty, empty, empty, np.zeros(n + 1, dtype=np.int64))
-    if policy == "intraday":
-        per_bar = rng.integers(0, 4, n)  # some bars have none
-        owner = np.repeat(np.arange(n), per_bar)
-        width = high[owner] - low[owner]
-        sub_low = low[owner] - rng.uniform(-0.5, 0.5, len(owner)) * width
-        sub_high = high[owner] + rng.uniform(-0.5, 0.5, len(owner)) * width
-        sub_open, sub_close = (
-            np.clip(open_[owner], sub_low, sub_high),
-            np.clip(close[owner], sub_low, sub_high),
-        )
-        sub = (sub_open, sub_high, sub_low, sub_close, np.r_[0, np.cumsum(per_bar)].astype(np.int64))
+    # of step() and arm() over every bar must book the same fills, cash and events.
+    bars, contract, plans, sub = _random_run(policy, options, 1_500, held=False, seed=7)
     run = RunConfig(fill_policy=policy, **config)
-    bars = (open_, high, low, close)
     trades, events = _simulate(bars, contract, plans, sub, run.fill_settings(), run.cash)
     expected_trades, expected_events = _bar_by_bar(bars, contract, plans, sub, run.fill_settings(), run.cash)
     assert len(trades) > 20
@@ -988,6 +1069,54 @@ def test_simulate_skips_only_work_that_changes_nothing(policy: str, options: dic
             trades,
             equal_nan=True,  # a leg without a target records a NaN target
         )
+
+
+HELD_BARS_RUN = 6_000
+
+
+@pytest.mark.parametrize(
+    ("policy", "options", "config"),
+    [
+        ("pessimistic", {}, {}),
+        ("optimistic", {"max_hold": 150}, {}),
+        ("pessimistic", {"max_hold": 3, "clock": np.arange(HELD_BARS_RUN) // 50}, {}),
+        ("pessimistic", {"invalidation": np.full(HELD_BARS_RUN, 1_950.0)}, {}),
+        ("pessimistic", {"trail": np.where(np.arange(HELD_BARS_RUN) % 3 == 0, 40.0, np.nan)}, {}),
+        ("ohlc_path", {}, {}),
+        ("ohlc_path", {"trail": np.full(HELD_BARS_RUN, 45.0)}, {}),
+        ("intraday", {"max_hold": 200}, {}),
+        ("pessimistic", {"target_shares": (1.0, 1.0, 2.0), "breakeven": 1}, {"contracts": 4}),
+        (
+            "optimistic",
+            {"target_shares": (1.0, 2.0), "breakeven": 1, "anchor_to_fill": True},
+            {"contracts": 3},
+        ),
+        ("intraday", {"target_shares": (1.0, 1.0), "trail": np.full(HELD_BARS_RUN, 50.0)}, {"contracts": 2}),
+    ],
+)
+def test_exit_scan_books_what_stepping_every_bar_books(policy: str, options: dict, config: dict) -> None:
+    # Positions open over many blocks of the exit scan; simulate() calls step() only where it may act. A
+    # plain loop of step() over every bar must book the same fills (MAE/MFE included), cash and events, on
+    # the whole series and on a window of it that starts inside a block (the scan reads the blocks of the
+    # whole series).
+    bars, contract, plans, sub = _random_run(policy, options, HELD_BARS_RUN, held=True, seed=11)
+    run = RunConfig(fill_policy=policy, **config)
+    trades, events = _simulate(bars, contract, plans, sub, run.fill_settings(), run.cash)
+    expected_trades, expected_events = _bar_by_bar(bars, contract, plans, sub, run.fill_settings(), run.cash)
+    held = expected_trades[:, fills.F_BAR] - expected_trades[:, fills.F_ENTRY_BAR]
+    assert len(expected_trades) > 20 and np.sum(held > fills.SCAN_BLOCK) >= 10
+    np.testing.assert_array_equal(trades, expected_trades)
+    np.testing.assert_array_equal(events, expected_events)
+    if policy == "intraday":
+        return  # the sub-bars are numbered over the whole series
+    window = slice(1_000 + fills.SCAN_BLOCK // 3, 5_000)
+    part = (tuple(a[window] for a in bars), contract[window], _plans_in(plans, window))
+    index = fills.exit_index(*bars, contract)
+    trades, events = _simulate(*part, sub, run.fill_settings(), run.cash, index, window.start)
+    expected_trades, expected_events = _bar_by_bar(*part, sub, run.fill_settings(), run.cash)
+    assert len(expected_trades) > 10
+    np.testing.assert_array_equal(trades, expected_trades)
+    np.testing.assert_array_equal(events, expected_events)
 
 
 # Compiles step as the backtrader path calls it for the default policy, on an empty numba cache, and prints

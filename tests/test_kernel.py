@@ -270,10 +270,13 @@ def test_mark_to_market_by_hand() -> None:
     plans.direction[0], plans.entry_type[0] = LONG, ENTRY_MARKET
     plans.stop[0], plans.target[0] = 90.0, 110.0
     config = RunConfig()
+    prices = {name: bars[name].to_numpy() for name in ("open", "high", "low", "close")}
+    contract_id = np.zeros(len(bars), dtype=np.int64)
     data = kernel.KernelData(
         frame=bars,
-        **{name: bars[name].to_numpy() for name in ("open", "high", "low", "close")},
-        contract_id=np.zeros(len(bars), dtype=np.int64),
+        **prices,
+        contract_id=contract_id,
+        exit_index=fills.exit_index(*prices.values(), contract_id),
         contracts_traded="RTY",
         settings=config.fill_settings(),
         cash=100_000.0,

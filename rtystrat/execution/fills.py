@@ -112,12 +112,15 @@ roll_next, is_last, cash, settings, out) -> count``
     distance in points at this bar's close (NaN: none); ``clock`` the time stop's int64 clock per bar (empty:
     bar numbers, see ``hold_clock``); ``roll_next`` whether the next bar is another contract; ``cash`` the
     account's free cash for the margin check.
-``simulate(open, high, low, close, contract_id, direction, entry_type, entry_price, stop, target,
-invalidation, period, trail, clock, targets, shares, breakeven, breakeven_offset, max_hold,
+``simulate(open, high, low, close, contract_id, index, offset, direction, entry_type, entry_price, stop,
+target, invalidation, period, trail, clock, targets, shares, breakeven, breakeven_offset, max_hold,
 entry_valid_bars, anchor_to_fill, sub_bars, sub_start, settings, cash) -> (trades, events)``
     One strategy over a whole series, looping ``step`` and ``arm`` exactly as the backtrader strategy does
-    (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L).
-    ``contract_id`` int64 (equal ids: same contract, see ``contract_ids``); ``sub_start`` int64 of length
+    (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L),
+    skipping only bars on which they would do nothing.
+    ``contract_id`` int64 (equal ids: same contract, see ``contract_ids``); ``index`` the series' blocks
+    for the search of exits (``exit_index``, built once per series; the bars given are its bars ``offset``
+    on, a window); ``sub_start`` int64 of length
     ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``), or empty without sub-bars;
     ``period`` int64, the rows' periods for the once-per-period rule, empty for none (``entry_periods``);
     ``trail`` per-bar trailing distances, empty for none (``trail_points``); ``clock`` as for ``step``;
@@ -156,6 +159,7 @@ __all__ = [
     "arm",
     "contract_ids",
     "entry_periods",
+    "exit_index",
     "hold_clock",
     "make_settings",
     "new_state",
@@ -211,6 +215,12 @@ MAX_FILLS_PER_BAR = 2 + MAX_LEGS  # a roll's re-entry, the exits of every leg, a
 
 # A price within a millionth of a tick of the grid is on it (as rtystrat.data.contracts.round_to_tick).
 _TICK_EPSILON = 1e-6
+
+# Bars per block of the exit scan's extremes (exit_index): a block the position provably sits through costs
+# one comparison; a smaller block skips closer to the exit, a larger one skips a long trade in fewer steps.
+SCAN_BLOCK = 64
+# columns of exit_index's extremes: per block, max(open, high), min(open, low), max(close), min(close)
+X_TOP, X_BOTTOM, X_CLOSE_TOP, X_CLOSE_BOTTOM = range(4)
 
 # The helpers below carry one explicit signature each: numba then compiles each once, into its cache, where
 # its callers' literal arguments (a constant reason, row 0, a True flag) made it compile one copy per
@@ -688,6 +698,19 @@ def _walk(
     return row
 
 
+@_helper(numba.void(_VECTOR, _F8, _F8, _VECTOR))
+def _trail(state: np.ndarray, close: float, trail: float, settings: np.ndarray) -> None:
+    """Move the stop of an open position to `close` − `trail` (short: +), rounded away from the market, when
+    that is tighter: the trailing stop at a bar's close (NaN `trail`: none). It never loosens; the bar's
+    fills used the old stop."""
+    if math.isnan(trail):
+        return
+    d = state[ST_DIRECTION]
+    trailed = _round(close - d * trail, settings, -d)
+    if math.isnan(state[ST_STOP]) or d * trailed > d * state[ST_STOP]:
+        state[ST_STOP] = trailed
+
+
 @numba.njit(cache=True)
 def _elapsed(clock: np.ndarray, since: float, bar: int) -> float:
     """Return the time stop's clock ticks from bar `since` to bar `bar`; an empty `clock` counts bars."""
@@ -745,11 +768,7 @@ def step(
             state[ST_PENDING] = TIME
         elif d * c < d * invalidation:
             state[ST_PENDING] = INVALIDATION
-        if not math.isnan(trail):
-            # the trailing stop follows the close, only ever tighter; this bar's fills used the old stop
-            trailed = _round(c - d * trail, settings, -d)
-            if math.isnan(state[ST_STOP]) or d * trailed > d * state[ST_STOP]:
-                state[ST_STOP] = trailed
+        _trail(state, c, trail, settings)
         if state[ST_BREAKEVEN] > 0 and state[ST_LEG] >= state[ST_BREAKEVEN]:
             # break-even once the k-th target has filled, from the next bar on, only when tighter
             even = _round(state[ST_ENTRY_PRICE] + d * state[ST_BREAKEVEN_OFFSET], settings, -d)
@@ -820,6 +839,94 @@ def _next_entry(
 
 
 @numba.njit(cache=True)
+def _next_exit(
+    state: np.ndarray,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    invalidation: np.ndarray,
+    invalidates: bool,
+    trail: np.ndarray,
+    clock: np.ndarray,
+    index: tuple[np.ndarray, np.ndarray],
+    offset: int,
+    sub_start: np.ndarray,
+    settings: np.ndarray,
+    start: int,
+) -> int:
+    """Return the first bar from `start` on on which :func:`step` could do anything to the open position.
+
+    Called while a position is open with no exit pending. A bar passes when its range (``ohlc_path``: and
+    its close, which the path visits) stays a whole tick clear of the stop and of the next leg's target, no
+    time stop falls due at its close, its close is not beyond `invalidation`, no sub-bars of it decide the
+    fill (``intraday``: sub-bars may reach beyond their bar), it is not the last bar and the contract does
+    not change after it. On such a bar step books nothing; what it would still do is done here, as step does
+    it: the bar's range widens the trade's best and worst prices (MAE/MFE) and the trailing stop moves at its
+    close (:func:`_trail`). Break-even needs no bar: it is set on the bar of its target, which step handles,
+    and never moves the stop again. The last bar is always returned (at the latest ``len(open_) − 1``).
+
+    Runs of :data:`SCAN_BLOCK` bars are passed with one look at their extremes in `index` (:func:`exit_index`
+    of the whole series; bar 0 here is bar `offset` there) when nothing but the range is checked bar by bar:
+    no trailing stop, no invalidation level (`invalidates` False), no time stop on a session clock, no
+    sub-bars in the block, and no bar-counted time stop due inside it.
+    """
+    n = len(open_)
+    extremes, rolls = index
+    d = state[ST_DIRECTION]
+    tick = settings[SET_TICK]
+    path = settings[SET_POLICY] == OHLC_PATH
+    sub_bars_decide = len(sub_start) > 0 and settings[SET_POLICY] == INTRADAY
+    trails = len(trail) > 0
+    entry_bar, max_hold = state[ST_ENTRY_BAR], state[ST_MAX_HOLD]
+    timed = max_hold > 0
+    blocks = not trails and not invalidates and not (timed and len(clock) > 0)
+    end = n - 1
+    roll = np.searchsorted(rolls, start + offset)
+    if roll < len(rolls):
+        end = min(end, rolls[roll] - offset)  # the bar before the next roll
+    best, worst = state[ST_BEST], state[ST_WORST]
+    k = start
+    while k < end:
+        stop = d * state[ST_STOP] + tick  # NaN: no stop (every comparison with it is False, as in step)
+        target = d * _leg_target(state) - tick
+        if (
+            blocks
+            and (k + offset) % SCAN_BLOCK == 0
+            and k + SCAN_BLOCK <= end
+            and not (timed and _elapsed(clock, entry_bar, k + SCAN_BLOCK) >= max_hold)
+            and not (sub_bars_decide and sub_start[k + SCAN_BLOCK] > sub_start[k])
+        ):
+            block = extremes[(k + offset) // SCAN_BLOCK]
+            top, bottom = block[X_TOP], block[X_BOTTOM]
+            if path:
+                top, bottom = max(top, block[X_CLOSE_TOP]), min(bottom, block[X_CLOSE_BOTTOM])
+            favourable, adverse = (top, bottom) if d > 0 else (-bottom, -top)
+            if not (adverse <= stop or favourable >= target):
+                best, worst = max(best, favourable), min(worst, adverse)
+                k += SCAN_BLOCK
+                continue
+        top, bottom = max(open_[k], high[k]), min(open_[k], low[k])
+        if path:
+            top, bottom = max(top, close[k]), min(bottom, close[k])
+        favourable, adverse = (top, bottom) if d > 0 else (-bottom, -top)
+        if (
+            adverse <= stop
+            or favourable >= target
+            or (timed and _elapsed(clock, entry_bar, k + 1) >= max_hold)
+            or d * close[k] < d * invalidation[k]
+            or (sub_bars_decide and sub_start[k + 1] > sub_start[k])
+        ):
+            break
+        best, worst = max(best, favourable), min(worst, adverse)
+        if trails:
+            _trail(state, close[k], trail[k], settings)
+        k += 1
+    state[ST_BEST], state[ST_WORST] = best, worst
+    return k
+
+
+@numba.njit(cache=True)
 def _room(buffer: np.ndarray, used: int) -> np.ndarray:
     """Return `buffer`, doubled in length when its `used` rows fill it."""
     if used < len(buffer):
@@ -834,6 +941,8 @@ def simulate(
     low: np.ndarray,
     close: np.ndarray,
     contract_id: np.ndarray,
+    index: tuple[np.ndarray, np.ndarray],
+    offset: int,
     direction: np.ndarray,
     entry_type: np.ndarray,
     entry_price: np.ndarray,
@@ -862,8 +971,10 @@ def simulate(
     entry order that works one bar and provably cannot fill on it (:func:`_cannot_fill`) is not placed — it
     would expire unfilled and leave the state flat. That second skip is off when an order works longer,
     when a risk budget sizes the trades (a size-0 skip is an event to report) and on bars whose sub-bars
-    decide the fill (their range may exceed the bar's). The backtrader strategy places every order; the
-    parity tests hold the two paths equal trade for trade.
+    decide the fill (their range may exceed the bar's). While a position is open, ``step`` is called only
+    on the bars where it may act (:func:`_next_exit`, over the blocks of `index` from :func:`exit_index`;
+    bar 0 here is bar `offset` of the series `index` was built on). The backtrader strategy places every
+    order and steps every bar; the parity tests hold the two paths equal trade for trade.
     """
     n = len(open_)
     state = np.full(STATE_SIZE, np.nan)  # new_state(), which is not compiled
@@ -879,8 +990,19 @@ def simulate(
     has_sub_bars = len(sub_start) > 0
     trails = len(trail) > 0
     skip = entry_valid_bars <= 1 and math.isnan(settings[SET_RISK])
+    invalidates = False  # whether any bar has an invalidation level (none: the exit scan skips blocks)
+    for level in invalidation:
+        if not math.isnan(level):
+            invalidates = True
+            break
     i = 0
     while i < n:
+        if state[ST_PHASE] == POSITION and state[ST_PENDING] == NO_EXIT:
+            # bars on which the position only waits pass without step: jump to the next that may act
+            i = _next_exit(
+                state, open_, high, low, close, invalidation, invalidates, trail, clock, index, offset,
+                sub_start, settings, i,
+            )  # fmt: skip
         if state[ST_PHASE] != FLAT:
             roll_next = i + 1 < n and contract_id[i + 1] != contract_id[i]
             sub_first = sub_start[i] if has_sub_bars else 0
@@ -919,8 +1041,8 @@ def simulate(
                 events[n_events, 0], events[n_events, 1], events[n_events, 2] = i, SKIPPED, 0.0
                 n_events += 1
             elif contracts > 0 and len(shares) > 0:
-                offset = breakeven_offset[i] if len(breakeven_offset) > 0 else 0.0
-                scale_out(state, targets[i], shares, breakeven, offset, settings)
+                even_offset = breakeven_offset[i] if len(breakeven_offset) > 0 else 0.0
+                scale_out(state, targets[i], shares, breakeven, even_offset, settings)
         i += 1
     return trades[:n_trades].copy(), events[:n_events].copy()
 
@@ -938,9 +1060,13 @@ def simulate_plans(
     `sub_bars` is ``(open, high, low, close, sub_start)`` for the ``intraday`` policy.
     """
     sub_start = np.empty(0, dtype=np.int64) if sub_bars is None else sub_bars[4]
+    prices = [bars[column].to_numpy(np.float64) for column in ("open", "high", "low", "close")]
+    contract_id = contract_ids(bars)
     return simulate(
-        *(bars[column].to_numpy(np.float64) for column in ("open", "high", "low", "close")),
-        contract_ids(bars),
+        *prices,
+        contract_id,
+        exit_index(*prices, contract_id),
+        0,
         np.asarray(plans.direction, dtype=np.int64),
         np.asarray(plans.entry_type, dtype=np.int64),
         *(np.asarray(a, dtype=np.float64) for a in (plans.entry_price, plans.stop, plans.target)),
@@ -957,6 +1083,29 @@ def simulate_plans(
         settings,
         float(cash),
     )
+
+
+def exit_index(
+    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, contract_id: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the `index` argument of :func:`simulate`: what its exit scan reads instead of every bar.
+
+    Built once per bar series (the kernel keeps it for every combination): ``(extremes, rolls)`` with
+    ``extremes[b]`` the ``max(open, high)``, ``min(open, low)``, max and min of the close (columns ``X_*``)
+    of bars ``b · SCAN_BLOCK`` to ``(b + 1) · SCAN_BLOCK − 1``, and ``rolls`` the int64 bars after which
+    `contract_id` changes. The open counts with the high and low (a bar's range as the fill rules see it,
+    a gap included) and the close apart (only ``ohlc_path`` walks to it), so the scan needs no promise that
+    the bars are consistent. Prices must not be NaN (the data layer refuses them).
+    """
+    starts = np.arange(0, len(high), SCAN_BLOCK)
+    extremes = np.empty((len(starts), 4))
+    if len(starts):
+        extremes[:, X_TOP] = np.maximum.reduceat(np.maximum(open_, high), starts)
+        extremes[:, X_BOTTOM] = np.minimum.reduceat(np.minimum(open_, low), starts)
+        extremes[:, X_CLOSE_TOP] = np.maximum.reduceat(close, starts)
+        extremes[:, X_CLOSE_BOTTOM] = np.minimum.reduceat(close, starts)
+    rolls = np.flatnonzero(contract_id[1:] != contract_id[:-1]).astype(np.int64)
+    return extremes, rolls
 
 
 _NO_SUB_BARS = (np.empty(0),) * 4

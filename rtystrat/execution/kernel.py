@@ -88,6 +88,7 @@ class KernelData(NamedTuple):
     low: np.ndarray
     close: np.ndarray
     contract_id: np.ndarray  # int64, equal ids = same contract (rolls happen where it changes)
+    exit_index: tuple[np.ndarray, np.ndarray]  # rtystrat.execution.fills.exit_index of the bars
     contracts_traded: Any  # contract name, or one per bar, for the trade log
     settings: np.ndarray  # rtystrat.execution.fills settings vector
     cash: float
@@ -138,10 +139,12 @@ def prepare(strategy: type, bars: pd.DataFrame, config: Any) -> KernelData:
     spec = config.spec
     columns = {name: frame[name].to_numpy(dtype=np.float64) for name in ("open", "high", "low", "close")}
     contracts_traded = frame["contract"].to_numpy(dtype=object) if "contract" in frame else spec.symbol
+    contract_id = fills.contract_ids(frame)
     return KernelData(
         frame=frame,
         **columns,
-        contract_id=fills.contract_ids(frame),
+        contract_id=contract_id,
+        exit_index=fills.exit_index(*columns.values(), contract_id),
         contracts_traded=contracts_traded,
         settings=config.fill_settings(),
         cash=float(config.cash),
@@ -341,6 +344,8 @@ def simulate(
         data.low[window],
         data.close[window],
         data.contract_id[window],
+        data.exit_index,
+        start,
         plans.direction[window],
         plans.entry_type[window],
         np.asarray(plans.entry_price[window], dtype=np.float64),
