@@ -254,6 +254,13 @@ def _bars(rows: list[tuple[float, float, float, float]]) -> pd.DataFrame:
     return frame.assign(volume=1.0)
 
 
+def _bar_arrays(bars: pd.DataFrame, contract_id: np.ndarray) -> dict[str, Any]:
+    """Return the KernelData fields of `bars` on contracts `contract_id`, as kernel.prepare builds them."""
+    prices = {name: bars[name].to_numpy() for name in ("open", "high", "low", "close")}
+    index = fills.exit_index(*prices.values(), contract_id)
+    return {**prices, "contract_id": contract_id, "exit_index": index}
+
+
 def test_mark_to_market_by_hand() -> None:
     # Market long decided at bar 0, filled at bar 1's open 100 + 1 tick slippage = 100.1; target 110 is hit
     # at bar 3 (high 111): RTY $50/pt, commission $2.50 a side.
@@ -270,13 +277,9 @@ def test_mark_to_market_by_hand() -> None:
     plans.direction[0], plans.entry_type[0] = LONG, ENTRY_MARKET
     plans.stop[0], plans.target[0] = 90.0, 110.0
     config = RunConfig()
-    prices = {name: bars[name].to_numpy() for name in ("open", "high", "low", "close")}
-    contract_id = np.zeros(len(bars), dtype=np.int64)
     data = kernel.KernelData(
         frame=bars,
-        **prices,
-        contract_id=contract_id,
-        exit_index=fills.exit_index(*prices.values(), contract_id),
+        **_bar_arrays(bars, np.zeros(len(bars), dtype=np.int64)),
         contracts_traded="RTY",
         settings=config.fill_settings(),
         cash=100_000.0,
@@ -341,8 +344,7 @@ def _data(close: np.ndarray, *, cash: float = 100_000.0, commission: float = 2.5
     bars = _bars([(value, value, value, value) for value in close])
     return kernel.KernelData(
         frame=bars,
-        **{name: bars[name].to_numpy() for name in ("open", "high", "low", "close")},
-        contract_id=np.zeros(len(bars), dtype=np.int64),
+        **_bar_arrays(bars, np.zeros(len(bars), dtype=np.int64)),
         contracts_traded="RTY",
         settings=RunConfig().fill_settings(),
         cash=cash,
@@ -482,8 +484,7 @@ def test_fast_statistics_equal_compute_stats_on_random_plans_with_legs_rolls_and
     config = RunConfig(contracts=3)
     data = kernel.KernelData(
         frame=bars,
-        **{name: bars[name].to_numpy() for name in ("open", "high", "low", "close")},
-        contract_id=np.arange(n, dtype=np.int64) // 97,
+        **_bar_arrays(bars, np.arange(n, dtype=np.int64) // 97),
         contracts_traded="RTY",
         settings=config.fill_settings(),
         cash=50_000.0,
