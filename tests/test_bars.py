@@ -365,6 +365,15 @@ def test_daily_data_stays_tz_naive(tmp_path: Path) -> None:
     assert not is_intraday(bars)
 
 
+def test_is_intraday_finds_one_time_of_day_anywhere() -> None:
+    days = pd.date_range("2024-01-01", periods=200, freq="D", tz="America/Chicago")
+    assert not is_intraday(days)
+    moved = pd.DatetimeIndex([days[150] + pd.Timedelta(hours=9, minutes=30)])
+    one = days[:150].append(moved).append(days[151:])
+    assert is_intraday(one)  # the 151st bar alone, past the first ones the check looks at first
+    assert is_intraday(pd.date_range("2024-01-02 17:00", periods=3, freq="min"))
+
+
 # --- sessions and resampling ---
 
 
