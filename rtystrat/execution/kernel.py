@@ -4,10 +4,10 @@ No backtrader here. The kernel builds the indicator frame once per sweep (:func:
 strategy's pure setup function for its :class:`~rtystrat.signals.plans.Plans` (:func:`plans`), and runs them
 through :func:`rtystrat.execution.fills.simulate` — the same numba-compiled state machine, fill policy, tick
 rounding, slippage, commission, margin and sizing that the backtrader strategy calls bar by bar — so the two
-paths book the same trades (the parity tests check it trade for trade). The trade log and the per-trade P&L
-come from :mod:`rtystrat.execution.tradelog` and the statistics from :mod:`rtystrat.analysis.metrics`, the
-functions the backtrader path uses. No compiled function here reads another module's constants: numba's
-on-disk cache would not notice when those change.
+paths book the same trades (the parity tests check it trade for trade). The trade log and each exit's $
+amounts come from :mod:`rtystrat.execution.tradelog` and the statistics' definitions from
+:mod:`rtystrat.analysis.metrics`, as on the backtrader path. No compiled function here reads another
+module's constants: numba's on-disk cache would not notice when those change.
 
 Equity is marked to market at each bar close: ``E_t = cash + Σ net P&L of trades closed by t + d · (close_t −
 entry) · multiplier · contracts − commission_per_side · contracts`` for a position open at ``t`` (its entry
