@@ -24,6 +24,7 @@ from rtystrat.tuning.store import (
     canonical_json,
     code_version,
     data_fingerprint,
+    plain,
 )
 
 KEY = RunKey("bullish_reversal", "f" * 64, '{"fill_policy":"pessimistic"}', "kernel", "0.1.0+abc")
@@ -40,6 +41,7 @@ def _bars(n: int = 5) -> pd.DataFrame:
 def test_canonical_json_sorts_keys_and_turns_numpy_and_nan_into_plain_values() -> None:
     text = canonical_json({"b": np.int64(2), "a": np.float64(0.5), "c": math.nan, "d": pd.Timedelta("36h")})
     assert text == '{"a":0.5,"b":2,"c":null,"d":1.5}'
+    assert plain({"x": [math.inf, -math.inf, 1.25, np.float64(math.inf)]}) == {"x": [None, None, 1.25, None]}
 
 
 def test_data_fingerprint_depends_on_bars_not_on_their_origin() -> None:
