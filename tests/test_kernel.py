@@ -494,7 +494,9 @@ def test_fast_statistics_equal_compute_stats_on_random_plans_with_legs_rolls_and
         bars_per_year=252.0,
     )
     strategy = _Fixed(plans)
-    trades, _ = kernel.run(strategy, data, {})
+    trades, equity = kernel.run(strategy, data, {})
+    run = kernel.simulate(data, plans)
+    np.testing.assert_allclose(equity.to_numpy(), _equity_by_definition(data, run.trades), rtol=1e-13)
     reasons = set(trades["exit_reason"])
     assert {"roll", "end", "target", "stop"} <= reasons, reasons
     assert (trades["leg"] > 1).sum() > 10
