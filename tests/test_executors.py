@@ -1,11 +1,17 @@
-"""Executors: how :func:`rtystrat.tuning.executors.stream` cuts work into batches (guided self-scheduling)."""
+"""Executors: how :func:`rtystrat.tuning.executors.stream` cuts work into batches (guided self-scheduling),
+and how forked workers reach the data."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rtystrat.tuning.executors import open_executor, stream
+import numpy as np
+import pytest
+
+from rtystrat.tuning.executors import Payload, open_executor, payload_data, stream
 
 
 def _batches(
@@ -61,3 +67,30 @@ def test_without_a_total_every_batch_but_the_last_holds_batch_size_items() -> No
     batches = _batches(range(10), batch_size=4, max_pending=2, total=None)
     assert batches == [(0, 1, 2, 3), (4, 5, 6, 7), (8, 9)]
     assert _batches([], batch_size=4, max_pending=2, total=0) == []
+
+
+class _Unpicklable:
+    """Data that fail if pickled: what reaches a worker must get there some other way."""
+
+    def __init__(self) -> None:
+        self.values = np.arange(1_000, dtype=np.float64)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("the data were pickled")
+
+
+def _read(job: Any, reference: Any, batch: list[int]) -> list[tuple[int, int, int, float]]:
+    """Worker task: per item, this process, the address of the data's values and their sum."""
+    values = payload_data(reference).values
+    return [(item, os.getpid(), values.ctypes.data, float(values.sum())) for item in batch]
+
+
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="only forked workers inherit data")
+def test_forked_workers_read_the_data_in_place_never_a_copy_per_task() -> None:
+    data = _Unpicklable()
+    with open_executor("process", 2, Payload("test", data)) as (pool, reference):
+        results = list(stream(pool, _read, None, reference, range(40), batch_size=4, max_pending=4, total=40))
+    assert sorted(item for item, *_ in results) == list(range(40))
+    assert {pid for _, pid, _, _ in results} - {os.getpid()}  # the tasks ran in the workers ...
+    assert {address for _, _, address, _ in results} == {data.values.ctypes.data}  # ... on the parent's pages
+    assert {total for *_, total in results} == {999 * 1_000 / 2}
