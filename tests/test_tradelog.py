@@ -1,8 +1,9 @@
-"""Trade amounts: the compiled per-record P&L and R equal their definitions, evaluated in numpy."""
+"""Trade amounts: the compiled per-record P&L and R, and the trade log's, equal their definitions in numpy."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from rtystrat.execution import fills, tradelog
 
@@ -30,3 +31,13 @@ def test_trade_amounts_equal_the_formulas_in_numpy_bit_for_bit() -> None:
     for name, value, reference in zip(amounts._fields, amounts, expected, strict=True):
         np.testing.assert_array_equal(value, reference, err_msg=name)
     assert np.isnan(amounts.r_multiple).sum() > 100  # records without a risk have no R
+    # the trade log runs the same function as Python: the same numbers, bit for bit
+    trades[:, fills.F_KIND] = fills.EXIT
+    log = tradelog.trade_log(
+        trades[:2_000], pd.date_range("2024-01-01", periods=1, freq="D"), setup="s", multiplier=50.0,
+        commission_per_side=2.5, contracts_traded="RTY",
+    )  # fmt: skip
+    columns = {"pnl_points": points, "commission": commission, "pnl_net": pnl_net, "r_multiple": expected[5]}
+    columns["initial_risk_points"] = risk_points
+    for name, reference in columns.items():
+        np.testing.assert_array_equal(log[name].to_numpy(), reference[:2_000], err_msg=name)

@@ -163,7 +163,11 @@ def trade_log(
     exit_bar = trades[:, F_BAR].astype(np.int64)
     direction = trades[:, F_DIRECTION]
     entry_price = trades[:, F_ENTRY_PRICE]
-    amounts = trade_amounts(trades, multiplier=multiplier, commission_per_side=commission_per_side)
+    # A log is built once per run, from a few trades: _amounts runs as Python here (the same source, numpy's
+    # own rounding, which the compiled one matches bit for bit), so a backtest's first run does not compile
+    # it and numba's np.round (~1 s of a first `rtystrat backtest`); the kernel's per-combination statistics
+    # call the compiled trade_amounts.
+    amounts = TradeAmounts(*_amounts.py_func(trades, _AMOUNT_FIELDS, multiplier, commission_per_side))
 
     def net(exit_price: np.ndarray) -> np.ndarray:
         return np.round(direction * (exit_price - entry_price) * amounts.scale - amounts.commission, _CENTS)
