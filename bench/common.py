@@ -94,7 +94,7 @@ def bracket_loop(
 def run_bracket_loop(strategy: type, data: kernel.KernelData, params: dict[str, Any]) -> tuple[int, float]:
     """Run :func:`bracket_loop` on the plans the kernel runs for `params` (plans built outside the timing
     would favour the loop: they are built here, as the kernel builds them)."""
-    plans = kernel.plans(strategy, data, params)
+    plans = kernel.plans(strategy, data, params).dense()
     return bracket_loop(
         data.open,
         data.high,

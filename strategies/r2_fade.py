@@ -8,7 +8,9 @@ trailing and time stops are the engine's business — both engines run this same
 
 Copy this file to add a setup: a plain function ``(frame, **params) -> Plans`` over the indicator frame's
 columns (``open, high, low, close``, levels ``P, S1..S3, R1..R3``, ``sma_50, sma_100, rsi_14, atr_14``), its
-parameters declared once, and a small ``SetupStrategy`` subclass naming it.
+parameters declared once, and a small ``SetupStrategy`` subclass naming it. The plans list the signal rows
+only (``rows``, with the bar count in ``length``); plans with one row per bar work as well
+(``Plans.sparse()`` and ``Plans.dense()`` convert).
 """
 
 from __future__ import annotations
@@ -67,27 +69,29 @@ def r2_fade(frame: pd.DataFrame, **params: Any) -> Plans:
     p = R2_FADE_PARAMETERS.validate(params, owner="r2_fade")
     high, close = frame["high"].to_numpy(float), frame["close"].to_numpy(float)
     r2, pivot, atr = (frame[name].to_numpy(float) for name in ("R2", "P", "atr_14"))
-    stop = r2 + parse_offset(p["stop_offset"]).to_points(r2, atr, tick_size_of(frame))
     signal = (high > r2) & (close < r2) & (close > pivot)  # NaN levels compare False: no signal
-    signal[-1:] = False  # the last bar's order would work on a bar that does not exist
+    # the signal rows only (the last bar's order would work on a bar that does not exist)
+    rows = np.flatnonzero(signal[:-1])
+    tick = tick_size_of(frame)
+    stop = r2[rows] + parse_offset(p["stop_offset"]).to_points(r2[rows], atr[rows], tick)
     # a month's levels stay the same until the next month: number the runs of equal (P, R2)
     changed = (frame["R2"] != frame["R2"].shift()) | (frame["P"] != frame["P"].shift())
     trail = None
     if p["trail"] is not None:
-        trail = np.broadcast_to(
-            parse_offset(p["trail"]).to_points(close, atr, tick_size_of(frame)), close.shape
-        )
+        trail = np.broadcast_to(parse_offset(p["trail"]).to_points(close, atr, tick), close.shape)
     return Plans(
-        direction=np.where(signal, SHORT, 0).astype(np.int8),
-        entry_type=np.full(len(frame), ENTRY_MARKET, dtype=np.int8),
-        entry_price=np.full(len(frame), np.nan),
-        stop=np.where(signal, stop, np.nan),
-        target=np.where(signal, pivot, np.nan),
-        invalidation=np.full(len(frame), np.nan),
+        direction=np.full(len(rows), SHORT, dtype=np.int8),
+        entry_type=np.full(len(rows), ENTRY_MARKET, dtype=np.int8),
+        entry_price=np.full(len(rows), np.nan),
+        stop=np.broadcast_to(stop, rows.shape).astype(float),
+        target=pivot[rows],
+        invalidation=None,
         max_hold=p["max_hold"] * session_bars(frame.index),
         period=changed.cumsum().to_numpy(np.int64),
         reentry=p["reentry"],
         trail=None if trail is None else trail.astype(float),
+        rows=rows,
+        length=len(frame),
     )
 
 

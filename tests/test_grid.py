@@ -167,7 +167,9 @@ def test_every_monthly_level_of_the_rty_file_books_the_exact_decimal_prices(shar
 
     # and the orders the setup plans on the bars it signals book the same prices (the fill machine rounds
     # a long's stop down and its target up, as round_to_tick does)
-    plans = BullishReversal.setup(frame, **BullishReversal.parameters.validate({}, owner="bullish_reversal"))
+    plans = BullishReversal.setup(
+        frame, **BullishReversal.parameters.validate({}, owner="bullish_reversal")
+    ).dense()
     signalled = np.flatnonzero(plans.direction)
     assert len(signalled) >= 4
     for bar in signalled:

@@ -17,6 +17,7 @@ from rtystrat.execution.fills import F_BAR, F_ENTRY_BAR, F_ENTRY_PRICE, F_PRICE,
 from rtystrat.signals import columns
 from rtystrat.signals.columns import keep_columns, session_bars
 from rtystrat.signals.features import indicator_frame
+from rtystrat.signals.parameters import Parameter
 from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
 from rtystrat.signals.setups import (
     BEARISH_BREAKDOWN_PARAMETERS,
@@ -52,11 +53,12 @@ def crafted(
 
 
 def rows(plans: Plans) -> list[str]:
-    return [f"{DATES[i]:%m-%d}" for i in np.flatnonzero(plans.direction)]
+    return [f"{DATES[i]:%m-%d}" for i in plans.signal_rows()]
 
 
 def at(plans: Plans, date: str) -> tuple[float, float, float]:
     i = DATES.get_loc(pd.Timestamp(f"2025-{date}"))
+    plans = plans.dense()
     return plans.entry_price[i], plans.stop[i], plans.target[i]
 
 
@@ -67,7 +69,7 @@ BULL_RSI = [25, 25, 25, 25, 25, 25, 25, 35, 25, 25]
 
 
 def test_bullish_limit_orders_on_every_close_above_s2_at_the_next_bars_levels_and_period() -> None:
-    plans = bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI))
+    plans = bullish_reversal(crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI)).dense()
     # Every close above the limit orders: 2,003 in March; 03-31 (March's last bar) places April's order
     # (1,950) and counts in April's period; 04-02 has RSI 35; the last row never trades. Whether a period
     # already had its trade is the state machine's business, not the plan's.
@@ -115,7 +117,7 @@ def test_aprils_order_is_placed_once_the_march_trade_is_over() -> None:
 
 def test_bullish_bounce_buys_next_open_after_the_first_bar_that_holds_s2() -> None:
     frame = crafted(BULL_LOWS, BULL_CLOSES, rsi_14=BULL_RSI)
-    plans = bullish_reversal(frame, entry="bounce")
+    plans = bullish_reversal(frame, entry="bounce").dense()
     # 03-26: low 2,000 <= 2,003 < close 2,020 and low above the stop 1,990; 04-03 likewise at 1,950.
     assert rows(plans) == ["03-26", "04-03"]
     assert plans.period[[2, 8]].tolist() == [0, 1]  # a bar event counts in its own bar's period
@@ -172,7 +174,7 @@ BEAR_CLOSES = [2050, 2010, 1995, 2005, 1990, 1985, 1960, 1895, 1905, 1890]
 
 def test_bearish_close_below_round_level_sells_next_open() -> None:
     frame = crafted(BEAR_LOWS, BEAR_CLOSES)
-    plans = bearish_breakdown(frame)
+    plans = bearish_breakdown(frame).dense()
     # 03-26 closes below 2,000 after 2,010; 03-28 does it again (March's period: the state machine takes it
     # only if 03-26's entry did not fill); 04-02 closes below April's 1,900 after 1,960.
     assert rows(plans) == ["03-26", "03-28", "04-02"]
@@ -187,7 +189,7 @@ def test_bearish_close_below_round_level_sells_next_open() -> None:
 
 
 def test_bearish_sell_stop_one_tick_under_the_level_while_the_close_holds_it() -> None:
-    plans = bearish_breakdown(crafted(BEAR_LOWS, BEAR_CLOSES), entry="stop")
+    plans = bearish_breakdown(crafted(BEAR_LOWS, BEAR_CLOSES), entry="stop").dense()
     # Closes at or above 2,000: 03-24, 03-25, 03-27; 03-31 places April's stop at 1,899.9 (close 1,985 >=
     # 1,900, April's period); 04-01 and 04-03 (close 1,905) too.
     assert rows(plans) == ["03-24", "03-25", "03-27", "03-31", "04-01", "04-03"]
@@ -205,12 +207,13 @@ def test_bearish_trend_filter_needs_the_close_below_both_smas() -> None:
 
 def test_bearish_level_s2_and_invalidation_choices() -> None:
     frame = crafted(BEAR_LOWS, BEAR_CLOSES)
-    plans = bearish_breakdown(frame, level="s2", invalidation="sma_50", stop_offset="1.5atr")
+    plans = bearish_breakdown(frame, level="s2", invalidation="sma_50", stop_offset="1.5atr").dense()
     # Level 2,003: 03-26 closes at 1,995 below it after 2,010; stop 2,003 + 1.5 × 20.
     assert rows(plans)[0] == "03-26"
     assert plans.stop[2] == 2033.0
     np.testing.assert_array_equal(plans.invalidation, frame["sma_50"].to_numpy())
-    assert np.isnan(bearish_breakdown(frame, invalidation="none").invalidation).all()
+    assert bearish_breakdown(frame, invalidation="none").invalidation is None
+    assert np.isnan(bearish_breakdown(frame, invalidation="none").dense().invalidation).all()
 
 
 def test_bearish_rows_with_target_above_the_entry_are_skipped() -> None:
@@ -340,6 +343,48 @@ def test_with_defaults_replaces_and_validates() -> None:
         BULLISH_REVERSAL_PARAMETERS.with_defaults(max_hod=3)
 
 
+def test_validating_a_validated_dict_again_converts_nothing_and_gives_a_fresh_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    table = BULLISH_REVERSAL_PARAMETERS.with_defaults()  # a table of its own: nothing validated yet
+    given = {"stop_offset": "20", "rsi_max": "none", "max_hold": "5", "target": "R1", "trail": "1.5ATR"}
+    first = table.validate(given)
+    converted = []
+    convert = Parameter.convert
+    monkeypatch.setattr(
+        Parameter, "convert", lambda self, value, **kw: converted.append(value) or convert(self, value, **kw)
+    )
+    again = table.validate(first)  # what a setup does with the parameters a sweep validated
+    assert again == first and again is not first and converted == []
+    again["stop_offset"] = "1pt"  # the caller's copy: the next call does not see it
+    assert table.validate(first)["stop_offset"] == "20pt"
+    assert table.validate(given) == first and converted == []
+    # values equal across types are validated each on their own: True is not the integer 1
+    assert table.validate({"max_hold": 1})["max_hold"] == 1
+    with pytest.raises(ParameterError, match="max_hold=True is not valid"):
+        table.validate({"max_hold": True})
+    with pytest.raises(ParameterError, match="max_hold=True is not valid"):
+        table.validate({"max_hold": True})  # a failure is never remembered
+    with pytest.raises(ParameterError, match="stop_offset=\\['20pt'\\] is not"):
+        table.validate({"stop_offset": ["20pt"]})  # unhashable: validated without the memo
+    assert converted == [1, True, True, ["20pt"]]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"stop_offset": "13.123456789", "target": "0.25%", "entry_band": 2, "rsi_max": "45"},
+        {"targets": " MID , 150PT:2,r1:0.5", "breakeven": "1", "breakeven_offset": "2t", "trail": "0.5pct"},
+        {"entry": "BOUNCE", "reentry": "yes", "max_hold": 7.0, "target": "1.5ATR"},
+    ],
+)
+def test_validated_values_are_their_own_validation(given: dict[str, Any]) -> None:
+    """What lets a second validation of a validated dict skip the work: it would return it unchanged."""
+    first = BULLISH_REVERSAL_PARAMETERS.with_defaults().validate(given)
+    second = BULLISH_REVERSAL_PARAMETERS.with_defaults().validate(first)
+    assert [(type(v), v) for v in second.values()] == [(type(v), v) for v in first.values()]
+
+
 def test_time_stop_counts_sessions_in_bars() -> None:
     daily = pd.date_range("2025-03-03", periods=5, freq="B")
     hourly = pd.date_range("2025-03-02 17:00", periods=23 * 4, freq="h", tz="America/Chicago")
@@ -385,7 +430,7 @@ LOOKAHEAD_CASES = [
 def test_changing_bars_after_t_never_changes_plans_at_or_before_t(setup: Any, params: dict[str, Any]) -> None:
     rng = np.random.default_rng(7)
     bars = random_bars(seed=10)
-    plans = setup(indicator_frame(bars), **params)
+    plans = setup(indicator_frame(bars), **params).dense()
     assert np.count_nonzero(plans.direction) >= 3  # the property is only meaningful with signals
     signal_rows = np.flatnonzero(plans.direction)
     # Cut just before, at and after signals (where a leak would show), plus random places.
@@ -396,7 +441,7 @@ def test_changing_bars_after_t_never_changes_plans_at_or_before_t(setup: Any, pa
         factor = np.exp(rng.normal(0.0, 0.05, later.sum()))
         for column in ("open", "high", "low", "close"):
             changed.loc[later, column] *= factor
-        other = setup(indicator_frame(changed), **params)
+        other = setup(indicator_frame(changed), **params).dense()
         for name in ("direction", "entry_type", "entry_price", "stop", "target", "invalidation"):
             np.testing.assert_array_equal(
                 getattr(other, name)[: t + 1], getattr(plans, name)[: t + 1], err_msg=name
@@ -415,14 +460,14 @@ def test_woodie_levels_are_not_used_by_an_order_placed_before_their_periods_open
 ) -> None:
     """Woodie's pivot uses the open of the period it is for: unknown at the close of a week's last bar."""
     bars = random_bars(seed=10, n=400)
-    plans = setup(indicator_frame(bars, levels="W:woodie"), **params)
+    plans = setup(indicator_frame(bars, levels="W:woodie"), **params).dense()
     last_of_week = np.flatnonzero(np.diff(bars.index.isocalendar().week.to_numpy()) != 0)
     assert np.count_nonzero(plans.direction[last_of_week + 1]) >= 5  # orders inside the following weeks
     for t in last_of_week[5:25]:
         changed = bars.copy()
         changed.iloc[t + 1, changed.columns.get_loc("open")] *= 0.97  # only the next week's first open
         changed.iloc[t + 1, changed.columns.get_loc("low")] = changed.iloc[t + 1][["open", "low"]].min()
-        other = setup(indicator_frame(changed, levels="W:woodie"), **params)
+        other = setup(indicator_frame(changed, levels="W:woodie"), **params).dense()
         for name in ("direction", "entry_price", "stop", "target"):
             np.testing.assert_array_equal(
                 getattr(other, name)[: t + 1], getattr(plans, name)[: t + 1], err_msg=f"{name} t={t}"

@@ -17,6 +17,7 @@ import pytest
 
 import rtystrat
 from rtystrat.data.contracts import round_to_tick
+from rtystrat.errors import DataError
 from rtystrat.signals.columns import FrameColumns, keep_columns
 from rtystrat.signals.features import indicator_frame
 from rtystrat.signals.levels import round_number_levels
@@ -234,8 +235,11 @@ def frames() -> dict[str, pd.DataFrame]:
 
 
 def dense_of(plans: Plans) -> Plans:
-    """The plans one row per bar, as the backtrader strategy reads them."""
-    return plans
+    """The plans one row per bar, as the backtrader strategy reads them (after checking the sparse form)."""
+    assert plans.rows is not None and plans.rows.dtype == np.int64
+    plans.check(plans.length, "setup")
+    assert np.all(plans.direction != 0)
+    return plans.dense()
 
 
 def assert_plans_equal(plans: Plans, expected: Mapping[str, Any], label: str) -> None:
@@ -282,3 +286,71 @@ def test_setup_plans_equal_the_rule_computed_on_every_bar(
         assert_plans_equal(dense_of(setup(frame, **params)), expected, label)
         signals += int(expected["signal"].sum())
     assert signals > 10 * count  # the comparison is only meaningful with signals
+
+
+def hand_written(n: int = 50, signals: int = 8) -> Plans:
+    """Dense plans as a user writes them: a few rows of every kind, scale-out and per-bar fields."""
+    rng = np.random.default_rng(3)
+    rows = np.sort(rng.choice(n - 1, signals, replace=False))
+    plans = Plans.empty(n)
+    plans.direction[rows] = rng.choice([LONG, SHORT], signals)
+    plans.entry_type[rows] = rng.choice([ENTRY_MARKET, ENTRY_LIMIT, ENTRY_STOP], signals)
+    plans.entry_price[rows] = np.where(plans.entry_type[rows] == ENTRY_MARKET, np.nan, 2000.0 + rows)
+    plans.stop[rows] = 1990.0 - rows
+    plans.target[rows] = 2100.0 + rows
+    plans.invalidation[::3] = 1950.0
+    targets = np.full((n, 2), np.nan)
+    targets[rows] = np.column_stack([2050.0 + rows, 2100.0 + rows])
+    offset = np.full(n, np.nan)
+    offset[rows] = 0.2
+    return plans._replace(
+        period=np.arange(n, dtype=np.int64) // 10,
+        trail=np.full(n, 8.0),
+        targets=targets,
+        target_shares=(1.0, 1.0),
+        breakeven=1,
+        breakeven_offset=offset,
+    )
+
+
+def test_hand_written_dense_plans_convert_to_their_signal_rows_and_back() -> None:
+    plans = hand_written()
+    sparse = plans.sparse()
+    expected_rows = np.flatnonzero(plans.direction)
+    np.testing.assert_array_equal(sparse.rows, expected_rows)
+    assert sparse.rows.dtype == np.int64 and sparse.length == sparse.bar_count == 50
+    assert len(sparse.stop) == len(sparse.targets) == len(sparse.breakeven_offset) == 8
+    np.testing.assert_array_equal(sparse.targets, plans.targets[expected_rows])
+    assert sparse.trail is plans.trail and sparse.period is plans.period  # per-bar fields stay whole
+    sparse.check(50, "mine")
+    back = sparse.dense()
+    for name in Plans._fields:
+        np.testing.assert_array_equal(getattr(back, name), getattr(plans, name), err_msg=name)
+    assert sparse.sparse() is sparse and plans.dense() is plans
+    empty = Plans.empty(5).sparse()
+    assert (len(empty.rows), empty.length, empty.dense().direction.tolist()) == (0, 5, [0] * 5)
+
+
+ROWS_MESSAGE = r"mine: plans.rows must be strictly increasing bar numbers in \[0, 50\)"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"stop": np.zeros(7)}, "mine: plans.stop has 7 rows, expected 8"),
+        ({"targets": np.zeros((9, 2))}, "mine: plans.targets has 9 rows, expected 8"),
+        ({"trail": np.zeros(49)}, "mine: plans.trail has 49 rows, the data 50"),
+        ({"length": 49}, "mine: the plans cover 49 bars, the data 50"),
+        (
+            {"rows": np.arange(8)[::-1].copy()},
+            r"mine: plans.rows must be strictly increasing bar numbers in \[0, 50\)",
+        ),
+        (
+            {"rows": np.arange(43, 51)},
+            r"mine: plans.rows must be strictly increasing bar numbers in \[0, 50\)",
+        ),
+    ],
+)
+def test_plans_that_do_not_fit_the_bars_are_refused_in_one_line(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(DataError, match=f"^{message}$"):
+        hand_written().sparse()._replace(**change).check(50, "mine")

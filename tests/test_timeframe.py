@@ -166,8 +166,8 @@ def _assert_perturbing_after_t_changes_nothing_up_to_t(
         (setups.bearish_breakdown, {"trend_filter": False, "level": "s2"}),
         (setups.bearish_breakdown, {"entry": "stop", "invalidation": "sma_50"}),
     ):
-        plans_before = setup(before.rename(columns=renamed), **params)
-        plans_after = setup(after.rename(columns=renamed), **params)
+        plans_before = setup(before.rename(columns=renamed), **params).dense()
+        plans_after = setup(after.rename(columns=renamed), **params).dense()
         for name in ("direction", "entry_price", "stop", "target", "invalidation"):
             np.testing.assert_array_equal(
                 getattr(plans_before, name)[: t + 1], getattr(plans_after, name)[: t + 1], err_msg=name

@@ -1060,6 +1060,8 @@ def simulate_plans(
     `sub_bars` is ``(open, high, low, close, sub_start)`` for the ``intraday`` policy.
     """
     sub_start = np.empty(0, dtype=np.int64) if sub_bars is None else sub_bars[4]
+    plans.check(len(bars), "plans")
+    plans = plans.dense()
     prices = [bars[column].to_numpy(np.float64) for column in ("open", "high", "low", "close")]
     contract_id = contract_ids(bars)
     return simulate(

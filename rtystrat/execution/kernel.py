@@ -337,6 +337,8 @@ def simulate(
     With ``equity=False`` the run's ``equity`` is empty: only its summary is computed.
     """
     stop = len(data.close) if stop is None else stop
+    plans.check(len(data.close), "plans")
+    plans = plans.dense()
     window = slice(start, stop)
     trades, events = fills.simulate(
         data.open[window],

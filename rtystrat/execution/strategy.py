@@ -29,7 +29,7 @@ import backtrader as bt
 import numpy as np
 import pandas as pd
 
-from rtystrat.errors import DataError, ParameterError, suggest
+from rtystrat.errors import ParameterError, suggest
 from rtystrat.execution import fills
 from rtystrat.execution.broker import FuturesBroker
 from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, ENTRY_STOP, LONG, SHORT, Plans
@@ -124,8 +124,9 @@ class SetupStrategy(bt.Strategy):
         self._hold_clock = np.empty(0, dtype=np.int64)  # enter_bracket's max_hold counts bars
         self._legs = fills.target_legs(Plans.empty(0))  # without plans: one target per bracket
         if type(self).setup is not None:
-            self.plans = type(self).setup(frame, **dict(self.p.setup_params or {}))
-            self._check_plans(self.plans)
+            plans = type(self).setup(frame, **dict(self.p.setup_params or {}))
+            plans.check(self._n, self.name)
+            self.plans = plans.dense()  # read bar by bar
             self._periods = fills.entry_periods(self.plans)
             self._hold_clock = fills.hold_clock(self.plans)
             self._legs = fills.target_legs(self.plans)
@@ -135,26 +136,6 @@ class SetupStrategy(bt.Strategy):
         self._trail = np.nan  # a bracket of enter_bracket: its constant trailing distance
         self.events: list[dict[str, Any]] = []
         self.broker.register(self)
-
-    def _check_plans(self, plans: Plans) -> None:
-        arrays = (
-            "direction",
-            "entry_type",
-            "entry_price",
-            "stop",
-            "target",
-            "invalidation",
-            "period",
-            "trail",
-            "clock",
-            "targets",
-            "breakeven_offset",
-        )
-        for field in arrays:
-            if getattr(plans, field) is not None and len(getattr(plans, field)) != self._n:
-                raise DataError(
-                    f"{self.name}: plans.{field} has {len(getattr(plans, field))} rows, the data {self._n}"
-                )
 
     def next(self) -> None:
         """At the close of the bar: arm the plan row of this bar when flat with no working entry."""

@@ -62,9 +62,9 @@ class FrameColumns:
         The indicator frame; it must not change while this object is in use (it is held weakly).
     """
 
-    _DERIVED_KEPT = (
-        8  # intermediate results kept per frame (a sweep over entry settings cycles through a few)
-    )
+    # intermediate results kept per frame: a sweep cycles through a few entry settings, trailing distances
+    # and invalidation levels
+    _DERIVED_KEPT = 16
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = weakref.ref(frame)

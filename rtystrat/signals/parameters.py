@@ -12,6 +12,7 @@ parameters serialise with its result and a sweep can key its store on them.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -187,6 +188,17 @@ class Parameter:
 _LARGEST_INT = 2**31 - 1
 
 
+def _memo_key(values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """Return a hashable key of `values` that tells apart values equal across types (True, 1, 1.0 — not
+    every type converts alike); None when a value is unhashable."""
+    key = tuple((name, type(value), value) for name, value in values.items())
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def _magnitude_of_negative(value: Any) -> str | None:
     """Return the offset text without its minus sign when `value` is a negative offset, else None."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -215,6 +227,10 @@ class Parameters(Mapping[str, Parameter]):
     def __init__(self, parameters: Iterable[Parameter], check: Check | None = None) -> None:
         self._check = check
         self._parameters: dict[str, Parameter] = {}
+        # validate()'s recent results: a sweep validates each combination, then the setup validates the
+        # result again (it cannot tell a validated dict from a user's), which cost more than its plans.
+        self._known: collections.OrderedDict[tuple[Any, ...], dict[str, Any]] = collections.OrderedDict()
+        self._defaults_canonical: bool | None = None
         for parameter in parameters:
             if parameter.name in self._parameters:
                 raise ValueError(f"parameter {parameter.name!r} declared twice")
@@ -275,13 +291,52 @@ class Parameters(Mapping[str, Parameter]):
             For an unknown name (with "did you mean" and the valid names) or an invalid value.
         """
         values = dict(values or {})
+        key = _memo_key(values)
+        known = self._known.get(key) if key is not None else None
+        if known is not None:
+            return dict(known)
         self.check_names(values, owner=owner)
         resolved = self.defaults()
         for name, value in values.items():
             resolved[name] = self._parameters[name].convert(value, owner=owner)
         if self._check is not None:
             self._check(resolved, owner)
+        if key is not None:
+            self._remember(key, resolved)
+            if self._canonical_defaults():
+                # every value is canonical, and converting a canonical value returns it: validating
+                # `resolved` again gives `resolved` (the setup's call on the sweep's result)
+                self._remember(_memo_key(resolved), resolved)
         return resolved
+
+    _KNOWN_KEPT = 1024  # validate() results kept (two per new combination)
+
+    def _remember(self, key: tuple[Any, ...] | None, resolved: dict[str, Any]) -> None:
+        if key is None:
+            return
+        self._known[key] = dict(resolved)
+        while len(self._known) > self._KNOWN_KEPT:
+            try:
+                self._known.popitem(last=False)
+            except KeyError:  # another thread emptied it first
+                break
+
+    def _canonical_defaults(self) -> bool:
+        """Whether every default is its own canonical form (validate's result is then validate's fixed
+        point); computed once."""
+        if self._defaults_canonical is None:
+            canonical = True
+            for parameter in self._parameters.values():
+                try:
+                    converted = parameter.convert(parameter.default)
+                except ParameterError:
+                    canonical = False
+                    break
+                if _memo_key({"": converted}) != _memo_key({"": parameter.default}):
+                    canonical = False
+                    break
+            self._defaults_canonical = canonical
+        return self._defaults_canonical
 
     def describe(self) -> pd.DataFrame:
         """Return a table of the parameters (default, accepted values, units, doc, source), one row each."""

@@ -27,9 +27,12 @@ may be in a trade) and whether it filled is known only while trading, so the sta
 (``reentry=True`` lifts it). Rows whose target or stop would lie on the wrong side of the entry are skipped.
 
 Speed. The sweep kernel calls a setup thousands of times on one frame. Arrays that no parameter changes
-(columns, next-bar levels, level periods, bars per session) and the entry stage of each entry setting come
-from :class:`rtystrat.signals.columns.FrameColumns`, computed once per frame the caller keeps unchanged (the
-kernel does); per call remain the stop and the target.
+(columns, next-bar levels, level periods, bars per session) and the entry stage of each entry setting — the
+candidate rows, where the entry condition and filters hold, with their levels and prices at those rows —
+come from :class:`rtystrat.signals.columns.FrameColumns`, computed once per frame the caller keeps unchanged
+(the kernel does), as do the per-bar trailing distances and invalidation levels. Per call remain the stop
+and the targets at the candidate rows: the setups return sparse :class:`Plans` (signal rows only), whose
+:meth:`~rtystrat.signals.plans.Plans.dense` form has one row per bar.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-import numba
 import numpy as np
 import pandas as pd
 
@@ -99,52 +101,81 @@ def bullish_reversal(frame: pd.DataFrame, **params: Any) -> Plans:
     needed += [_RSI] if p["rsi_max"] is not None else []
     needed += [_ATR] if any(parse_offset(o).unit == "atr" for o in offsets) else []
     columns = columns_of(frame, needed, "bullish_reversal")
-    atr = columns.column(_ATR) if _ATR in needed else None
+    atr_column = columns.column(_ATR) if _ATR in needed else None
     tick = columns.tick
     resting = p["entry"] == "limit"
     key = ("bullish_reversal", p["entry"], p["entry_band"], p["rsi_max"])
-    entry = columns.derived(key, lambda: _bullish_entry(columns, p, atr))
+    entry = columns.derived(key, lambda: _bullish_entry(columns, p, atr_column))
+    # from here on, everything is at the candidate rows
+    atr = None if atr_column is None else atr_column[entry.rows]
     s2 = entry.levels["S2"]
     stop = s2 - _points(p["stop_offset"], s2, atr, tick)
     targets = [_bullish_target(where, entry.levels, entry.reference, atr, tick) for where, _ in legs]
-    target = targets[-1]
-    signal = entry.signal & (stop < entry.reference)
+    keep = stop < entry.reference
     for leg in targets:
-        signal &= leg > entry.reference  # every target above the entry
+        keep &= leg > entry.reference  # every target above the entry
     if not resting:
-        signal &= columns.event("low") > stop  # a bounce bar must not have touched the stop
+        keep &= entry.low > stop  # a bounce bar must not have touched the stop
+    keep = _kept_rows(keep)
     plans = _plans(
-        signal,
+        entry,
+        keep,
         LONG,
         ENTRY_LIMIT if resting else ENTRY_MARKET,
-        entry.price if resting else None,
         stop,
-        target,
+        targets[-1],
         None,
         _time_stop(columns, p["max_hold"]),
-        entry.period,
         p["reentry"],
     )
     if p["targets"] is not None:
         plans = plans._replace(
-            targets=np.column_stack(targets).astype(np.float64),
+            targets=_select(np.column_stack(targets), keep),
             target_shares=tuple(share for _, share in legs),
             breakeven=p["breakeven"],
-            breakeven_offset=np.broadcast_to(
-                _points(p["breakeven_offset"], entry.reference, atr, tick), s2.shape
-            ).astype(np.float64),
+            breakeven_offset=_select(
+                np.broadcast_to(
+                    _points(p["breakeven_offset"], entry.reference, atr, tick), entry.reference.shape
+                ).astype(np.float64),
+                keep,
+            ),
         )
-    return plans if p["trail"] is None else plans._replace(trail=_trail(p["trail"], columns, atr))
+    return plans if p["trail"] is None else plans._replace(trail=_trail(p["trail"], columns))
 
 
 class _Entry(NamedTuple):
-    """The entry stage of a setup: what its entry parameters decide, shared by every stop and target."""
+    """The entry stage of a setup: what its entry parameters decide, shared by every stop and target.
 
+    Per-row arrays hold the candidate rows' values only: the rows where the entry condition and its filters
+    hold (never the last bar, whose order would work on a bar that does not exist).
+    """
+
+    rows: np.ndarray  # int64: the candidate rows, increasing
     levels: dict[str, np.ndarray]  # the levels the entry is judged at (next bar's for a resting order)
     price: np.ndarray  # the resting order's price (entry_level for a bounce)
     reference: np.ndarray  # the price stops and targets are measured against
-    signal: np.ndarray  # rows that signal before the stop/target checks
-    period: np.ndarray  # int64: the period of the levels each row's order uses
+    low: np.ndarray | None  # a bar event's low (a bounce must not have touched the stop); else None
+    period: np.ndarray  # int64 per bar: the period of the levels each row's order uses
+
+
+def _entry(
+    signal: np.ndarray,
+    levels: dict[str, np.ndarray],
+    price: np.ndarray,
+    reference: np.ndarray,
+    low: np.ndarray | None,
+    period: np.ndarray,
+) -> _Entry:
+    """Return the entry stage at the rows of `signal` (comparisons with NaN are False: rows without levels
+    or indicators never signal)."""
+    rows = np.flatnonzero(signal[:-1]).astype(np.int64)
+    at_rows = {name: _read_only(values[rows]) for name, values in levels.items()}
+    return _Entry(rows, at_rows, price[rows], reference[rows], None if low is None else low[rows], period)
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False  # kept for every later call with the same entry settings
+    return values
 
 
 def _bullish_entry(columns: FrameColumns, p: Mapping[str, Any], atr: np.ndarray | None) -> _Entry:
@@ -152,6 +183,7 @@ def _bullish_entry(columns: FrameColumns, p: Mapping[str, Any], atr: np.ndarray 
     # A resting order works on the next bar at that bar's levels; a bounce is judged at its own bar's levels.
     levels = {name: columns.resting(name) if resting else columns.column(name) for name in ("P", "S2", "R1")}
     s2 = levels["S2"]
+    levels["mid"] = (s2 + levels["P"]) / 2.0  # a target word
     price = s2 + _points(p["entry_band"], s2, atr, columns.tick)
     close, low = columns.column("close"), columns.column("low")
     if not resting:  # a bounce is a bar event: on session indicators, the completed session's bar
@@ -165,7 +197,7 @@ def _bullish_entry(columns: FrameColumns, p: Mapping[str, Any], atr: np.ndarray 
     if p["rsi_max"] is not None:
         signal &= columns.column(_RSI) < p["rsi_max"]
     period = _order_periods(columns.periods("P", "S2", "R1"), resting)
-    return _Entry(levels, price, price if resting else close, signal, period)
+    return _entry(signal, levels, price, price if resting else close, None if resting else low, period)
 
 
 def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
@@ -199,29 +231,28 @@ def bearish_breakdown(frame: pd.DataFrame, **params: Any) -> Plans:
     offsets = [p["target_offset"], p["stop_offset"]] + ([] if p["trail"] is None else [p["trail"]])
     needed += [_ATR] if any(parse_offset(o).unit == "atr" for o in offsets) else []
     columns = columns_of(frame, needed, "bearish_breakdown")
-    atr = columns.column(_ATR) if _ATR in needed else None
     tick = columns.tick
     resting = p["entry"] == "stop"
     key = ("bearish_breakdown", p["level"], p["round_step"], p["entry"], p["trend_filter"])
     entry = columns.derived(key, lambda: _bearish_entry(columns, p))
+    atr = columns.column(_ATR)[entry.rows] if _ATR in needed else None  # at the candidate rows
     level, s3 = entry.levels["level"], entry.levels["S3"]
     stop = level + _points(p["stop_offset"], level, atr, tick)
     target = s3 + _points(p["target_offset"], s3, atr, tick)
-    signal = entry.signal & (target < entry.reference) & (stop > entry.reference)
+    keep = _kept_rows((target < entry.reference) & (stop > entry.reference))
     invalidation = {"sma_100": _SMA_SLOW, "sma_50": _SMA_FAST}.get(p["invalidation"])
     plans = _plans(
-        signal,
+        entry,
+        keep,
         SHORT,
         ENTRY_STOP if resting else ENTRY_MARKET,
-        entry.price if resting else None,
         stop,
         target,
         _invalidation(columns, invalidation, SHORT) if invalidation else None,
         _time_stop(columns, p["max_hold"]),
-        entry.period,
         p["reentry"],
     )
-    return plans if p["trail"] is None else plans._replace(trail=_trail(p["trail"], columns, atr))
+    return plans if p["trail"] is None else plans._replace(trail=_trail(p["trail"], columns))
 
 
 def _bearish_entry(columns: FrameColumns, p: Mapping[str, Any]) -> _Entry:
@@ -240,7 +271,8 @@ def _bearish_entry(columns: FrameColumns, p: Mapping[str, Any]) -> _Entry:
         trend = columns.completed("close")
         signal &= (trend < columns.column(_SMA_FAST)) & (trend < columns.column(_SMA_SLOW))
     period = _order_periods(columns.periods("P", "S2", "S3"), resting)
-    return _Entry({"level": level, "S3": s3}, price, price if resting else close, signal, period)
+    levels = {"level": level, "S3": s3}
+    return _entry(signal, levels, price, price if resting else close, None, period)
 
 
 def _invalidation(columns: FrameColumns, name: str, direction: int) -> np.ndarray:
@@ -252,8 +284,12 @@ def _invalidation(columns: FrameColumns, name: str, direction: int) -> np.ndarra
     """
     if not columns.session_events:
         return columns.column(name)
-    crossed = direction * columns.event("close") < direction * columns.column(name)
-    return np.where(crossed, direction * np.inf, np.nan)
+
+    def crossed() -> np.ndarray:
+        beyond = direction * columns.event("close") < direction * columns.column(name)
+        return np.where(beyond, direction * np.inf, np.nan)
+
+    return columns.derived(("invalidation", name, direction), crossed)
 
 
 def _points(
@@ -268,16 +304,22 @@ def _bullish_target(
     if target == "pivot":
         return levels["P"]
     if target == "mid":
-        return (levels["S2"] + levels["P"]) / 2.0
+        return levels["mid"]
     if target == "r1":
         return levels["R1"]
     return reference + _points(target, reference, atr, tick)
 
 
-def _trail(offset: str, columns: FrameColumns, atr: np.ndarray | None) -> np.ndarray:
-    """Return the trailing distance in points at each bar's close (percent of that close, its ATR)."""
-    close = columns.column("close")
-    return np.broadcast_to(_points(offset, close, atr, columns.tick), close.shape).astype(np.float64)
+def _trail(offset: str, columns: FrameColumns) -> np.ndarray:
+    """Return the trailing distance in points at each bar's close (percent of that close, its ATR), kept
+    with the frame: it depends on no other parameter."""
+
+    def distances() -> np.ndarray:
+        close = columns.column("close")
+        atr = columns.column(_ATR) if parse_offset(offset).unit == "atr" else None
+        return np.broadcast_to(_points(offset, close, atr, columns.tick), close.shape).astype(np.float64)
+
+    return columns.derived(("trail", offset), distances)
 
 
 def _time_stop(columns: FrameColumns, sessions: int) -> tuple[int, np.ndarray | None]:
@@ -292,58 +334,52 @@ def _order_periods(periods: np.ndarray, resting: bool) -> np.ndarray:
     return np.append(periods[1:], periods[-1:]) if resting else periods
 
 
+def _kept_rows(keep: np.ndarray) -> np.ndarray | None:
+    """Return `keep`, or None when it keeps every candidate row (the common case on daily bars, where
+    selecting would copy each array once more)."""
+    return None if keep.all() else keep
+
+
+def _select(values: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    """Return `values` at the kept candidate rows as an array of the caller's own.
+
+    A writeable array was computed by this call and is used as it is; the read-only ones are shared by
+    every call (the entry stage, the frame's columns) and are copied.
+    """
+    if keep is not None:
+        return values[keep]
+    return values if values.flags.writeable else values.copy()
+
+
 def _plans(
-    signal: np.ndarray,
+    entry: _Entry,
+    keep: np.ndarray | None,
     direction: int,
     entry_type: int,
-    entry_price: np.ndarray | None,
     stop: np.ndarray,
     target: np.ndarray,
     invalidation: np.ndarray | None,
     time_stop: tuple[int, np.ndarray | None],
-    period: np.ndarray,
     reentry: bool,
 ) -> Plans:
-    n = len(signal)
-    # Comparisons with NaN are False, so rows without levels or indicators never signal.
-    signal = signal.copy()
-    signal[-1:] = False  # the last row's order would work on a bar that does not exist
-    ones = signal.astype(np.int8)
+    """Return sparse plans of the candidate rows of `entry` that `keep` keeps (`stop`, `target` at the
+    candidate rows; `keep` None: all of them)."""
+    rows = _select(entry.rows, keep)
+    count = len(rows)
+    resting = entry_type != ENTRY_MARKET
     return Plans(
-        direction=ones * np.int8(direction),
-        entry_type=np.int8(ENTRY_MARKET) + ones * np.int8(entry_type - ENTRY_MARKET),
-        entry_price=_signalled(signal, entry_price) if entry_price is not None else np.full(n, np.nan),
-        stop=_signalled(signal, stop),
-        target=_signalled(signal, target),
-        invalidation=invalidation.copy() if invalidation is not None else np.full(n, np.nan),
+        direction=np.full(count, direction, dtype=np.int8),
+        entry_type=np.full(count, entry_type, dtype=np.int8),
+        entry_price=_select(entry.price, keep) if resting else np.full(count, np.nan),
+        stop=_select(np.asarray(stop, dtype=np.float64), keep),
+        target=_select(np.asarray(target, dtype=np.float64), keep),
+        invalidation=invalidation,
         max_hold=int(time_stop[0]),
         entry_valid_bars=1,
         anchor_to_fill=False,
-        period=period,
+        period=entry.period,
         reentry=bool(reentry),
         clock=time_stop[1],
+        rows=rows,
+        length=len(entry.period),
     )
-
-
-def _signalled(signal: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Return `values` on signal rows and NaN elsewhere, in place when `values` is this call's own array.
-
-    Shared arrays (the read-only ones of :class:`~rtystrat.signals.columns.FrameColumns`) are copied; a stop
-    or target computed for this call is reused: on a million bars every new array costs page faults.
-    """
-    values = np.ascontiguousarray(values, dtype=np.float64)  # the one type _mask_into is compiled for
-    out = values if values.flags.writeable else np.empty_like(values)
-    _mask_into(signal, values, out)
-    return out
-
-
-# One signature, `values` read-only: a writeable array converts to it, so the shared read-only columns and a
-# call's own arrays use one compiled copy instead of one each.
-_READ_ONLY = numba.types.Array(numba.float64, 1, "C", readonly=True)
-
-
-@numba.njit(numba.void(numba.boolean[::1], _READ_ONLY, numba.float64[::1]), cache=True)
-def _mask_into(signal: np.ndarray, values: np.ndarray, out: np.ndarray) -> None:
-    """``out[:] = np.where(signal, values, nan)``, five times faster on a million rows."""
-    for t in range(len(signal)):
-        out[t] = values[t] if signal[t] else np.nan
