@@ -128,7 +128,7 @@ def vectorbt_signals(strategy: type, data: kernel.KernelData, combinations: list
     entries, price = np.zeros(shape, dtype=bool), np.full(shape, np.nan)
     stop, target = np.full(shape, np.nan), np.full(shape, np.nan)
     for column, params in enumerate(combinations):
-        plans = kernel.plans(strategy, data, params)
+        plans = kernel.plans(strategy, data, params).dense()  # setups return signal rows only
         rows = np.flatnonzero(plans.direction[:-1])
         rows = rows[data.low[rows + 1] < plans.entry_price[rows]]
         fill = np.minimum(data.open[rows + 1], plans.entry_price[rows])
