@@ -165,9 +165,11 @@ class DailyLevelsBearish(get_strategy("bearish_breakdown")):
 
 
 def test_kernel_trades_equal_backtrader_trades_on_minute_bars() -> None:
-    # Three weeks of 1-minute bars: time stops count sessions of ~1,380 bars, and most bars are flat, where
-    # the kernel skips the state machine's no-op steps and the orders that cannot fill.
-    bars = load_sample("minute").loc["2025-06-02":"2025-06-20"]
+    # Five sessions of 1-minute bars (6,900, the first session warming up the pivots): time stops count
+    # sessions of ~1,380 bars, and most bars are flat, where the kernel skips the state machine's no-op steps
+    # and the orders that cannot fill. These sessions trade 42 times and exit every way the four cases can:
+    # stop, target, time stop (the second case) and invalidation.
+    bars = load_sample("minute").loc["2025-01-28":"2025-02-03"]
     cases = [
         (DailyLevelsBullish, {"rsi_max": None, "reentry": True, "stop_offset": "5pt", "target": "20pt"}, 0),
         (DailyLevelsBullish, {"rsi_max": None, "reentry": True, "entry": "bounce", "max_hold": 1}, 2),
