@@ -2,20 +2,25 @@
 
 Each block runs in a fresh temporary folder laid out as a user's would be: a copy of the shipped sample in
 ``data/`` and, beside the folder, ``../shared/data`` pointing at the real market files (blocks that name them
-carry the ``shared_data`` marker and skip without them). Python blocks run in a new interpreter, so nothing
-from the checkout is importable unless the installed package makes it so. A ``text`` block that starts with
-``$ command`` is a transcript: the command's output must match it. The blocks that install the project or run
-the suite itself are what ``.ci/run`` does; they are not rerun here, and each says why below.
+carry the ``shared_data`` marker and skip without them). Python blocks run in a fork of one interpreter
+started outside the checkout that has imported the installed package's backtest (numpy, pandas, numba,
+backtrader) and nothing else: nothing from the checkout is importable unless the installed package makes it
+so, no block sees what another did, and the blocks share the seconds those imports take (a block still
+imports every name it uses itself). A ``text`` block that starts with ``$ command`` is a transcript: the
+command's output must match it. The blocks that install the project or run the suite itself are what
+``.ci/run`` does; they are not rerun here, and each says why below.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,13 +38,33 @@ NOT_RERUN = {
     "bash .ci/run": "is the CI entry point that runs this suite",
     "python -m rtystrat.data.sample": "regenerates the sample: tests/test_sample.py does it, comparing bytes",
 }
-# Warnings are errors, as in the suite; backtrader's own deprecated idioms are not ours to fix.
+# Imports the package's backtest once, then runs each block it is sent in a fork of itself: one JSON
+# line in (code, name, folder, output files), one line out (the fork's exit status). Warnings are errors, as
+# in the suite; backtrader's own deprecated idioms are not ours to fix.
 RUNNER = """\
-import sys, warnings
-warnings.simplefilter("error")
-warnings.filterwarnings("ignore", category=DeprecationWarning, module="backtrader")
-source = sys.stdin.read()
-exec(compile(source, sys.argv[1], "exec"), {"__name__": "__main__"})
+import json, os, sys, traceback, warnings
+import rtystrat.api
+for line in sys.stdin:
+    block = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        os.chdir(block["cwd"])
+        for fd, path in ((1, block["stdout"]), (2, block["stderr"])):
+            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="backtrader")
+        status = 0
+        try:
+            exec(compile(block["code"], block["name"], "exec"), {"__name__": "__main__"})
+        except SystemExit as exc:  # as a script would end
+            status = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
 """
 # Sweeps and walk-forward over whole grids (the CLI's with backtrader confirmation): a minute or more each.
 # The HTML report of 18 years with the price chart: about 10 s of CPU (tests/test_report.py covers the
@@ -142,18 +167,38 @@ def test_shell_commands_join_continuations_and_read_the_announced_exit() -> None
     assert [expected_exit(command) for command in shell_commands(code)] == [0, 1]
 
 
-@pytest.mark.parametrize("block", _params("python"))
-def test_python_block_runs_as_written_outside_the_checkout(block: Block, workdir: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", RUNNER, f"README.md:{block.line}"],
-        input=block.code,
-        cwd=workdir,
+@pytest.fixture(scope="module")
+def python_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[str]]:
+    """The interpreter whose forks run the Python blocks, started in an empty folder outside the checkout."""
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER],
+        cwd=tmp_path_factory.mktemp("runner"),
         env=_env(),
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
-        check=False,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    yield runner
+    runner.communicate(timeout=60)  # end of input: it exits
+
+
+@pytest.mark.parametrize("block", _params("python"))
+def test_python_block_runs_as_written_outside_the_checkout(
+    block: Block, workdir: Path, python_runner: subprocess.Popen[str]
+) -> None:
+    assert python_runner.stdin is not None and python_runner.stdout is not None
+    stdout, stderr = workdir.parent / "stdout.txt", workdir.parent / "stderr.txt"
+    request = {
+        "code": block.code,
+        "name": f"README.md:{block.line}",
+        "cwd": str(workdir),
+        "stdout": str(stdout),
+        "stderr": str(stderr),
+    }
+    python_runner.stdin.write(json.dumps(request) + "\n")
+    python_runner.stdin.flush()
+    status = python_runner.stdout.readline()
+    assert status.strip() == "0", stderr.read_text()[-3000:] if stderr.exists() else "the runner died"
 
 
 @pytest.mark.parametrize("block", _params("bash"))
