@@ -937,22 +937,10 @@ def _simulate(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run fills.simulate; `index` (default: built on `bars`) may be of a longer series that `bars` are
     bars `offset` on of."""
-    arrays = (
-        plans.direction,
-        plans.entry_type,
-        plans.entry_price,
-        plans.stop,
-        plans.target,
-        plans.invalidation,
-        fills.entry_periods(plans),
-        fills.trail_points(plans),
-        fills.hold_clock(plans),
-        *fills.target_legs(plans),
-    )
-    scalars = (plans.max_hold, plans.entry_valid_bars, plans.anchor_to_fill)
+    arguments = fills.plan_arguments(plans)  # the signal rows of the dense plans
     sub_bars = fills.policy_sub_bars(settings, sub[:4])
     index = fills.exit_index(*bars, contract) if index is None else index
-    return fills.simulate(*bars, contract, index, offset, *arrays, *scalars, sub_bars, sub[4], settings, cash)
+    return fills.simulate(*bars, contract, index, offset, *arguments, sub_bars, sub[4], settings, cash)
 
 
 def _plans_in(plans: Plans, window: slice) -> Plans:

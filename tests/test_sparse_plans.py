@@ -18,6 +18,9 @@ import pytest
 import rtystrat
 from rtystrat.data.contracts import round_to_tick
 from rtystrat.errors import DataError
+from rtystrat.execution import kernel
+from rtystrat.execution.config import RunConfig
+from rtystrat.execution.fills import F_BAR, F_ENTRY_BAR, simulate_plans
 from rtystrat.signals.columns import FrameColumns, keep_columns
 from rtystrat.signals.features import indicator_frame
 from rtystrat.signals.levels import round_number_levels
@@ -354,3 +357,35 @@ ROWS_MESSAGE = r"mine: plans.rows must be strictly increasing bar numbers in \[0
 def test_plans_that_do_not_fit_the_bars_are_refused_in_one_line(change: dict[str, Any], message: str) -> None:
     with pytest.raises(DataError, match=f"^{message}$"):
         hand_written().sparse()._replace(**change).check(50, "mine")
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("bullish_reversal", {"rsi_max": None, "max_hold": 3, "stop_offset": "20pt", "reentry": True}),
+        ("bearish_breakdown", {"trend_filter": False, "level": "s2", "trail": "1atr", "max_hold": 5}),
+    ],
+)
+def test_kernel_windows_of_sparse_plans_trade_as_the_dense_plans_cut_to_the_window(
+    name: str, params: dict[str, Any]
+) -> None:
+    """The kernel picks a window's signal rows from sparse plans; cutting the dense plans and the bars to
+    the window instead must book the same trades."""
+    strategy = rtystrat.get_strategy(name)
+    config = RunConfig()
+    data = kernel.prepare(strategy, rtystrat.load_sample("daily").iloc[-1500:], config)
+    plans = kernel.plans(strategy, data, params)
+    dense = plans.dense()
+    booked = 0
+    for start, stop in ((0, None), (130, 700), (701, 1500), (64, 1499)):
+        run = kernel.simulate(data, plans, config, start, stop)
+        window = slice(start, stop)
+        cut = dense._replace(
+            **{key: value[window] for key, value in dense._asdict().items() if isinstance(value, np.ndarray)}
+        )
+        trades, events = simulate_plans(data.frame.iloc[window], cut, data.settings, data.cash)
+        trades[:, [F_BAR, F_ENTRY_BAR]] += start
+        np.testing.assert_array_equal(run.trades, trades)
+        np.testing.assert_array_equal(run.events, events)
+        booked += len(trades)
+    assert booked > 20

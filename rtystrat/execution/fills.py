@@ -112,8 +112,8 @@ roll_next, is_last, cash, settings, out) -> count``
     distance in points at this bar's close (NaN: none); ``clock`` the time stop's int64 clock per bar (empty:
     bar numbers, see ``hold_clock``); ``roll_next`` whether the next bar is another contract; ``cash`` the
     account's free cash for the margin check.
-``simulate(open, high, low, close, contract_id, index, offset, direction, entry_type, entry_price, stop,
-target, invalidation, period, trail, clock, targets, shares, breakeven, breakeven_offset, max_hold,
+``simulate(open, high, low, close, contract_id, index, offset, rows, direction, entry_type, entry_price,
+stop, target, invalidation, period, trail, clock, targets, shares, breakeven, breakeven_offset, max_hold,
 entry_valid_bars, anchor_to_fill, sub_bars, sub_start, settings, cash) -> (trades, events)``
     One strategy over a whole series, looping ``step`` and ``arm`` exactly as the backtrader strategy does
     (decide at each close while flat, never on the last bar; ``cash`` = starting cash + closed net P&L),
@@ -122,10 +122,13 @@ entry_valid_bars, anchor_to_fill, sub_bars, sub_start, settings, cash) -> (trade
     for the search of exits (``exit_index``, built once per series; the bars given are its bars ``offset``
     on, a window); ``sub_start`` int64 of length
     ``n + 1`` (sub-bars of bar ``i`` are ``sub_start[i]:sub_start[i+1]``), or empty without sub-bars;
-    ``period`` int64, the rows' periods for the once-per-period rule, empty for none (``entry_periods``);
-    ``trail`` per-bar trailing distances, empty for none (``trail_points``); ``clock`` as for ``step``;
-    ``targets`` (rows × legs), ``shares``, ``breakeven`` and per-row ``breakeven_offset`` the scale-out,
-    empty for none (``target_legs``).
+    ``rows`` int64, the strictly increasing bars of the plan rows (the signal rows of sparse
+    :class:`Plans`), whose ``direction``, ``entry_type`` (int64), ``entry_price``, ``stop``, ``target``,
+    ``targets`` (rows × legs) and ``breakeven_offset`` have one entry per row; per bar: ``invalidation``
+    (empty for none), ``period`` int64, the periods for the once-per-period rule, empty for none
+    (``entry_periods``), ``trail`` the trailing distances, empty for none (``trail_points``), ``clock`` as for
+    ``step``; ``shares`` and ``breakeven`` the scale-out, empty for none (``target_legs``).
+    ``plan_arguments(plans, start, stop)`` builds ``rows`` to ``anchor_to_fill`` from Plans.
     ``trades``: the EXIT records in order; ``events``: rows ``(bar, kind, contracts)`` for REJECTED and
     SKIPPED entries. It is the one whole-series loop: the fast kernel calls it, and
     ``simulate_plans(bars, plans, settings, cash)`` calls it from a frame and Plans.
@@ -163,6 +166,7 @@ __all__ = [
     "hold_clock",
     "make_settings",
     "new_state",
+    "plan_arguments",
     "scale_out",
     "simulate",
     "simulate_plans",
@@ -802,6 +806,7 @@ def _cannot_fill(direction: int, entry_type: int, price: float, high: float, low
 
 @numba.njit(cache=True)
 def _next_entry(
+    rows: np.ndarray,
     direction: np.ndarray,
     entry_type: np.ndarray,
     entry_price: np.ndarray,
@@ -814,28 +819,32 @@ def _next_entry(
     settings: np.ndarray,
     start: int,
 ) -> int:
-    """Return the first plan row from `start` on that places an order, ``n`` when none does.
+    """Return the first plan row from row `start` on (a position in `rows`) that places an order,
+    ``len(rows)`` when none does.
 
     A row places none without a signal, on the last bar, in the period `used` that already had its filled
     entry (when `period` is not empty), or — with `skip` — when its order provably cannot fill on the next
     bar and no sub-bars of that bar decide the fill. A tight loop of its own: scanned inside
     :func:`simulate`'s loop it ran several times slower.
     """
-    n = len(direction)
+    n = len(high)
     sub_bars_decide = len(sub_start) > 0 and settings[SET_POLICY] == INTRADAY
     tick = settings[SET_TICK]
     once = len(period) > 0
-    for i in range(start, n - 1):
-        if direction[i] == 0 or (once and period[i] == used):
+    for j in range(start, len(rows)):
+        i = rows[j]
+        if i >= n - 1:
+            break  # rows increase: no later row is before the last bar either
+        if direction[j] == 0 or (once and period[i] == used):
             continue
         if (
             skip
             and not (sub_bars_decide and sub_start[i + 2] > sub_start[i + 1])
-            and _cannot_fill(direction[i], entry_type[i], entry_price[i], high[i + 1], low[i + 1], tick)
+            and _cannot_fill(direction[j], entry_type[j], entry_price[j], high[i + 1], low[i + 1], tick)
         ):
             continue
-        return i
-    return n
+        return j
+    return len(rows)
 
 
 @numba.njit(cache=True)
@@ -868,7 +877,8 @@ def _next_exit(
 
     Runs of :data:`SCAN_BLOCK` bars are passed with one look at their extremes in `index` (:func:`exit_index`
     of the whole series; bar 0 here is bar `offset` there) when nothing but the range is checked bar by bar:
-    no trailing stop, no invalidation level (`invalidates` False), no time stop on a session clock, no
+    no trailing stop, no invalidation level (`invalidates` False: `invalidation` is not read, and may be
+    empty), no time stop on a session clock, no
     sub-bars in the block, and no bar-counted time stop due inside it.
     """
     n = len(open_)
@@ -914,7 +924,7 @@ def _next_exit(
             adverse <= stop
             or favourable >= target
             or (timed and _elapsed(clock, entry_bar, k + 1) >= max_hold)
-            or d * close[k] < d * invalidation[k]
+            or (invalidates and d * close[k] < d * invalidation[k])
             or (sub_bars_decide and sub_start[k + 1] > sub_start[k])
         ):
             break
@@ -943,6 +953,7 @@ def simulate(
     contract_id: np.ndarray,
     index: tuple[np.ndarray, np.ndarray],
     offset: int,
+    rows: np.ndarray,
     direction: np.ndarray,
     entry_type: np.ndarray,
     entry_price: np.ndarray,
@@ -990,12 +1001,14 @@ def simulate(
     has_sub_bars = len(sub_start) > 0
     trails = len(trail) > 0
     skip = entry_valid_bars <= 1 and math.isnan(settings[SET_RISK])
-    invalidates = False  # whether any bar has an invalidation level (none: the exit scan skips blocks)
+    # whether any bar has an invalidation level (none: the exit scan skips blocks; empty: no level at all)
+    invalidates = False
     for level in invalidation:
         if not math.isnan(level):
             invalidates = True
             break
     i = 0
+    row = 0  # the next plan row (a position in `rows`) that may arm an entry
     while i < n:
         if state[ST_PHASE] == POSITION and state[ST_PENDING] == NO_EXIT:
             # bars on which the position only waits pass without step: jump to the next that may act
@@ -1008,8 +1021,9 @@ def simulate(
             sub_first = sub_start[i] if has_sub_bars else 0
             sub_last = sub_start[i + 1] if has_sub_bars else 0
             count = step(
-                state, i, open_[i], high[i], low[i], close[i], sub_bars, sub_first, sub_last, invalidation[i],
-                trail[i] if trails else np.nan, clock, roll_next, i == n - 1, cash, settings, out,
+                state, i, open_[i], high[i], low[i], close[i], sub_bars, sub_first, sub_last,
+                invalidation[i] if invalidates else np.nan, trail[i] if trails else np.nan, clock, roll_next,
+                i == n - 1, cash, settings, out,
             )  # fmt: skip
             for r in range(count):
                 kind = out[r, F_KIND]
@@ -1025,15 +1039,18 @@ def simulate(
                     events[n_events, 2] = out[r, F_CONTRACTS]
                     n_events += 1
         if state[ST_PHASE] == FLAT:
-            # flat bars pass without fills until a plan row places an order: jump to that row
-            i = _next_entry(
-                direction, entry_type, entry_price, high, low, period, state[ST_USED_PERIOD], sub_start, skip,
-                settings, i,
+            # flat bars pass without fills until a plan row places an order: jump to that row's bar
+            while row < len(rows) and rows[row] < i:
+                row += 1  # rows of bars passed in a trade (their signals came while not flat)
+            row = _next_entry(
+                rows, direction, entry_type, entry_price, high, low, period, state[ST_USED_PERIOD], sub_start,
+                skip, settings, row,
             )  # fmt: skip
-            if i == n:
+            if row == len(rows):
                 break
+            i = rows[row]
             contracts = arm(
-                state, i, direction[i], entry_type[i], entry_price[i], stop[i], target[i], close[i],
+                state, i, direction[row], entry_type[row], entry_price[row], stop[row], target[row], close[i],
                 entry_valid_bars, anchor_to_fill, max_hold, period[i] if len(period) > 0 else -1, settings,
             )  # fmt: skip
             if contracts == 0:
@@ -1041,8 +1058,9 @@ def simulate(
                 events[n_events, 0], events[n_events, 1], events[n_events, 2] = i, SKIPPED, 0.0
                 n_events += 1
             elif contracts > 0 and len(shares) > 0:
-                even_offset = breakeven_offset[i] if len(breakeven_offset) > 0 else 0.0
-                scale_out(state, targets[i], shares, breakeven, even_offset, settings)
+                even_offset = breakeven_offset[row] if len(breakeven_offset) > 0 else 0.0
+                scale_out(state, targets[row], shares, breakeven, even_offset, settings)
+            row += 1
         i += 1
     return trades[:n_trades].copy(), events[:n_events].copy()
 
@@ -1061,7 +1079,6 @@ def simulate_plans(
     """
     sub_start = np.empty(0, dtype=np.int64) if sub_bars is None else sub_bars[4]
     plans.check(len(bars), "plans")
-    plans = plans.dense()
     prices = [bars[column].to_numpy(np.float64) for column in ("open", "high", "low", "close")]
     contract_id = contract_ids(bars)
     return simulate(
@@ -1069,21 +1086,50 @@ def simulate_plans(
         contract_id,
         exit_index(*prices, contract_id),
         0,
-        np.asarray(plans.direction, dtype=np.int64),
-        np.asarray(plans.entry_type, dtype=np.int64),
-        *(np.asarray(a, dtype=np.float64) for a in (plans.entry_price, plans.stop, plans.target)),
-        np.asarray(plans.invalidation, dtype=np.float64),
-        entry_periods(plans),
-        trail_points(plans),
-        hold_clock(plans),
-        *target_legs(plans),
-        int(plans.max_hold),
-        int(plans.entry_valid_bars),
-        bool(plans.anchor_to_fill),
+        *plan_arguments(plans),
         policy_sub_bars(settings, None if sub_bars is None else sub_bars[:4]),
         sub_start,
         settings,
         float(cash),
+    )
+
+
+_NO_LEVELS = np.empty(0)
+
+
+def plan_arguments(plans: Plans, start: int = 0, stop: int | None = None) -> tuple[Any, ...]:
+    """Return the plan arguments of :func:`simulate` (`rows` to `anchor_to_fill`) for bars ``[start, stop)``.
+
+    The signal rows in that window, numbered from `start`, with their per-row fields (dense plans: their
+    signal rows, :meth:`Plans.sparse`), and the per-bar fields cut to the window; an absent field is an
+    empty array. Integer fields are int64 whatever the plans hold, so :func:`simulate` compiles once.
+    """
+    plans = plans.sparse()
+    stop = plans.bar_count if stop is None else stop
+    rows = plans.rows
+    first, last = (int(row) for row in np.searchsorted(rows, (start, stop)))
+    signals, bars = slice(first, last), slice(start, stop)
+    targets, shares, breakeven, breakeven_offset = target_legs(plans)
+    invalidation = _NO_LEVELS if plans.invalidation is None else plans.invalidation
+    return (
+        rows[signals] - start if start else rows[signals],
+        np.asarray(plans.direction[signals], dtype=np.int64),
+        np.asarray(plans.entry_type[signals], dtype=np.int64),
+        *(
+            np.asarray(values[signals], dtype=np.float64)
+            for values in (plans.entry_price, plans.stop, plans.target)
+        ),
+        np.asarray(invalidation, dtype=np.float64)[bars],
+        entry_periods(plans)[bars],
+        trail_points(plans)[bars],
+        hold_clock(plans)[bars],
+        targets[signals],
+        shares,
+        breakeven,
+        breakeven_offset[signals],
+        int(plans.max_hold),
+        int(plans.entry_valid_bars),
+        bool(plans.anchor_to_fill),
     )
 
 
@@ -1169,11 +1215,16 @@ def target_legs(plans: Plans) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
         return _NO_TARGETS, np.empty(0), 0, np.empty(0)
     offset = np.empty(0) if plans.breakeven_offset is None else plans.breakeven_offset
     return (
-        np.asarray(plans.targets, dtype=np.float64).reshape(len(plans.direction), -1),
+        _legs_as_columns(np.asarray(plans.targets, dtype=np.float64)),
         np.asarray(plans.target_shares, dtype=np.float64),
         int(plans.breakeven),
         np.asarray(offset, dtype=np.float64),
     )
+
+
+def _legs_as_columns(targets: np.ndarray) -> np.ndarray:
+    """Return `targets` as rows × legs: a plain column is one leg."""
+    return targets.reshape(-1, 1) if targets.ndim == 1 else targets
 
 
 def contract_ids(bars: pd.DataFrame) -> np.ndarray:

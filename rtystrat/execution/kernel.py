@@ -312,12 +312,6 @@ def _account(
     return summary
 
 
-def _legs_in(plans: Plans, window: slice) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    """Return :func:`rtystrat.execution.fills.target_legs` for the rows of `window`."""
-    targets, shares, breakeven, breakeven_offset = fills.target_legs(plans)
-    return targets[window], shares, breakeven, breakeven_offset[window]
-
-
 _NO_SUB_START = np.empty(0, dtype=np.int64)
 
 
@@ -338,7 +332,6 @@ def simulate(
     """
     stop = len(data.close) if stop is None else stop
     plans.check(len(data.close), "plans")
-    plans = plans.dense()
     window = slice(start, stop)
     trades, events = fills.simulate(
         data.open[window],
@@ -348,19 +341,7 @@ def simulate(
         data.contract_id[window],
         data.exit_index,
         start,
-        plans.direction[window],
-        plans.entry_type[window],
-        np.asarray(plans.entry_price[window], dtype=np.float64),
-        np.asarray(plans.stop[window], dtype=np.float64),
-        np.asarray(plans.target[window], dtype=np.float64),
-        np.asarray(plans.invalidation[window], dtype=np.float64),
-        fills.entry_periods(plans)[window],
-        fills.trail_points(plans)[window],
-        fills.hold_clock(plans)[window],
-        *_legs_in(plans, window),
-        int(plans.max_hold),
-        int(plans.entry_valid_bars),
-        bool(plans.anchor_to_fill),
+        *fills.plan_arguments(plans, start, stop),  # the signal rows in the window only
         fills.policy_sub_bars(data.settings),
         _NO_SUB_START,
         data.settings,

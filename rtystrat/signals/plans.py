@@ -160,8 +160,8 @@ class Plans(NamedTuple):
             return None if values is None else np.asarray(values)[rows]
 
         targets = self.targets
-        if targets is not None:  # one leg may come as a plain column
-            targets = np.asarray(targets, dtype=np.float64).reshape(n, -1)[rows]
+        if targets is not None:
+            targets = np.asarray(targets, dtype=np.float64)[rows]
         return self._replace(
             **{name: at(getattr(self, name)) for name in _ROW_FIELDS if name != "targets"},
             targets=targets,
