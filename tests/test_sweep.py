@@ -29,6 +29,7 @@ from rtystrat.errors import ParameterError, UnknownStrategyError
 from rtystrat.execution import kernel
 from rtystrat.execution.config import RunConfig
 from rtystrat.registry import get_strategy
+from rtystrat.tuning.executors import forks_workers
 from rtystrat.tuning.space import ParameterSpace
 from rtystrat.tuning.store import ResultStore
 from rtystrat.tuning.sweep import best_parameters, rank, sweep
@@ -83,9 +84,9 @@ def test_process_pool_and_a_real_local_dask_cluster_give_identical_results(
     pd.testing.assert_frame_equal(from_executor, serial_frame)
 
 
-def _forked_workers_script(executor: str | None) -> str:
-    """A sweep on 2 processes whose workers print, as each task starts, how many compiled fill-rule
-    functions they hold."""
+def _forked_workers_script() -> str:
+    """A sweep on 2 processes of the default executor whose workers print, as each task starts, how many
+    compiled fill-rule functions they hold."""
     return f"""
 import os
 import sys
@@ -104,16 +105,18 @@ def counting(job, reference, batch):
 parent = os.getpid()
 sweep_module._run_batch = counting
 bars = load_sample("daily").loc["2014-01-01":]
-sweep_module.sweep("bullish_reversal", bars, {GRID!r}, executor={executor!r}, workers=2, progress=False)
+sweep_module.sweep("bullish_reversal", bars, {GRID!r}, workers=2, progress=False)
 """
 
 
 @pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="only forked workers inherit code")
-@pytest.mark.parametrize("executor", ["process", None])
-def test_forked_workers_start_with_the_compiled_fill_rules_loaded(executor: str | None) -> None:
+def test_forked_workers_start_with_the_compiled_fill_rules_loaded() -> None:
     # A worker that loads numba's cache itself spends about a second before its first run; a fork of a
-    # process that has run once starts ready. A fresh interpreter, so nothing is loaded beforehand.
-    script = _forked_workers_script(executor)
+    # process that has run once starts ready. A fresh interpreter, so nothing is loaded beforehand. The
+    # default executor runs there; "process" is the same pool, decided by the same test (a fresh interpreter
+    # for each cost 3.5 s of CPU).
+    assert forks_workers("process") and forks_workers(None)
+    script = _forked_workers_script()
     proc = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
     )
