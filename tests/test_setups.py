@@ -519,7 +519,7 @@ def test_kept_columns_give_the_plans_of_a_fresh_computation() -> None:
     assert sum(np.count_nonzero(plans.direction) for plans in fresh) > 50
     with pytest.raises(ValueError, match="read-only"):
         columns.column("close")[0] = 0.0  # shared by every call: nobody may change it
-    kept[0].stop[0] = 1.0  # the plans themselves belong to the caller
+    kept[0].stop[0] = 1.0  # a stop computed for the call belongs to the caller
 
 
 def test_columns_are_kept_only_for_a_frame_said_to_be_kept_and_dropped_with_it() -> None:

@@ -1102,7 +1102,9 @@ def plan_arguments(plans: Plans, start: int = 0, stop: int | None = None) -> tup
 
     The signal rows in that window, numbered from `start`, with their per-row fields (dense plans: their
     signal rows, :meth:`Plans.sparse`), and the per-bar fields cut to the window; an absent field is an
-    empty array. Integer fields are int64 whatever the plans hold, so :func:`simulate` compiles once.
+    empty array. Every array is a read-only view, direction and entry type int8, the prices float64,
+    whatever the plans hold: numba compiles :func:`simulate` once per combination of argument types, and
+    setups share read-only arrays between calls while they make others afresh.
     """
     plans = plans.sparse()
     stop = plans.bar_count if stop is None else stop
@@ -1111,10 +1113,10 @@ def plan_arguments(plans: Plans, start: int = 0, stop: int | None = None) -> tup
     signals, bars = slice(first, last), slice(start, stop)
     targets, shares, breakeven, breakeven_offset = target_legs(plans)
     invalidation = _NO_LEVELS if plans.invalidation is None else plans.invalidation
-    return (
+    arrays = (
         rows[signals] - start if start else rows[signals],
-        np.asarray(plans.direction[signals], dtype=np.int64),
-        np.asarray(plans.entry_type[signals], dtype=np.int64),
+        np.asarray(plans.direction[signals], dtype=np.int8),
+        np.asarray(plans.entry_type[signals], dtype=np.int8),
         *(
             np.asarray(values[signals], dtype=np.float64)
             for values in (plans.entry_price, plans.stop, plans.target)
@@ -1125,12 +1127,21 @@ def plan_arguments(plans: Plans, start: int = 0, stop: int | None = None) -> tup
         hold_clock(plans)[bars],
         targets[signals],
         shares,
+    )
+    return (
+        *(_read_only_view(values) for values in arrays),
         breakeven,
-        breakeven_offset[signals],
+        _read_only_view(breakeven_offset[signals]),
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
     )
+
+
+def _read_only_view(values: np.ndarray) -> np.ndarray:
+    view = np.ascontiguousarray(values).view()
+    view.flags.writeable = False
+    return view
 
 
 def exit_index(

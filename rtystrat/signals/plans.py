@@ -46,7 +46,9 @@ class Plans(NamedTuple):
     *Per-row* fields — `direction`, `entry_type`, `entry_price`, `stop`, `target`, `targets`,
     `breakeven_offset` — hold one entry per row: per bar in dense plans (``rows`` None), per signal row in
     sparse plans, in the order of ``rows``. *Per-bar* fields — `invalidation`, `period`, `trail`, `clock` —
-    hold one value per bar in both forms; a setup may return shared read-only arrays for them.
+    hold one value per bar in both forms. A setup may return read-only arrays it shares between calls (what
+    no parameter of the call changes); :meth:`dense` returns arrays of the caller's own for the per-row
+    fields.
 
     Attributes
     ----------

@@ -341,14 +341,12 @@ def _kept_rows(keep: np.ndarray) -> np.ndarray | None:
 
 
 def _select(values: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
-    """Return `values` at the kept candidate rows as an array of the caller's own.
+    """Return `values` at the kept candidate rows.
 
-    A writeable array was computed by this call and is used as it is; the read-only ones are shared by
-    every call (the entry stage, the frame's columns) and are copied.
+    With every row kept, `values` itself: this call's own array, or a read-only one the entry stage shares
+    with every call (rows, prices, levels), which copying would cost a pass over every candidate row.
     """
-    if keep is not None:
-        return values[keep]
-    return values if values.flags.writeable else values.copy()
+    return values if keep is None else values[keep]
 
 
 def _plans(
