@@ -848,6 +848,34 @@ def _next_entry(
 
 
 @numba.njit(cache=True)
+def _quiet_closes(
+    close: np.ndarray,
+    invalidation: np.ndarray,
+    clock: np.ndarray,
+    d: float,
+    entry_bar: float,
+    max_hold: float,
+    first: int,
+    last: int,
+) -> bool:
+    """Return whether no bar of ``first … last − 1`` closes beyond its invalidation level (NaN or an empty
+    `invalidation`: none) and no time stop falls due at its close (`max_hold` 0: none): :func:`step`'s tests
+    at a close."""
+    if len(invalidation) > 0:
+        for k in range(first, last):
+            if d * close[k] < d * invalidation[k]:
+                return False
+    if max_hold <= 0:
+        return True
+    if len(clock) == 0:  # counted in bars: due inside the run only if due at its last close
+        return _elapsed(clock, entry_bar, last) < max_hold
+    for k in range(first, last):  # noqa: SIM110 (all() of a generator would not compile here)
+        if _elapsed(clock, entry_bar, k + 1) >= max_hold:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
 def _next_exit(
     state: np.ndarray,
     open_: np.ndarray,
@@ -855,7 +883,6 @@ def _next_exit(
     low: np.ndarray,
     close: np.ndarray,
     invalidation: np.ndarray,
-    invalidates: bool,
     trail: np.ndarray,
     clock: np.ndarray,
     index: tuple[np.ndarray, np.ndarray],
@@ -875,11 +902,10 @@ def _next_exit(
     close (:func:`_trail`). Break-even needs no bar: it is set on the bar of its target, which step handles,
     and never moves the stop again. The last bar is always returned (at the latest ``len(open_) − 1``).
 
-    Runs of :data:`SCAN_BLOCK` bars are passed with one look at their extremes in `index` (:func:`exit_index`
-    of the whole series; bar 0 here is bar `offset` there) when nothing but the range is checked bar by bar:
-    no trailing stop, no invalidation level (`invalidates` False: `invalidation` is not read, and may be
-    empty), no time stop on a session clock, no
-    sub-bars in the block, and no bar-counted time stop due inside it.
+    Without a trailing stop (which may move at every close) a run of :data:`SCAN_BLOCK` bars aligned on
+    the blocks of `index` (:func:`exit_index` of the whole series; bar 0 here is bar `offset` there) passes
+    at once when its extremes stay clear and :func:`_quiet_closes` finds no close that acts. An empty
+    `invalidation` has no level (it is never read).
     """
     n = len(open_)
     extremes, rolls = index
@@ -889,22 +915,20 @@ def _next_exit(
     sub_bars_decide = len(sub_start) > 0 and settings[SET_POLICY] == INTRADAY
     trails = len(trail) > 0
     entry_bar, max_hold = state[ST_ENTRY_BAR], state[ST_MAX_HOLD]
-    timed = max_hold > 0
-    blocks = not trails and not invalidates and not (timed and len(clock) > 0)
     end = n - 1
     roll = np.searchsorted(rolls, start + offset)
     if roll < len(rolls):
         end = min(end, rolls[roll] - offset)  # the bar before the next roll
+    # levels in the trade's direction, a tick closer; NaN (none) compares False, as in step
+    stop = d * state[ST_STOP] + tick
+    target = d * _leg_target(state) - tick
     best, worst = state[ST_BEST], state[ST_WORST]
     k = start
     while k < end:
-        stop = d * state[ST_STOP] + tick  # NaN: no stop (every comparison with it is False, as in step)
-        target = d * _leg_target(state) - tick
         if (
-            blocks
+            not trails
             and (k + offset) % SCAN_BLOCK == 0
             and k + SCAN_BLOCK <= end
-            and not (timed and _elapsed(clock, entry_bar, k + SCAN_BLOCK) >= max_hold)
             and not (sub_bars_decide and sub_start[k + SCAN_BLOCK] > sub_start[k])
         ):
             block = extremes[(k + offset) // SCAN_BLOCK]
@@ -912,7 +936,9 @@ def _next_exit(
             if path:
                 top, bottom = max(top, block[X_CLOSE_TOP]), min(bottom, block[X_CLOSE_BOTTOM])
             favourable, adverse = (top, bottom) if d > 0 else (-bottom, -top)
-            if not (adverse <= stop or favourable >= target):
+            if not (adverse <= stop or favourable >= target) and _quiet_closes(
+                close, invalidation, clock, d, entry_bar, max_hold, k, k + SCAN_BLOCK
+            ):
                 best, worst = max(best, favourable), min(worst, adverse)
                 k += SCAN_BLOCK
                 continue
@@ -923,14 +949,14 @@ def _next_exit(
         if (
             adverse <= stop
             or favourable >= target
-            or (timed and _elapsed(clock, entry_bar, k + 1) >= max_hold)
-            or (invalidates and d * close[k] < d * invalidation[k])
+            or not _quiet_closes(close, invalidation, clock, d, entry_bar, max_hold, k, k + 1)
             or (sub_bars_decide and sub_start[k + 1] > sub_start[k])
         ):
             break
         best, worst = max(best, favourable), min(worst, adverse)
         if trails:
             _trail(state, close[k], trail[k], settings)
+            stop = d * state[ST_STOP] + tick
         k += 1
     state[ST_BEST], state[ST_WORST] = best, worst
     return k
@@ -1000,21 +1026,16 @@ def simulate(
     multiplier = settings[SET_MULTIPLIER]
     has_sub_bars = len(sub_start) > 0
     trails = len(trail) > 0
+    levels = len(invalidation) > 0  # empty: no invalidation level
     skip = entry_valid_bars <= 1 and math.isnan(settings[SET_RISK])
-    # whether any bar has an invalidation level (none: the exit scan skips blocks; empty: no level at all)
-    invalidates = False
-    for level in invalidation:
-        if not math.isnan(level):
-            invalidates = True
-            break
     i = 0
     row = 0  # the next plan row (a position in `rows`) that may arm an entry
     while i < n:
         if state[ST_PHASE] == POSITION and state[ST_PENDING] == NO_EXIT:
             # bars on which the position only waits pass without step: jump to the next that may act
             i = _next_exit(
-                state, open_, high, low, close, invalidation, invalidates, trail, clock, index, offset,
-                sub_start, settings, i,
+                state, open_, high, low, close, invalidation, trail, clock, index, offset, sub_start,
+                settings, i,
             )  # fmt: skip
         if state[ST_PHASE] != FLAT:
             roll_next = i + 1 < n and contract_id[i + 1] != contract_id[i]
@@ -1022,7 +1043,7 @@ def simulate(
             sub_last = sub_start[i + 1] if has_sub_bars else 0
             count = step(
                 state, i, open_[i], high[i], low[i], close[i], sub_bars, sub_first, sub_last,
-                invalidation[i] if invalidates else np.nan, trail[i] if trails else np.nan, clock, roll_next,
+                invalidation[i] if levels else np.nan, trail[i] if trails else np.nan, clock, roll_next,
                 i == n - 1, cash, settings, out,
             )  # fmt: skip
             for r in range(count):
