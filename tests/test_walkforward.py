@@ -140,6 +140,31 @@ def test_pbo_beside_efficiency_is_the_grids_cscv_over_the_sweeps_daily_returns(r
     np.testing.assert_array_equal(regime_result.overfitting.logits, expected.logits)
 
 
+def test_training_runs_reach_the_workers_in_batches_that_shrink_as_the_runs_run_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # stream() shrinks its batches only when told how many items are left (guided self-scheduling): the
+    # walk-forward tells it, so no worker is left with a long last batch of training runs.
+    from rtystrat.tuning import executors
+
+    batches: list[int] = []
+    stream = executors.stream
+
+    def counted(executor: Any, task: Any, job: Any, reference: Any, items: Any, **options: Any) -> Any:
+        def task_counting(job: Any, reference: Any, batch: list[Any]) -> Any:
+            batches.append(len(batch))
+            return task(job, reference, batch)
+
+        return stream(executor, task_counting, job, reference, items, **options)
+
+    monkeypatch.setattr(executors, "stream", counted)
+    space = {"side": ["long", "short"], "target_offset": [float(k) for k in range(1, 21)]}
+    walk_forward(Follow, _regimes(4, 0), space, train=2, test=2, executor="serial", workers=1, progress=False)
+    assert sum(batches) == 40
+    assert batches[0] == 5  # 40 runs // (1 worker * 8)
+    assert batches[-4:] == [1, 1, 1, 1]  # at most 1/4 of what is left, once fewer than 8 remain
+
+
 def test_window_without_a_qualifying_run_stays_flat() -> None:
     result = walk_forward(
         Follow, _regimes(8, 0), {"side": ["long"]}, train=3, test=2, executor="serial", min_trades=10_000,

@@ -291,6 +291,7 @@ def walk_forward(
                 items[here:],
                 batch_size=batch_size,
                 max_pending=2 * parallel,
+                total=len(items) - here,
             ),
         ):
             results[position] = window_stats
