@@ -949,26 +949,6 @@ def _plans_in(plans: Plans, window: slice) -> Plans:
     return plans._replace(**rows)
 
 
-@pytest.mark.parametrize(
-    ("policy", "options", "config"),
-    [
-        ("pessimistic", {}, {}),
-        ("pessimistic", {"period": np.arange(1_500) // 25}, {}),
-        ("optimistic", {"max_hold": 3, "period": np.arange(1_500) // 10}, {}),
-        ("pessimistic", {"max_hold": 2, "clock": np.arange(1_500) // 7}, {}),
-        ("ohlc_path", {"trail": np.full(1_500, 6.0)}, {}),
-        ("ohlc_path", {"anchor_to_fill": True}, {}),
-        ("pessimistic", {"entry_valid_bars": 2}, {}),
-        ("pessimistic", {}, {"risk_per_trade": 600.0, "cash": 9_000.0}),
-        ("intraday", {}, {}),
-        # scale-out: three legs (the third has no target on some rows), break-even after the first
-        ("pessimistic", {"target_shares": (1.0, 1.0, 2.0), "breakeven": 1}, {"contracts": 4}),
-        ("optimistic", {"target_shares": (1.0, 2.0, 1.0), "breakeven": 2}, {"contracts": 3}),
-        ("ohlc_path", {"target_shares": (1.0, 1.0), "trail": np.full(1_500, 6.0)}, {"contracts": 2}),
-        ("intraday", {"target_shares": (1.0, 1.0, 1.0), "breakeven": 1}, {"contracts": 5}),
-        ("pessimistic", {"target_shares": (1.0, 3.0), "anchor_to_fill": True}, {"risk_per_trade": 2_000.0}),
-    ],
-)
 def _random_run(
     policy: str, options: dict, n: int, held: bool, seed: int
 ) -> tuple[tuple[np.ndarray, ...], np.ndarray, Plans, tuple]:
