@@ -145,6 +145,7 @@ way). Python code elsewhere may use the layout constants freely.
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -1123,46 +1124,61 @@ def plan_arguments(plans: Plans, start: int = 0, stop: int | None = None) -> tup
 
     The signal rows in that window, numbered from `start`, with their per-row fields (dense plans: their
     signal rows, :meth:`Plans.sparse`), and the per-bar fields cut to the window; an absent field is an
-    empty array. Every array is a read-only view, direction and entry type int8, the prices float64,
-    whatever the plans hold: numba compiles :func:`simulate` once per combination of argument types, and
-    setups share read-only arrays between calls while they make others afresh.
+    empty array. Every array is read-only and contiguous, direction and entry type int8, the prices
+    float64, whatever the plans hold (an array that is all that already passes untouched): numba compiles
+    :func:`simulate` once per combination of argument types, and setups share read-only arrays between
+    calls while they make others afresh.
     """
     plans = plans.sparse()
     stop = plans.bar_count if stop is None else stop
     rows = plans.rows
-    first, last = (int(row) for row in np.searchsorted(rows, (start, stop)))
+    # a whole run (the sweep's every call) takes every row: rows lie in [0, bar_count)
+    first = int(rows.searchsorted(start)) if start > 0 else 0
+    last = int(rows.searchsorted(stop)) if stop < plans.bar_count else len(rows)
     signals, bars = slice(first, last), slice(start, stop)
     targets, shares, breakeven, breakeven_offset = target_legs(plans)
     invalidation = _NO_LEVELS if plans.invalidation is None else plans.invalidation
-    arrays = (
-        rows[signals] - start if start else rows[signals],
-        np.asarray(plans.direction[signals], dtype=np.int8),
-        np.asarray(plans.entry_type[signals], dtype=np.int8),
-        *(
-            np.asarray(values[signals], dtype=np.float64)
-            for values in (plans.entry_price, plans.stop, plans.target)
-        ),
-        np.asarray(invalidation, dtype=np.float64)[bars],
-        entry_periods(plans)[bars],
-        trail_points(plans)[bars],
-        hold_clock(plans)[bars],
-        targets[signals],
-        shares,
-    )
+    float64, int64 = np.dtype(np.float64), np.dtype(np.int64)
     return (
-        *(_read_only_view(values) for values in arrays),
+        _read_only_view(rows[signals] - start if start else rows[signals], int64),
+        _read_only_view(plans.direction[signals], np.dtype(np.int8)),
+        _read_only_view(plans.entry_type[signals], np.dtype(np.int8)),
+        _read_only_view(plans.entry_price[signals], float64),
+        _read_only_view(plans.stop[signals], float64),
+        _read_only_view(plans.target[signals], float64),
+        _read_only_view(np.asarray(invalidation)[bars], float64),
+        _read_only_view(entry_periods(plans)[bars], int64),
+        _read_only_view(trail_points(plans)[bars], float64),
+        _read_only_view(hold_clock(plans)[bars], int64),
+        _read_only_view(targets[signals], float64),
+        _read_only_view(shares, float64),
         breakeven,
-        _read_only_view(breakeven_offset[signals]),
+        _read_only_view(breakeven_offset[signals], float64),
         int(plans.max_hold),
         int(plans.entry_valid_bars),
         bool(plans.anchor_to_fill),
     )
 
 
-def _read_only_view(values: np.ndarray) -> np.ndarray:
-    view = np.ascontiguousarray(values).view()
+def _read_only_view(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Return `values` as a contiguous read-only array of `dtype`: itself when it is one already (a setup's
+    shared arrays, passed each call untouched), else a read-only view of a converted copy or of itself."""
+    values = np.asarray(values)
+    flags = values.flags
+    if values.dtype == dtype and not flags.writeable and flags.c_contiguous:
+        return values
+    if not values.size:  # an absent field: one shared empty array per shape
+        return _read_only_empty(values.shape, dtype)
+    view = np.ascontiguousarray(values, dtype=dtype).view()
     view.flags.writeable = False
     return view
+
+
+@functools.lru_cache(maxsize=16)
+def _read_only_empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    empty = np.empty(shape, dtype=dtype)
+    empty.flags.writeable = False
+    return empty
 
 
 def exit_index(

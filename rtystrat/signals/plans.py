@@ -213,7 +213,7 @@ class Plans(NamedTuple):
         if (
             rows is not None
             and len(rows)
-            and (rows[0] < 0 or rows[-1] >= length or np.any(np.diff(rows) <= 0))
+            and (rows[0] < 0 or rows[-1] >= length or not (rows[1:] > rows[:-1]).all())
         ):
             raise DataError(f"{owner}: plans.rows must be strictly increasing bar numbers in [0, {length})")
         per_row = length if rows is None else len(rows)

@@ -366,9 +366,9 @@ def _plans(
     count = len(rows)
     resting = entry_type != ENTRY_MARKET
     return Plans(
-        direction=np.full(count, direction, dtype=np.int8),
-        entry_type=np.full(count, entry_type, dtype=np.int8),
-        entry_price=_select(entry.price, keep) if resting else np.full(count, np.nan),
+        direction=_constant(count, direction, np.int8),
+        entry_type=_constant(count, entry_type, np.int8),
+        entry_price=_select(entry.price, keep) if resting else _constant(count, np.nan, np.float64),
         stop=_select(np.asarray(stop, dtype=np.float64), keep),
         target=_select(np.asarray(target, dtype=np.float64), keep),
         invalidation=invalidation,
@@ -381,3 +381,18 @@ def _plans(
         rows=rows,
         length=len(entry.period),
     )
+
+
+# Read-only arrays of one value, per (value, dtype), as long as the longest asked for so far.
+_CONSTANTS: dict[tuple[str, str], np.ndarray] = {}
+
+
+def _constant(count: int, value: float, dtype: Any) -> np.ndarray:
+    """Return a read-only array of `count` times `value`: a view of one kept array, not a new one per call
+    (what every row of a setup's plans holds alike: direction, entry type, a market entry's NaN price)."""
+    key = (repr(value), np.dtype(dtype).str)
+    kept = _CONSTANTS.get(key)
+    if kept is None or len(kept) < count:
+        kept = _CONSTANTS[key] = np.full(count, value, dtype=dtype)
+        kept.flags.writeable = False
+    return kept[:count]
