@@ -206,6 +206,11 @@ class FrameColumns:
         return self._kept(("periods", *names), lambda: _period_ids(*(self.column(n) for n in names)))
 
     @property
+    def names(self) -> frozenset[str]:
+        """The frame's column names."""
+        return self._kept("names", lambda: frozenset(self.frame.columns))
+
+    @property
     def session_bars(self) -> int:
         """Bars per trading session (:func:`session_bars`)."""
         return self._kept("session_bars", lambda: session_bars(self.frame.index))
@@ -248,14 +253,18 @@ def columns_of(frame: pd.DataFrame, names: list[str], setup: str) -> FrameColumn
     DataError
         Naming the first missing column and the setup that needs it.
     """
-    missing = [name for name in names if name not in frame.columns]
+    kept = _KEPT.get(id(frame))
+    if kept is None or kept.frame is not frame:
+        kept, present = FrameColumns(frame), frame.columns
+    else:  # a kept frame does not change: its column names are kept too (a set reads faster than an Index)
+        present = kept.names
+    missing = [name for name in names if name not in present]
     if missing:
         raise DataError(
             f"{frame.attrs.get('source', '<DataFrame>')}: column {missing[0]!r} needed by {setup} is missing "
             f"(build the frame with rtystrat.signals.features.indicator_frame)"
         )
-    kept = _KEPT.get(id(frame))
-    return kept if kept is not None and kept.frame is frame else FrameColumns(frame)
+    return kept
 
 
 def _read_only(value: Any) -> Any:
