@@ -249,6 +249,29 @@ def test_window_simulation_trades_only_inside_and_closes_at_its_end(sample_run: 
     assert math.isclose(run.equity[-1], data.cash + log["pnl_net"].sum(), abs_tol=1e-6)
 
 
+def test_rows_that_never_place_an_order_are_dropped_once_without_changing_a_run(sample_run: Any) -> None:
+    strategy, data, params, _ = sample_run
+    plans = kernel.plans(strategy, data, params)
+    ordering = kernel._ordering_rows(data, plans)
+    # the limit is placed only where the next bar's low comes within a tick of it
+    assert 0 < len(ordering.rows) < len(plans.rows) / 10
+    low_next = data.low[np.minimum(plans.rows + 1, len(data.low) - 1)]
+    expected = plans.rows[(plans.rows < len(data.low) - 1) & (low_next < plans.entry_price + 0.1)]
+    np.testing.assert_array_equal(ordering.rows, expected)
+    # a writeable copy of the rows is not shared between calls: simulate scans every row itself
+    scanned = plans._replace(rows=plans.rows.copy())
+    assert kernel._ordering_rows(data, scanned) is scanned
+    for start, stop in ((0, len(data.close)), (500, 900)):
+        fast, full = (
+            kernel.simulate(data, plans, None, start, stop),
+            kernel.simulate(data, scanned, None, start, stop),
+        )
+        assert len(full.trades) > 0
+        np.testing.assert_array_equal(fast.trades, full.trades)
+        np.testing.assert_array_equal(fast.events, full.events)
+        np.testing.assert_array_equal(fast.equity, full.equity)
+
+
 def _bars(rows: list[tuple[float, float, float, float]]) -> pd.DataFrame:
     index = pd.date_range("2024-01-01", periods=len(rows), freq="B", name="time")
     # float prices, as loaded bars have (integer arrays would compile another signature of the kernel)

@@ -167,6 +167,7 @@ __all__ = [
     "hold_clock",
     "make_settings",
     "new_state",
+    "order_rows",
     "plan_arguments",
     "scale_out",
     "simulate",
@@ -846,6 +847,36 @@ def _next_entry(
             continue
         return j
     return len(rows)
+
+
+@numba.njit(cache=True)
+def order_rows(
+    rows: np.ndarray,
+    direction: np.ndarray,
+    entry_type: np.ndarray,
+    entry_price: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    sub_start: np.ndarray,
+    skip: bool,
+    settings: np.ndarray,
+) -> np.ndarray:
+    """Return the positions in `rows` of the plan rows :func:`_next_entry` may return whatever the state.
+
+    The others never place an order (no signal, the last bar, or, with `skip`, an order that provably
+    cannot fill), so :func:`simulate` runs the same without them.
+    """
+    positions = np.empty(len(rows), dtype=np.int64)
+    no_periods = np.empty(0, dtype=np.int64)
+    count = 0
+    j = _next_entry(rows, direction, entry_type, entry_price, high, low, no_periods, np.nan, sub_start, skip,
+                    settings, 0)  # fmt: skip
+    while j < len(rows):
+        positions[count] = j
+        count += 1
+        j = _next_entry(rows, direction, entry_type, entry_price, high, low, no_periods, np.nan, sub_start,
+                        skip, settings, j + 1)  # fmt: skip
+    return positions[:count].copy()
 
 
 @numba.njit(cache=True)

@@ -332,6 +332,7 @@ def simulate(
     """
     stop = len(data.close) if stop is None else stop
     plans.check(len(data.close), "plans")
+    plans = _ordering_rows(data, plans)
     window = slice(start, stop)
     trades, events = fills.simulate(
         data.open[window],
@@ -366,6 +367,32 @@ def simulate(
         trades[:, F_BAR] += start
         trades[:, F_ENTRY_BAR] += start
     return KernelRun(trades, curve, summary, events, start, stop)
+
+
+# The last run's positions of the plan rows that may place an order, with the arrays they were found from
+# (held, so that their ids are not reused): ((rows, direction, entry type, entry price, high, settings),
+# positions).
+_ORDER_ROWS: list[tuple[tuple[np.ndarray, ...], np.ndarray]] = [((), _NO_SUB_START)]
+_ORDER_DTYPES = (np.dtype(np.int64), np.dtype(np.int8), np.dtype(np.int8), np.dtype(np.float64))
+
+
+def _ordering_rows(data: KernelData, plans: Plans) -> Plans:
+    """Return `plans` without the signal rows that never place an order (:func:`fills.order_rows`) when the
+    setup shares their rows, directions, entry types and prices between calls, read-only (every stop and
+    target of one entry setting in a sweep): the scan over those rows then runs once for all of them instead
+    of inside every run. Other plans are returned as they are; :func:`fills.simulate` skips those rows.
+    """
+    if plans.rows is None or plans.entry_valid_bars > 1 or not math.isnan(data.settings[fills.SET_RISK]):
+        return plans  # an order that works longer, or a size-0 event, is decided while running
+    key = (plans.rows, plans.direction, plans.entry_type, plans.entry_price, data.high, data.settings)
+    for values, dtype in zip(key, _ORDER_DTYPES, strict=False):
+        if not isinstance(values, np.ndarray) or values.flags.writeable or values.dtype != dtype:
+            return plans
+    kept, positions = _ORDER_ROWS[0]
+    if len(kept) != len(key) or any(a is not b for a, b in zip(kept, key, strict=True)):
+        positions = fills.order_rows(*key[:5], data.low, _NO_SUB_START, True, data.settings)
+        _ORDER_ROWS[0] = (key, positions)
+    return plans if len(positions) == len(plans.rows) else plans.take(positions)
 
 
 def trades_frame(data: KernelData, run: KernelRun | None, setup: str) -> pd.DataFrame:

@@ -171,6 +171,15 @@ class Plans(NamedTuple):
             length=n,
         )
 
+    def take(self, positions: np.ndarray) -> Plans:
+        """Return these sparse plans with the signal rows at `positions` (indices into ``rows``) only."""
+
+        def at(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else np.asarray(values)[positions]
+
+        fields = {name: at(getattr(self, name)) for name in _ROW_FIELDS}
+        return self._replace(rows=self.rows[positions], **fields)
+
     def dense(self) -> Plans:
         """Return these plans with one row per bar (themselves when already dense).
 

@@ -383,16 +383,24 @@ def _plans(
     )
 
 
-# Read-only arrays of one value, per (value, dtype), as long as the longest asked for so far.
+# Read-only arrays of one value, per (value, dtype), as long as the longest asked for so far, and the views
+# handed out: the same object for the same count (the kernel knows a run's rows by their arrays' identity).
 _CONSTANTS: dict[tuple[str, str], np.ndarray] = {}
+_VIEWS: dict[tuple[str, str, int], np.ndarray] = {}
+_VIEWS_KEPT = 64
 
 
 def _constant(count: int, value: float, dtype: Any) -> np.ndarray:
     """Return a read-only array of `count` times `value`: a view of one kept array, not a new one per call
     (what every row of a setup's plans holds alike: direction, entry type, a market entry's NaN price)."""
     key = (repr(value), np.dtype(dtype).str)
-    kept = _CONSTANTS.get(key)
-    if kept is None or len(kept) < count:
-        kept = _CONSTANTS[key] = np.full(count, value, dtype=dtype)
-        kept.flags.writeable = False
-    return kept[:count]
+    view = _VIEWS.get((*key, count))
+    if view is None:
+        kept = _CONSTANTS.get(key)
+        if kept is None or len(kept) < count:
+            kept = _CONSTANTS[key] = np.full(count, value, dtype=dtype)
+            kept.flags.writeable = False
+        if len(_VIEWS) >= _VIEWS_KEPT:
+            _VIEWS.clear()
+        view = _VIEWS[(*key, count)] = kept[:count]
+    return view
