@@ -22,6 +22,7 @@ import os
 import sqlite3
 import sys
 import sysconfig
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -49,6 +50,9 @@ SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x52545953
 
 _WHERE_KEY = "strategy=? AND data_fingerprint=? AND config=? AND engine=? AND code_version=?"
+#: Seconds a connection waits for another process's lock on the store.
+_BUSY_TIMEOUT = 60.0
+
 _SCHEMA = """
 CREATE TABLE runs (
     strategy TEXT NOT NULL,
@@ -286,7 +290,7 @@ class ResultStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
-            self._connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            self._connection = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None)
         except sqlite3.Error as exc:
             raise DataError(f"{self.path}: cannot open as a results store ({exc})") from None
         # the same test of a row's statistics in SQL (to replace an unreadable row) as when reading it back
@@ -334,9 +338,26 @@ class ResultStore:
             )
         if not runs:
             raise DataError(f"{self.path}: results store without its runs table; use a new --store file")
-        connection.execute("PRAGMA journal_mode=WAL")
+        self._use_wal()
         # WAL + NORMAL: a commit survives the process being killed (only an OS crash may lose the last ones).
         connection.execute("PRAGMA synchronous=NORMAL")
+
+    def _use_wal(self) -> None:
+        """Switch the file to WAL (kept in the file: once set, asking again changes nothing).
+
+        The switch needs the file to itself, and SQLite answers "database is locked" at once, without waiting
+        out the busy timeout, when waiting could deadlock with another connection's lock — as when several
+        processes open one new store together: retry until the timeout instead.
+        """
+        deadline = time.monotonic() + _BUSY_TIMEOUT
+        while True:
+            try:
+                self._connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def close(self) -> None:
         """Close the file."""
