@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -784,10 +785,42 @@ def test_mae_mfe_and_r_multiples_of_crafted_trades() -> None:
     ("price", "mode"),
     [(2003.5 - 13.37, "down"), (2003.5 - 13.37, "up"), (1990.0000000001, "up"), (2210.35, "nearest")],
 )
-def test_compiled_rounding_matches_contracts_round_to_tick(price: float, mode: str) -> None:
+def test_rounding_matches_contracts_round_to_tick(price: float, mode: str) -> None:
     settings = RunConfig().fill_settings()
     sign = {"down": -1.0, "up": 1.0, "nearest": 0.0}[mode]
     assert fills._round(price, settings, sign) == round_to_tick(price, 0.1, mode)
+    assert _compiled_round(price, settings, sign) == round_to_tick(price, 0.1, mode)
+
+
+@numba.njit
+def _compiled_round(price: float, settings: np.ndarray, mode: float) -> float:
+    return fills._round(price, settings, mode)
+
+
+@pytest.mark.parametrize("tick", [0.1, 0.25, 0.01, 0.05, 0.005, 1.0, 0.2])
+def test_interpreted_rounding_is_the_compiled_rounding(tick: float) -> None:
+    # The backtrader strategy rounds with the interpreter, the kernel with numba (round(x, n) is numpy's
+    # multiply-rint-divide in one, numba's port of it in the other): the same prices, bit for bit, on grid
+    # prices, half ticks, vendor float noise a few ulps off the grid and arbitrary prices.
+    rng = np.random.default_rng(int(tick * 1_000))
+    grid = rng.integers(1, 500_000, 3_000) * tick
+    prices = np.concatenate(
+        [
+            grid,
+            grid + tick / 2,
+            np.nextafter(grid, np.inf),
+            np.nextafter(np.nextafter(grid, -np.inf), -np.inf),
+            rng.uniform(1.0, 5_000.0, 3_000),
+        ]
+    )
+    settings = fills.make_settings(
+        policy="pessimistic", multiplier=50.0, tick_size=tick, slippage_ticks=0.0, commission_per_side=0.0,
+        initial_margin=0.0, contracts=1, risk_per_trade=None,
+    )  # fmt: skip
+    for mode in (-1.0, 0.0, 1.0):
+        interpreted = [fills._round(price, settings, mode) for price in prices]
+        compiled = [_compiled_round(price, settings, mode) for price in prices]
+        assert interpreted == compiled
 
 
 def test_working_limit_order_expires_after_valid_bars() -> None:
@@ -875,6 +908,10 @@ def test_a_period_is_used_by_a_filled_entry_not_by_a_signal_while_in_a_trade(
     pd.testing.assert_frame_equal(booked.drop(columns="setup"), log.drop(columns="setup"))
 
 
+COMPILED = fills.BarFunctions(fills.step, fills.arm, fills.scale_out)
+INTERPRETED = fills.BarFunctions(fills.step.py_func, fills.arm.py_func, fills.scale_out.py_func)
+
+
 def _bar_by_bar(
     bars: tuple[np.ndarray, ...],
     contract: np.ndarray,
@@ -882,8 +919,10 @@ def _bar_by_bar(
     sub: tuple,
     settings: np.ndarray,
     cash: float,
+    machine: fills.BarFunctions = COMPILED,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Run `plans` as the backtrader strategy does: every bar through step(), every flat signal row armed."""
+    """Run `plans` as the backtrader strategy does: every bar through step(), every flat signal row armed,
+    with `machine`'s step, arm and scale_out (compiled, or as the interpreter runs them)."""
     open_, high, low, close = bars
     n = len(open_)
     periods, trails = fills.entry_periods(plans), fills.trail_points(plans)
@@ -893,7 +932,7 @@ def _bar_by_bar(
     trades, events = [], []
     for i in range(n):
         roll_next = i + 1 < n and contract[i + 1] != contract[i]
-        count = fills.step(
+        count = machine.step(
             state, i, open_[i], high[i], low[i], close[i], sub_bars, sub[4][i], sub[4][i + 1],
             plans.invalidation[i], trails[i] if len(trails) else NAN, fills.hold_clock(plans), roll_next,
             i == n - 1, cash, settings, out,
@@ -916,12 +955,12 @@ def _bar_by_bar(
             )
             scalars = (plans.entry_valid_bars, plans.anchor_to_fill, plans.max_hold)
             period = periods[i] if len(periods) else -1
-            contracts = fills.arm(state, i, *row, close[i], *scalars, period, settings)
+            contracts = machine.arm(state, i, *row, close[i], *scalars, period, settings)
             if contracts == 0:
                 events.append([i, fills.SKIPPED, 0.0])
             elif contracts > 0 and len(shares):
                 offset = breakeven_offset[i] if len(breakeven_offset) else 0.0
-                fills.scale_out(state, targets[i], shares, breakeven, offset, settings)
+                machine.scale_out(state, targets[i], shares, breakeven, offset, settings)
     return np.array(trades).reshape(-1, fills.FILL_FIELDS), np.array(events).reshape(-1, 3)
 
 
@@ -1029,6 +1068,10 @@ def test_simulate_skips_only_work_that_changes_nothing(policy: str, options: dic
     assert len(trades) > 20
     np.testing.assert_array_equal(trades, expected_trades)
     np.testing.assert_array_equal(events, expected_events)
+    # the interpreter running the same functions (the backtrader strategy's bar_functions) books the same
+    interpreted = _bar_by_bar(bars, contract, plans, sub, run.fill_settings(), run.cash, INTERPRETED)
+    np.testing.assert_array_equal(interpreted[0], trades)
+    np.testing.assert_array_equal(interpreted[1], events)
     # without sub-bars, an empty sub_start is the same as zeros
     no_sub_start = (*sub[:4], np.empty(0, dtype=np.int64))
     if policy != "intraday":
@@ -1075,6 +1118,9 @@ def test_exit_scan_books_what_stepping_every_bar_books(policy: str, options: dic
     assert len(expected_trades) > 20 and np.sum(held > fills.SCAN_BLOCK) >= 10
     np.testing.assert_array_equal(trades, expected_trades)
     np.testing.assert_array_equal(events, expected_events)
+    interpreted = _bar_by_bar(bars, contract, plans, sub, run.fill_settings(), run.cash, INTERPRETED)
+    np.testing.assert_array_equal(interpreted[0], trades)
+    np.testing.assert_array_equal(interpreted[1], events)
     if policy == "intraday":
         return  # the sub-bars are numbered over the whole series
     window = slice(1_000 + fills.SCAN_BLOCK // 3, 5_000)
@@ -1087,32 +1133,53 @@ def test_exit_scan_books_what_stepping_every_bar_books(policy: str, options: dic
     np.testing.assert_array_equal(events, expected_events)
 
 
-# Compiles step as the backtrader path calls it for the default policy, on an empty numba cache, and prints
-# how many signatures the path walk was compiled for.
-STEP_WITHOUT_WALK = """
+# On an empty numba cache: a backtest of both setups on the sample, then step compiled as simulate calls it
+# for the default policy. Prints how many functions each compiled, then the names the second compiled.
+FIRST_RUNS = """
 import numpy as np
+from numba.core import event
+from rtystrat.data.sample import load_sample
 from rtystrat.execution import fills
 from rtystrat.execution.config import RunConfig
+from rtystrat.execution.engine import run_backtest
+from rtystrat.registry import get_strategy
+
+compiled = []
+
+
+class Compiles(event.Listener):
+    def on_start(self, event):
+        pass
+
+    def on_end(self, event):
+        compiled.append(event.data["dispatcher"].py_func.__name__)
+
+
+event.register("numba:compile", Compiles())
+setups = [get_strategy("bullish_reversal"), get_strategy("bearish_breakdown")]
+result = run_backtest(setups, load_sample("daily"))
+print(len(result.trades), len(compiled))
+compiled.clear()
 settings = RunConfig().fill_settings()
-out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
-sub_bars = fills.policy_sub_bars(settings)
-state = fills.new_state()
-clock = np.empty(0, dtype=np.int64)
-price = 1.0
+state, out = fills.new_state(), np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
+sub_bars, clock, price = fills.policy_sub_bars(settings), np.empty(0, dtype=np.int64), 1.0
 fills.step(state, 0, price, price, price, price, sub_bars, 0, 0, np.nan, np.nan, clock, False, False, 1e6,
            settings, out)
-print(len(fills.step.signatures), len(fills._walk.signatures))
+print(len(compiled), *sorted(set(compiled)))
 """
 
 
-def test_a_policy_the_bar_alone_decides_compiles_no_path_walk(tmp_path: Path) -> None:
-    # A first run waits for everything numba compiles; the walk along a bar's path (ohlc_path, intraday) was
-    # half of it, compiled into every step although pessimistic and optimistic never take it.
+def test_a_backtest_compiles_nothing_and_step_compiles_no_path_walk(tmp_path: Path) -> None:
+    # A first backtest waited seconds for numba to compile the state machine it calls once per bar; the
+    # interpreter runs it there (bar_functions). The kernel's step compiles for the default policy without
+    # the walk along a bar's path (ohlc_path, intraday), which pessimistic and optimistic never take.
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-c", STEP_WITHOUT_WALK], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", FIRST_RUNS], capture_output=True, text=True, check=True, env=env
     )
-    assert proc.stdout.split() == ["1", "0"]
+    backtest, step = (line.split() for line in proc.stdout.splitlines())
+    assert int(backtest[0]) > 10 and backtest[1] == "0"
+    assert int(step[0]) > 0 and {"step", "_bar", "_round"} <= set(step[1:]) and "_walk" not in step[1:]
 
 
 def test_step_refuses_a_walking_policy_without_sub_bars() -> None:

@@ -1,7 +1,9 @@
-"""Fill rules of a bracket order on bar data: one numba-compiled state machine for every execution path.
+"""Fill rules of a bracket order on bar data: one state machine for every execution path.
 
-The backtrader strategy (:mod:`rtystrat.execution.strategy`) and the fast sweep kernel call the *same*
-compiled functions, so they can only book the same fills. Everything here is plain numpy state; no backtrader.
+The backtrader strategy (:mod:`rtystrat.execution.strategy`) and the fast sweep kernel run the *same*
+functions: the kernel compiled by numba, the strategy, which calls them once per bar, as the interpreter runs
+them (:func:`bar_functions`); the parity tests hold the two to the same fills. Everything here is plain numpy
+state; no backtrader.
 
 Rules (what a backtest assumes)
 -------------------------------
@@ -148,11 +150,12 @@ import decimal
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
 import pandas as pd
+from numba.extending import register_jitable
 
 from rtystrat.choices import POLICIES
 from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, Plans
@@ -160,7 +163,9 @@ from rtystrat.signals.plans import ENTRY_LIMIT, ENTRY_MARKET, Plans
 __all__ = [
     "EXIT_REASONS",
     "POLICIES",
+    "BarFunctions",
     "arm",
+    "bar_functions",
     "contract_ids",
     "entry_periods",
     "exit_index",
@@ -183,7 +188,8 @@ __all__ = [
 PESSIMISTIC, OPTIMISTIC, OHLC_PATH, INTRADAY = range(4)
 
 EXIT_REASONS = ("", "target", "stop", "time", "invalidation", "roll", "end")
-NO_EXIT, TARGET, STOP, TIME, INVALIDATION, ROLL, END = range(7)
+# floats, as the state and the fill records store them (compiled helpers then type one way, see below)
+NO_EXIT, TARGET, STOP, TIME, INVALIDATION, ROLL, END = (float(code) for code in range(7))
 
 # settings vector
 SET_POLICY, SET_MULTIPLIER, SET_TICK, SET_DECIMALS, SET_SLIPPAGE_TICKS = range(5)
@@ -228,17 +234,11 @@ SCAN_BLOCK = 64
 # columns of exit_index's extremes: per block, max(open, high), min(open, low), max(close), min(close)
 X_TOP, X_BOTTOM, X_CLOSE_TOP, X_CLOSE_BOTTOM = range(4)
 
-# The helpers below carry one explicit signature each: numba then compiles each once, into its cache, where
-# its callers' literal arguments (a constant reason, row 0, a True flag) made it compile one copy per
-# combination — `_bar` five times, `_record` seven — which was half of a first run's compile time.
-_VECTOR, _TABLE = numba.float64[::1], numba.float64[:, ::1]
-_F8, _I8, _BOOL = numba.float64, numba.int64, numba.boolean
-
-
-def _helper(signature: numba.core.typing.Signature) -> Callable[[Callable], Any]:
-    """Compile a helper only compiled code calls: its one `signature`, and no entry point from Python (one
-    wrapper fewer to generate per helper, a further tenth of the first run's compile time)."""
-    return numba.njit(signature, cache=True, no_cpython_wrapper=True)
+# The helpers below are plain Python functions that compiled code may call (numba's register_jitable): numba
+# compiles one into each compiled caller when that caller compiles, for the argument types it is given — one
+# set each, as every caller passes the same types (the exit reasons are floats, as the state stores them) —
+# and the interpreter runs them as they are (bar_functions). Explicit signatures compiled every helper when
+# this module was imported, which a run that compiles nothing would pay for.
 
 
 def make_settings(
@@ -277,7 +277,7 @@ def new_state() -> np.ndarray:
     return state
 
 
-@numba.njit(_F8(_F8, _VECTOR, _F8), cache=True)
+@register_jitable
 def _round(price: float, settings: np.ndarray, mode: float) -> float:
     """Round to the tick: mode > 0 up, < 0 down, 0 nearest (half up); NaN stays NaN."""
     if math.isnan(price):
@@ -418,7 +418,7 @@ def scale_out(
     return kept
 
 
-@_helper(_I8(_TABLE, _I8, _F8, _I8, _F8, _VECTOR, _F8))
+@register_jitable
 def _record(
     out: np.ndarray, row: int, kind: float, bar: int, price: float, state: np.ndarray, reason: float
 ) -> int:
@@ -451,7 +451,7 @@ def _record(
     return row + 1
 
 
-@_helper(numba.void(_VECTOR, _I8, _F8, _F8))
+@register_jitable
 def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> None:
     """Turn the state into an open position filled at `price` on `bar` (stop/target already set)."""
     d = state[ST_DIRECTION]
@@ -471,7 +471,7 @@ def _open_leg(state: np.ndarray, bar: int, price: float, slippage: float) -> Non
         state[ST_USED_PERIOD] = state[ST_PERIOD]  # the period has had its trade, however it ends
 
 
-@_helper(_I8(_VECTOR, _TABLE, _I8, _I8, _F8, _F8, _F8))
+@register_jitable
 def _close_leg(
     state: np.ndarray, out: np.ndarray, row: int, bar: int, price: float, reason: float, slippage: float
 ) -> int:
@@ -492,13 +492,13 @@ def _close_leg(
     return row
 
 
-@_helper(_F8(_VECTOR))
+@register_jitable
 def _leg_target(state: np.ndarray) -> float:
     """Return the target of the next leg to exit (NaN: none)."""
     return state[ST_LEG_TARGET + int(state[ST_LEG])]
 
 
-@_helper(numba.void(_TABLE, _I8, _F8, _F8))
+@register_jitable
 def _mark_ambiguous(out: np.ndarray, r: int, pessimistic: float, optimistic: float) -> None:
     """Flag exit record `r` as ambiguous with both answers' prices (NaN: that answer keeps the leg open)."""
     out[r, F_AMBIGUOUS] = 1.0
@@ -508,7 +508,7 @@ def _mark_ambiguous(out: np.ndarray, r: int, pessimistic: float, optimistic: flo
         out[r, F_PRICE_OPTIMISTIC] = optimistic
 
 
-@_helper(_I8(_VECTOR, _TABLE, _I8, _I8, _F8))
+@register_jitable
 def _take_target(state: np.ndarray, out: np.ndarray, row: int, bar: int, price: float) -> int:
     """Record the exit of the next leg at its target (or a better open); flat after the last leg."""
     d = state[ST_DIRECTION]
@@ -523,7 +523,7 @@ def _take_target(state: np.ndarray, out: np.ndarray, row: int, bar: int, price: 
     return row
 
 
-@_helper(_I8(_VECTOR, _I8, _F8, _F8, _F8, _F8, _BOOL, _BOOL, _F8, _VECTOR, _TABLE, _I8))
+@register_jitable
 def _bar(
     state: np.ndarray,
     bar: int,
@@ -627,7 +627,7 @@ def _bar(
     return row
 
 
-@_helper(_F8(_TABLE, _I8, _I8, _F8))
+@register_jitable
 def _leg_price(out: np.ndarray, first: int, last: int, leg: float) -> float:
     """Return the exit price of `leg` among the records ``out[first:last]``, or NaN (it stays open)."""
     for r in range(first, last):
@@ -636,7 +636,7 @@ def _leg_price(out: np.ndarray, first: int, last: int, leg: float) -> float:
     return np.nan
 
 
-@numba.njit(cache=True)
+@register_jitable
 def _walk(
     state: np.ndarray,
     bar: int,
@@ -704,7 +704,7 @@ def _walk(
     return row
 
 
-@_helper(numba.void(_VECTOR, _F8, _F8, _VECTOR))
+@register_jitable
 def _trail(state: np.ndarray, close: float, trail: float, settings: np.ndarray) -> None:
     """Move the stop of an open position to `close` − `trail` (short: +), rounded away from the market, when
     that is tighter: the trailing stop at a bar's close (NaN `trail`: none). It never loosens; the bar's
@@ -717,7 +717,7 @@ def _trail(state: np.ndarray, close: float, trail: float, settings: np.ndarray) 
         state[ST_STOP] = trailed
 
 
-@numba.njit(cache=True)
+@register_jitable
 def _elapsed(clock: np.ndarray, since: float, bar: int) -> float:
     """Return the time stop's clock ticks from bar `since` to bar `bar`; an empty `clock` counts bars."""
     if len(clock) == 0:
@@ -1250,6 +1250,27 @@ def policy_sub_bars(
     if settings[SET_POLICY] <= OPTIMISTIC:
         return None
     return _NO_SUB_BARS if sub_bars is None else tuple(np.asarray(a, dtype=np.float64) for a in sub_bars)
+
+
+class BarFunctions(NamedTuple):
+    """:func:`step`, :func:`arm` and :func:`scale_out` for a caller that drives one strategy bar by bar."""
+
+    step: Callable[..., int]
+    arm: Callable[..., int]
+    scale_out: Callable[..., int]
+
+
+def bar_functions(settings: np.ndarray) -> BarFunctions:
+    """Return the state machine's functions for the backtrader strategy, which calls them once per bar.
+
+    The interpreter runs them — the very functions numba compiles for :func:`simulate`, each helper they
+    call included — so a backtest compiles nothing: per bar they cost microseconds beside backtrader's own
+    work, where compiling them costs seconds before the first bar. Only ``intraday`` runs :func:`step`
+    compiled, as it walks every sub-bar of a bar. The engines' parity tests hold the interpreted and the
+    compiled runs to the same fills.
+    """
+    step_function = step if settings[SET_POLICY] == INTRADAY else step.py_func
+    return BarFunctions(step_function, arm.py_func, scale_out.py_func)
 
 
 _NO_PERIODS = np.empty(0, dtype=np.int64)

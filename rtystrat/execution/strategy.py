@@ -130,6 +130,7 @@ class SetupStrategy(bt.Strategy):
             self._periods = fills.entry_periods(self.plans)
             self._hold_clock = fills.hold_clock(self.plans)
             self._legs = fills.target_legs(self.plans)
+        self._machine = fills.bar_functions(self.settings)
         self._state = fills.new_state()
         self._out = np.empty((fills.MAX_FILLS_PER_BAR, fills.FILL_FIELDS))
         self._invalidation = np.nan
@@ -159,7 +160,7 @@ class SetupStrategy(bt.Strategy):
         targets, shares, breakeven, breakeven_offset = self._legs
         if contracts > 0 and len(shares):
             offset = breakeven_offset[bar] if len(breakeven_offset) else 0.0
-            fills.scale_out(self._state, targets[bar], shares, breakeven, offset, self.settings)
+            self._machine.scale_out(self._state, targets[bar], shares, breakeven, offset, self.settings)
 
     def prenext(self) -> None:
         """Plans need no backtrader warm-up: decide on every bar, as the fast kernel does."""
@@ -259,7 +260,7 @@ class SetupStrategy(bt.Strategy):
         max_hold: int,
         period: int,
     ) -> int:
-        contracts = fills.arm(
+        contracts = self._machine.arm(
             self._state, bar, direction, entry_type, entry_price, stop, target, self._close[bar],
             valid_bars, anchor_to_fill, max_hold, period, self.settings,
         )  # fmt: skip
@@ -286,7 +287,7 @@ class SetupStrategy(bt.Strategy):
         if math.isnan(trail) and self.plans is not None and self.plans.trail is not None:
             trail = self.plans.trail[bar]
         out = self._out
-        count = fills.step(
+        count = self._machine.step(
             self._state, bar, self._open[bar], self._high[bar], self._low[bar], self._close[bar],
             self._sub_bars, sub_start[bar], sub_start[bar + 1], invalidation, trail, self._hold_clock,
             bar + 1 < self._n and self._contract_id[bar + 1] != self._contract_id[bar], bar == self._n - 1,
