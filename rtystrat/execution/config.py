@@ -142,7 +142,7 @@ class RunConfig:
         return float(default if self.initial_margin is None else self.initial_margin)
 
     def fill_settings(self) -> np.ndarray:
-        """Return the settings vector of the compiled fill rules
+        """Return the settings vector of the fill rules
         (:func:`rtystrat.execution.fills.make_settings`)."""
         spec = self.base_spec
         return make_settings(

@@ -1,10 +1,10 @@
-"""The fast path: one parameter combination → plans → the shared compiled fill rules → trades and statistics.
+"""The fast path: one parameter combination → plans → the shared fill rules, compiled → trades and statistics.
 
 No backtrader here. The kernel builds the indicator frame once per sweep (:func:`prepare`), asks the
 strategy's pure setup function for its :class:`~rtystrat.signals.plans.Plans` (:func:`plans`), and runs them
-through :func:`rtystrat.execution.fills.simulate` — the same numba-compiled state machine, fill policy, tick
-rounding, slippage, commission, margin and sizing that the backtrader strategy calls bar by bar — so the two
-paths book the same trades (the parity tests check it trade for trade). The trade log and each exit's $
+through :func:`rtystrat.execution.fills.simulate` — the same state machine, fill policy, tick rounding,
+slippage, commission, margin and sizing that the backtrader strategy runs bar by bar, here compiled — so the
+two paths book the same trades (the parity tests check it trade for trade). The trade log and each exit's $
 amounts come from :mod:`rtystrat.execution.tradelog` and the statistics' definitions from
 :mod:`rtystrat.analysis.metrics`, as on the backtrader path. No compiled function here reads another
 module's constants: numba's on-disk cache would not notice when those change.
