@@ -36,6 +36,7 @@ from tqdm import tqdm
 from rtystrat.analysis import metrics
 from rtystrat.errors import ParameterError, suggest
 from rtystrat.execution import kernel
+from rtystrat.execution.compiling import COMPILING, while_compiling
 from rtystrat.execution.tradelog import TRADE_COLUMNS
 from rtystrat.registry import get_strategy
 from rtystrat.tuning.executors import (
@@ -239,31 +240,40 @@ def _run_combinations(
         f"{engine}:{id(payload_data)}:{hashlib.sha256(config.encode()).hexdigest()[:16]}", payload_data
     )
     pending = todo()
-    # With forked workers the first run goes here: it loads the compiled code in this process, and the
-    # workers forked afterwards inherit it ready to run instead of each loading it again.
-    here = list(itertools.islice(pending, 1)) if job.engine == "kernel" and forks_workers(executor) else []
-    done_here = _run_batch(job, payload, here)
-    with bar, open_executor(executor, workers, payload) as (pool, reference):
-        for position, stats, returns in itertools.chain(
-            done_here,
-            stream(
-                pool,
-                _run_batch,
-                job,
-                reference,
-                pending,
-                batch_size=batch_size,
-                max_pending=2 * parallel,
-                total=lambda: total - len(here) - skipped - len(invalid),  # at most the runs to do
-            ),
-        ):
-            run = runs[position]
-            if store is not None:
-                store.add(key, run.params, stats, returns)
-            if keep:
-                spool.write(position, returns)
-            runs[position] = run._replace(stats=stats)
-            bar.update(1)
+    # numba compiling the kernel (a first sweep after installing) stalls the first run for half a minute:
+    # the bar says so until a run finishes
+    announce = (
+        while_compiling(lambda: bar.set_postfix_str(COMPILING)) if progress else contextlib.nullcontext()
+    )
+    with announce:
+        # With forked workers the first run goes here: it loads the compiled code in this process, and the
+        # workers forked afterwards inherit it ready to run instead of each loading it again.
+        first_here = job.engine == "kernel" and forks_workers(executor)
+        here = list(itertools.islice(pending, 1)) if first_here else []
+        done_here = _run_batch(job, payload, here)
+        with bar, open_executor(executor, workers, payload) as (pool, reference):
+            for position, stats, returns in itertools.chain(
+                done_here,
+                stream(
+                    pool,
+                    _run_batch,
+                    job,
+                    reference,
+                    pending,
+                    batch_size=batch_size,
+                    max_pending=2 * parallel,
+                    total=lambda: total - len(here) - skipped - len(invalid),  # at most the runs to do
+                ),
+            ):
+                run = runs[position]
+                if store is not None:
+                    store.add(key, run.params, stats, returns)
+                if keep:
+                    spool.write(position, returns)
+                runs[position] = run._replace(stats=stats)
+                if progress and bar.postfix:
+                    bar.set_postfix_str("", refresh=False)
+                bar.update(1)
     if invalid:
         _LOG.warning("%d impossible combination(s) skipped, e.g. %s", len(invalid), invalid[0])
     order = sorted(runs)
