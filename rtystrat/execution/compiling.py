@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from numba.core import event
 
-__all__ = ["COMPILING", "while_compiling"]
+__all__ = ["COMPILING", "announce_compiling", "while_compiling"]
 
 #: What a progress bar shows while numba compiles.
 COMPILING = "compiling the kernel (once after installing or upgrading: about half a minute)"
@@ -44,3 +45,24 @@ def while_compiling(started: Callable[[], None]) -> Iterator[None]:
     """
     with event.install_listener("numba:compile", _Compilations(started)):
         yield
+
+
+@contextlib.contextmanager
+def announce_compiling(bar: Any) -> Iterator[Callable[[], None]]:
+    """Show :data:`COMPILING` on the tqdm progress bar `bar` whenever numba starts compiling in the block;
+    yield the function to call when a run finishes, which clears it (a disabled bar shows nothing)."""
+    shown = False
+
+    def started() -> None:
+        nonlocal shown
+        shown = True
+        bar.set_postfix_str(COMPILING)
+
+    def ran() -> None:
+        nonlocal shown
+        if shown:
+            shown = False
+            bar.set_postfix_str("", refresh=False)
+
+    with while_compiling(started):
+        yield ran

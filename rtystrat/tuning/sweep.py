@@ -36,7 +36,7 @@ from tqdm import tqdm
 from rtystrat.analysis import metrics
 from rtystrat.errors import ParameterError, suggest
 from rtystrat.execution import kernel
-from rtystrat.execution.compiling import COMPILING, while_compiling
+from rtystrat.execution.compiling import announce_compiling
 from rtystrat.execution.tradelog import TRADE_COLUMNS
 from rtystrat.registry import get_strategy
 from rtystrat.tuning.executors import (
@@ -240,12 +240,8 @@ def _run_combinations(
         f"{engine}:{id(payload_data)}:{hashlib.sha256(config.encode()).hexdigest()[:16]}", payload_data
     )
     pending = todo()
-    # numba compiling the kernel (a first sweep after installing) stalls the first run for half a minute:
-    # the bar says so until a run finishes
-    announce = (
-        while_compiling(lambda: bar.set_postfix_str(COMPILING)) if progress else contextlib.nullcontext()
-    )
-    with announce:
+    # numba compiling the kernel (a first sweep after installing) stalls the first run for half a minute
+    with announce_compiling(bar) as ran:
         # With forked workers the first run goes here: it loads the compiled code in this process, and the
         # workers forked afterwards inherit it ready to run instead of each loading it again.
         first_here = job.engine == "kernel" and forks_workers(executor)
@@ -271,8 +267,7 @@ def _run_combinations(
                 if keep:
                     spool.write(position, returns)
                 runs[position] = run._replace(stats=stats)
-                if progress and bar.postfix:
-                    bar.set_postfix_str("", refresh=False)
+                ran()
                 bar.update(1)
     if invalid:
         _LOG.warning("%d impossible combination(s) skipped, e.g. %s", len(invalid), invalid[0])

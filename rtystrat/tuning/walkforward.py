@@ -47,6 +47,7 @@ from rtystrat.analysis.tradestats import whole_trades
 from rtystrat.data.bars import session_dates
 from rtystrat.errors import DataError, ParameterError
 from rtystrat.execution import kernel
+from rtystrat.execution.compiling import announce_compiling
 from rtystrat.tuning import executors
 from rtystrat.tuning.diagnostics import Overfitting, probability_of_backtest_overfitting
 from rtystrat.tuning.space import ParameterSpace
@@ -272,31 +273,30 @@ def walk_forward(
     results: dict[int, list[dict[str, float]]] = {}
     daily = np.empty((len(items), len(job.period_ends)), dtype=np.float32)  # float32: 4 bytes a run-day
     rows = {position: row for row, (position, _) in enumerate(items)}
-    # With forked workers the first combination runs here: they inherit the compiled code it loads.
-    here = 1 if executors.forks_workers(executor) else 0
-    done_here = _train_batch(job, payload, items[:here])
-    with (
-        tqdm(
-            total=len(items), disable=not progress, unit="run", desc=f"{strategy.name} [walk-forward]"
-        ) as bar,
-        executors.open_executor(executor, workers, payload) as (pool, reference),
-    ):
-        for position, window_stats, returns in itertools.chain(
-            done_here,
-            executors.stream(
-                pool,
-                _train_batch,
-                job,
-                reference,
-                items[here:],
-                batch_size=batch_size,
-                max_pending=2 * parallel,
-                total=len(items) - here,
-            ),
-        ):
-            results[position] = window_stats
-            daily[rows[position]] = returns
-            bar.update(1)
+    bar = tqdm(total=len(items), disable=not progress, unit="run", desc=f"{strategy.name} [walk-forward]")
+    # numba compiling the kernel (a first run after installing) stalls the first run for half a minute
+    with bar, announce_compiling(bar) as ran:
+        # With forked workers the first combination runs here: they inherit the compiled code it loads.
+        here = 1 if executors.forks_workers(executor) else 0
+        done_here = _train_batch(job, payload, items[:here])
+        with executors.open_executor(executor, workers, payload) as (pool, reference):
+            for position, window_stats, returns in itertools.chain(
+                done_here,
+                executors.stream(
+                    pool,
+                    _train_batch,
+                    job,
+                    reference,
+                    items[here:],
+                    batch_size=batch_size,
+                    max_pending=2 * parallel,
+                    total=len(items) - here,
+                ),
+            ):
+                results[position] = window_stats
+                daily[rows[position]] = returns
+                ran()
+                bar.update(1)
     for position, params in items:
         for w, values in enumerate(results[position]):
             per_window[w].append((params, values))
