@@ -278,11 +278,32 @@ def _bars(rows: list[tuple[float, float, float, float]]) -> pd.DataFrame:
     return frame.assign(volume=1.0)
 
 
-def _bar_arrays(bars: pd.DataFrame, contract_id: np.ndarray) -> dict[str, Any]:
-    """Return the KernelData fields of `bars` on contracts `contract_id`, as kernel.prepare builds them."""
+def _kernel_data(
+    bars: pd.DataFrame,
+    contract_id: np.ndarray | None = None,
+    config: RunConfig | None = None,
+    *,
+    cash: float = 100_000.0,
+    commission: float = 2.5,
+) -> kernel.KernelData:
+    """Return the KernelData of RTY `bars` on contracts `contract_id` (default: one), with the bar arrays as
+    kernel.prepare builds them."""
+    config = RunConfig() if config is None else config
+    contract_id = np.zeros(len(bars), dtype=np.int64) if contract_id is None else contract_id
     prices = {name: bars[name].to_numpy() for name in ("open", "high", "low", "close")}
-    index = fills.exit_index(*prices.values(), contract_id)
-    return {**prices, "contract_id": contract_id, "exit_index": index}
+    return kernel.KernelData(
+        frame=bars,
+        **prices,
+        contract_id=contract_id,
+        exit_index=fills.exit_index(*prices.values(), contract_id),
+        contracts_traded="RTY",
+        settings=config.fill_settings(),
+        cash=cash,
+        contracts=config.contracts,
+        multiplier=50.0,
+        commission_per_side=commission,
+        bars_per_year=252.0,
+    )
 
 
 def test_mark_to_market_by_hand() -> None:
@@ -300,18 +321,7 @@ def test_mark_to_market_by_hand() -> None:
     plans = Plans.empty(len(bars))
     plans.direction[0], plans.entry_type[0] = LONG, ENTRY_MARKET
     plans.stop[0], plans.target[0] = 90.0, 110.0
-    config = RunConfig()
-    data = kernel.KernelData(
-        frame=bars,
-        **_bar_arrays(bars, np.zeros(len(bars), dtype=np.int64)),
-        contracts_traded="RTY",
-        settings=config.fill_settings(),
-        cash=100_000.0,
-        contracts=1,
-        multiplier=50.0,
-        commission_per_side=2.5,
-        bars_per_year=252.0,
-    )
+    data = _kernel_data(bars)
     run = kernel.simulate(data, plans)
     assert run.trades[:, fills.F_PRICE].tolist() == [110.0]
     expected = [
@@ -366,17 +376,7 @@ def _exit(
 
 def _data(close: np.ndarray, *, cash: float = 100_000.0, commission: float = 2.5) -> kernel.KernelData:
     bars = _bars([(value, value, value, value) for value in close])
-    return kernel.KernelData(
-        frame=bars,
-        **_bar_arrays(bars, np.zeros(len(bars), dtype=np.int64)),
-        contracts_traded="RTY",
-        settings=RunConfig().fill_settings(),
-        cash=cash,
-        contracts=1,
-        multiplier=50.0,
-        commission_per_side=commission,
-        bars_per_year=252.0,
-    )
+    return _kernel_data(bars, cash=cash, commission=commission)
 
 
 def _equity_by_definition(data: kernel.KernelData, trades: np.ndarray) -> np.ndarray:
@@ -506,17 +506,7 @@ def test_fast_statistics_equal_compute_stats_on_random_plans_with_legs_rolls_and
         targets=targets, target_shares=(1 / 3, 1 / 3, 1 / 3), breakeven=1, reentry=True, max_hold=30
     )
     config = RunConfig(contracts=3)
-    data = kernel.KernelData(
-        frame=bars,
-        **_bar_arrays(bars, np.arange(n, dtype=np.int64) // 97),
-        contracts_traded="RTY",
-        settings=config.fill_settings(),
-        cash=50_000.0,
-        contracts=3,
-        multiplier=50.0,
-        commission_per_side=2.5,
-        bars_per_year=252.0,
-    )
+    data = _kernel_data(bars, np.arange(n, dtype=np.int64) // 97, config, cash=50_000.0)
     strategy = _Fixed(plans)
     trades, equity = kernel.run(strategy, data, {})
     run = kernel.simulate(data, plans)
