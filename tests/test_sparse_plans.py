@@ -68,6 +68,26 @@ def _dense(
     }
 
 
+def _shared_fields(
+    columns: FrameColumns, p: Mapping[str, Any], periods: np.ndarray, resting: bool
+) -> dict[str, Any]:
+    """The fields both setups fill alike: time stop, the order's period (a resting order works at the next
+    bar's levels), re-entry, trailing stop, and one target without break-even."""
+    max_hold, clock = _time_stop(columns, p["max_hold"])
+    close, frame, tick = columns.column("close"), columns.frame, columns.tick
+    return {
+        "max_hold": max_hold,
+        "clock": clock,
+        "period": np.append(periods[1:], periods[-1:]) if resting else periods,
+        "reentry": p["reentry"],
+        "trail": None if p["trail"] is None else _points(p["trail"], close, frame, tick),
+        "targets": None,
+        "target_shares": (),
+        "breakeven": 0,
+        "breakeven_offset": None,
+    }
+
+
 def reference_bullish(columns: FrameColumns, p: Mapping[str, Any]) -> dict[str, Any]:
     """The bullish reversal's rule (its docstring) on every bar."""
     frame = columns.frame
@@ -100,9 +120,6 @@ def reference_bullish(columns: FrameColumns, p: Mapping[str, Any]) -> dict[str, 
         signal &= target > reference
     if not resting:
         signal &= columns.event("low") > stop
-    periods = columns.periods("P", "S2", "R1")
-    max_hold, clock = _time_stop(columns, p["max_hold"])
-    close = columns.column("close")
     plans = _dense(
         signal,
         LONG,
@@ -111,15 +128,7 @@ def reference_bullish(columns: FrameColumns, p: Mapping[str, Any]) -> dict[str, 
         stop=stop,
         target=targets[-1],
         invalidation=np.full(len(frame), np.nan),
-        max_hold=max_hold,
-        clock=clock,
-        period=np.append(periods[1:], periods[-1:]) if resting else periods,
-        reentry=p["reentry"],
-        trail=None if p["trail"] is None else _points(p["trail"], close, frame, tick),
-        targets=None,
-        target_shares=(),
-        breakeven=0,
-        breakeven_offset=None,
+        **_shared_fields(columns, p, columns.periods("P", "S2", "R1"), resting),
     )
     if p["targets"] is not None:
         plans["targets"] = np.column_stack(targets)
@@ -155,9 +164,6 @@ def reference_bearish(columns: FrameColumns, p: Mapping[str, Any]) -> dict[str, 
             invalidation = np.where(columns.event("close") > sma, -np.inf, np.nan)
         else:
             invalidation = sma
-    periods = columns.periods("P", "S2", "S3")
-    max_hold, clock = _time_stop(columns, p["max_hold"])
-    close = columns.column("close")
     return _dense(
         signal,
         SHORT,
@@ -166,15 +172,7 @@ def reference_bearish(columns: FrameColumns, p: Mapping[str, Any]) -> dict[str, 
         stop=stop,
         target=target,
         invalidation=invalidation,
-        max_hold=max_hold,
-        clock=clock,
-        period=np.append(periods[1:], periods[-1:]) if resting else periods,
-        reentry=p["reentry"],
-        trail=None if p["trail"] is None else _points(p["trail"], close, frame, tick),
-        targets=None,
-        target_shares=(),
-        breakeven=0,
-        breakeven_offset=None,
+        **_shared_fields(columns, p, columns.periods("P", "S2", "S3"), resting),
     )
 
 
